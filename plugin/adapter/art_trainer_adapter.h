@@ -1,0 +1,58 @@
+// NAT's ARTTrainerAdapter: validates and converts trajectory collections,
+// streams them to an ART `art run` server and follows the training job.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "adapter/job_adapter.h"
+#include "art/art_client.h"
+#include "config/adapter_config.h"
+
+namespace nat {
+
+class ArtTrainerAdapter : public JobAdapter {
+ public:
+  static constexpr const char *kType = "openpipe_art_trainer_adapter";
+  static constexpr const char *kBackend = "openpipe-art";
+
+  explicit ArtTrainerAdapter(AdapterConfig config);
+  ~ArtTrainerAdapter() override;
+
+  void initialize(std::string_view run_config_json) override;
+  bool is_healthy() override;
+  std::string submit(std::string_view collection_json) override;
+  std::string convert(std::string_view collection_json) override;
+
+ protected:
+  nlohmann::json trainer_config_summary() const override;
+
+ private:
+  // What initialize learned; copied by each job so a later initialize does
+  // not change a running job.
+  struct Session {
+    art::ServerDialect server;
+    art::InferenceEndpoint inference;
+    int64_t step = 0;
+  };
+
+  struct Body {
+    std::string prefix;  // {"model":...,"trajectory_groups":
+    std::string suffix;  // ,"config":{...},"dev_config":{},"verbose":false}
+  };
+  Body body_frame(const Session &session) const;
+  Session current_session(bool require_initialized) const;
+  std::string model_json(const Session &session, bool with_inference) const;
+  void run_job(Job &job, Session session, std::shared_ptr<const std::string> input,
+               std::shared_ptr<const CollectionPlan> plan);
+
+  AdapterConfig config_;
+  art::ArtClient client_;
+  mutable std::mutex session_mu_;
+  std::optional<Session> session_;
+  nlohmann::json run_config_;
+};
+
+}  // namespace nat

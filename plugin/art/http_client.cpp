@@ -1,0 +1,262 @@
+#include "art/http_client.h"
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+
+namespace nat::art {
+
+namespace {
+
+struct CurlDeleter {
+  void operator()(CURL *c) const { curl_easy_cleanup(c); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist *l) const { curl_slist_free_all(l); }
+};
+using CurlPtr = std::unique_ptr<CURL, CurlDeleter>;
+using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
+
+long to_ms(double s) {
+  if (s <= 0) return 0;
+  double ms = s * 1000.0;
+  if (ms > 2e9) ms = 2e9;
+  return ms < 1 ? 1 : static_cast<long>(ms);
+}
+
+struct UnaryState {
+  std::string body;
+  size_t limit = 0;
+  bool too_large = false;
+  const std::atomic<bool> *cancel = nullptr;
+};
+
+size_t unary_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
+  auto *st = static_cast<UnaryState *>(userdata);
+  size_t n = size * nmemb;
+  if (st->body.size() + n > st->limit) {
+    st->too_large = true;
+    return 0;
+  }
+  st->body.append(ptr, n);
+  return n;
+}
+
+int cancel_progress(void *clientp, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto *flag = static_cast<const std::atomic<bool> *>(clientp);
+  return flag && flag->load() ? 1 : 0;
+}
+
+void apply_tls(CURL *c, const TlsOptions &tls) {
+  if (tls.insecure_skip_verify) {
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  } else {
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  }
+  if (!tls.ca_path.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, tls.ca_path.c_str());
+}
+
+std::string describe(CURLcode code, const char *errbuf, const std::string &url) {
+  std::string msg = errbuf && *errbuf ? std::string(errbuf) : std::string(curl_easy_strerror(code));
+  return msg + " (" + url + ")";
+}
+
+HttpResponse perform_unary(const TlsOptions &tls, const std::string &url, const std::string *post_body,
+                           const RequestOptions &o) {
+  ensure_curl_initialized();
+  CurlPtr c(curl_easy_init());
+  if (!c) throw TransportError(CURLE_FAILED_INIT, "could not create an HTTP handle");
+  UnaryState st;
+  st.limit = o.max_response_bytes;
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  SlistPtr headers;
+  curl_slist *h = nullptr;
+  for (const auto &line : o.headers) h = curl_slist_append(h, line.c_str());
+  if (post_body) h = curl_slist_append(h, "Content-Type: application/json");
+  h = curl_slist_append(h, "Expect:");
+  headers.reset(h);
+  curl_easy_setopt(c.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c.get(), CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c.get(), CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(c.get(), CURLOPT_CONNECTTIMEOUT_MS, to_ms(o.connect_timeout_s));
+  curl_easy_setopt(c.get(), CURLOPT_TIMEOUT_MS, to_ms(o.timeout_s));
+  curl_easy_setopt(c.get(), CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(c.get(), CURLOPT_WRITEFUNCTION, unary_write);
+  curl_easy_setopt(c.get(), CURLOPT_WRITEDATA, &st);
+  curl_easy_setopt(c.get(), CURLOPT_PROTOCOLS_STR, "http,https");
+  if (o.cancel) {
+    curl_easy_setopt(c.get(), CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c.get(), CURLOPT_XFERINFOFUNCTION, cancel_progress);
+    curl_easy_setopt(c.get(), CURLOPT_XFERINFODATA, o.cancel);
+  }
+  if (post_body) {
+    curl_easy_setopt(c.get(), CURLOPT_POST, 1L);
+    curl_easy_setopt(c.get(), CURLOPT_POSTFIELDS, post_body->data());
+    curl_easy_setopt(c.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(post_body->size()));
+  }
+  apply_tls(c.get(), tls);
+  CURLcode rc = curl_easy_perform(c.get());
+  if (st.too_large)
+    throw TransportError(CURLE_WRITE_ERROR, "response larger than " + std::to_string(o.max_response_bytes) +
+                                                " bytes (" + url + ")");
+  if (rc != CURLE_OK) throw TransportError(rc, describe(rc, errbuf, url));
+  HttpResponse r;
+  curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &r.status);
+  r.body = std::move(st.body);
+  return r;
+}
+
+struct StreamState {
+  CURL *curl = nullptr;
+  BodyReader *body = nullptr;
+  const std::function<void(std::string_view)> *on_line = nullptr;
+  std::string pending;
+  std::string error_body;
+  size_t max_line = 0;
+  size_t max_error = 0;
+  bool line_too_long = false;
+  std::string callback_error;
+  bool body_started = false;
+  std::chrono::steady_clock::time_point start;
+  double first_byte_sent_s = -1;
+};
+
+size_t stream_read(char *buffer, size_t size, size_t nitems, void *userdata) {
+  auto *st = static_cast<StreamState *>(userdata);
+  try {
+    size_t n = st->body->read(buffer, size * nitems);
+    if (n > 0 && st->first_byte_sent_s < 0)
+      st->first_byte_sent_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - st->start).count();
+    return n;
+  } catch (const std::exception &e) {
+    st->callback_error = std::string("request body: ") + e.what();
+    return CURL_READFUNC_ABORT;
+  }
+}
+
+size_t stream_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
+  auto *st = static_cast<StreamState *>(userdata);
+  size_t n = size * nmemb;
+  long status = 0;
+  curl_easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (status < 200 || status >= 300) {
+    size_t room = st->max_error > st->error_body.size() ? st->max_error - st->error_body.size() : 0;
+    st->error_body.append(ptr, n < room ? n : room);
+    return n;
+  }
+  try {
+    size_t start = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (ptr[i] != '\n') continue;
+      std::string_view piece(ptr + start, i - start);
+      if (st->pending.empty()) {
+        if (!piece.empty()) (*st->on_line)(piece);
+      } else {
+        st->pending.append(piece.data(), piece.size());
+        (*st->on_line)(st->pending);
+        st->pending.clear();
+      }
+      start = i + 1;
+    }
+    st->pending.append(ptr + start, n - start);
+    if (st->pending.size() > st->max_line) {
+      st->line_too_long = true;
+      return 0;
+    }
+  } catch (const std::exception &e) {
+    st->callback_error = e.what();
+    return 0;
+  }
+  return n;
+}
+
+}  // namespace
+
+bool TransportError::timed_out() const { return curl_code_ == CURLE_OPERATION_TIMEDOUT; }
+
+void ensure_curl_initialized() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+HttpClient::HttpClient(TlsOptions tls) : tls_(std::move(tls)) {}
+
+HttpResponse HttpClient::get(const std::string &url, const RequestOptions &options) const {
+  return perform_unary(tls_, url, nullptr, options);
+}
+
+HttpResponse HttpClient::post_json(const std::string &url, std::string_view body, const RequestOptions &options) const {
+  std::string copy(body);
+  return perform_unary(tls_, url, &copy, options);
+}
+
+StreamResult HttpClient::post_streaming(const std::string &url, BodyReader &body,
+                                        const std::function<void(std::string_view)> &on_line,
+                                        const StreamOptions &o) const {
+  ensure_curl_initialized();
+  CurlPtr c(curl_easy_init());
+  if (!c) throw TransportError(CURLE_FAILED_INIT, "could not create an HTTP handle");
+  StreamState st;
+  st.curl = c.get();
+  st.body = &body;
+  st.on_line = &on_line;
+  st.max_line = o.max_line_bytes;
+  st.max_error = o.max_error_body_bytes;
+  st.start = std::chrono::steady_clock::now();
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  curl_slist *h = nullptr;
+  h = curl_slist_append(h, "Content-Type: application/json");
+  h = curl_slist_append(h, "Transfer-Encoding: chunked");
+  h = curl_slist_append(h, "Expect:");
+  SlistPtr headers(h);
+  curl_easy_setopt(c.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c.get(), CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c.get(), CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(c.get(), CURLOPT_CONNECTTIMEOUT_MS, to_ms(o.connect_timeout_s));
+  curl_easy_setopt(c.get(), CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(c.get(), CURLOPT_POST, 1L);
+  curl_easy_setopt(c.get(), CURLOPT_READFUNCTION, stream_read);
+  curl_easy_setopt(c.get(), CURLOPT_READDATA, &st);
+  curl_easy_setopt(c.get(), CURLOPT_WRITEFUNCTION, stream_write);
+  curl_easy_setopt(c.get(), CURLOPT_WRITEDATA, &st);
+  curl_easy_setopt(c.get(), CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c.get(), CURLOPT_TCP_KEEPALIVE, 1L);
+  long idle = static_cast<long>(o.keepalive_idle_s);
+  curl_easy_setopt(c.get(), CURLOPT_TCP_KEEPIDLE, idle < 1 ? 1L : idle);
+  curl_easy_setopt(c.get(), CURLOPT_TCP_KEEPINTVL, idle < 3 ? 1L : idle / 3);
+  curl_easy_setopt(c.get(), CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c.get(), CURLOPT_XFERINFOFUNCTION, cancel_progress);
+  curl_easy_setopt(c.get(), CURLOPT_XFERINFODATA, o.cancel);
+  apply_tls(c.get(), tls_);
+  CURLcode rc = curl_easy_perform(c.get());
+  StreamResult r;
+  curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &r.status);
+  r.error_body = std::move(st.error_body);
+  r.first_byte_sent_s = st.first_byte_sent_s;
+  r.curl_code = rc;
+  r.cancelled = rc == CURLE_ABORTED_BY_CALLBACK && o.cancel && o.cancel->load();
+  if (rc != CURLE_OK) {
+    if (st.line_too_long) {
+      r.curl_error = "a training stream line exceeded " + std::to_string(o.max_line_bytes) + " bytes";
+    } else if (!st.callback_error.empty()) {
+      r.curl_error = st.callback_error;
+    } else {
+      r.curl_error = describe(rc, errbuf, url);
+    }
+  } else if (!st.pending.empty() && r.status >= 200 && r.status < 300) {
+    // A last line without its newline still counts: the stream ended cleanly.
+    try {
+      on_line(st.pending);
+    } catch (const std::exception &e) {
+      r.curl_code = CURLE_WRITE_ERROR;
+      r.curl_error = e.what();
+    }
+  }
+  return r;
+}
+
+}  // namespace nat::art

@@ -1,0 +1,91 @@
+// HTTP over libcurl: unary requests with finite timeouts, and the streamed
+// POST the training call needs (request body produced while it is sent,
+// response read line by line, no read timeout, cancellable).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nat::art {
+
+struct TlsOptions {
+  std::string ca_path;        // CA bundle file or directory; empty: the system's
+  bool insecure_skip_verify = false;
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::string body;
+};
+
+// The request never got an HTTP answer: connection refused, timeout,
+// truncated transfer, oversized response. `curl_code` is the CURLcode.
+class TransportError : public std::runtime_error {
+ public:
+  TransportError(int curl_code, const std::string &what) : std::runtime_error(what), curl_code_(curl_code) {}
+  int curl_code() const { return curl_code_; }
+  bool timed_out() const;
+
+ private:
+  int curl_code_;
+};
+
+struct RequestOptions {
+  double connect_timeout_s = 10;
+  double timeout_s = 60;  // whole request
+  size_t max_response_bytes = 16u << 20;
+  std::vector<std::string> headers;
+  const std::atomic<bool> *cancel = nullptr;
+};
+
+// Supplies a streamed request body. read() blocks until bytes are available
+// and returns 0 at the end of the body.
+class BodyReader {
+ public:
+  virtual ~BodyReader() = default;
+  virtual size_t read(char *buffer, size_t capacity) = 0;
+};
+
+struct StreamOptions {
+  double connect_timeout_s = 10;
+  double keepalive_idle_s = 30;
+  size_t max_line_bytes = 16u << 20;
+  size_t max_error_body_bytes = 1u << 20;
+  const std::atomic<bool> *cancel = nullptr;
+};
+
+struct StreamResult {
+  long status = 0;          // HTTP status, 0 if none arrived
+  std::string error_body;   // the body of a non-2xx answer (capped)
+  int curl_code = 0;        // CURLE_OK when the stream ended cleanly
+  std::string curl_error;   // libcurl's message when it did not
+  bool cancelled = false;
+  double first_byte_sent_s = -1;  // when the first body byte was handed to libcurl, from the start
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(TlsOptions tls);
+
+  HttpResponse get(const std::string &url, const RequestOptions &options) const;
+  HttpResponse post_json(const std::string &url, std::string_view body, const RequestOptions &options) const;
+
+  // POSTs a JSON body produced by `body` with chunked transfer encoding and
+  // hands each non-empty line of a 2xx response to `on_line`. No overall or
+  // idle timeout: TCP keepalive watches the connection instead.
+  StreamResult post_streaming(const std::string &url, BodyReader &body,
+                              const std::function<void(std::string_view)> &on_line,
+                              const StreamOptions &options) const;
+
+ private:
+  TlsOptions tls_;
+};
+
+// Calls curl_global_init once per process.
+void ensure_curl_initialized();
+
+}  // namespace nat::art

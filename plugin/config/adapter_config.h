@@ -1,0 +1,74 @@
+// The adapter's configuration: NAT's ARTTrainerAdapterConfig (same keys, same
+// defaults) plus the options of this implementation under "native".
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "nat/collection_plan.h"
+
+namespace nat {
+
+enum class Dialect {
+  Auto,  // detected from the server's /openapi.json at initialize
+  V04,   // ART 0.3.x-0.4.x (NAT pins openpipe-art[backend]==0.4.11 for its server)
+  V05,   // ART 0.5.x
+};
+
+const char *dialect_name(Dialect dialect);
+
+struct BackendConfig {
+  std::string ip;
+  int port = 0;
+  std::string name = "trainer_run";
+  std::string project = "trainer_project";
+  std::string base_model = "Qwen/Qwen2.5-7B-Instruct";
+  std::string api_key = "default";
+  bool delete_old_checkpoints = false;
+  nlohmann::json init_args;      // object or null
+  nlohmann::json engine_args;    // object or null
+  nlohmann::json server_config;  // object or null
+};
+
+struct NativeOptions {
+  ValidationMode validation = ValidationMode::Compat;
+  Dialect dialect = Dialect::Auto;
+  std::string scheme = "http";         // "https" for a TLS-terminating proxy in front of the server
+  std::string inference_base_url;      // overrides the URL /_prepare_backend_for_training returns
+  double connect_timeout_s = 10.0;
+  double request_timeout_s = 60.0;     // /register, /healthcheck, /openapi.json, deletion
+  double get_step_timeout_s = 30.0;
+  double prepare_timeout_s = 1200.0;   // /_prepare_backend_for_training can take minutes
+  double health_timeout_s = 5.0;       // is_healthy's probes
+  int retries = 3;                     // extra attempts of idempotent calls
+  double retry_backoff_s = 0.5;        // first backoff, doubled per attempt
+  double keepalive_idle_s = 30.0;      // TCP keepalive on the training stream
+  int max_json_depth = 128;
+  size_t max_response_bytes = 16u << 20;
+  std::string ca_path;
+  bool insecure_skip_tls_verify = false;
+};
+
+struct AdapterConfig {
+  std::string type;  // "_type" (or "type"), empty when absent
+  BackendConfig backend;
+  nlohmann::json training;  // NAT's `training` dict or null
+  nlohmann::json reward;    // NAT's reward config or null
+  NativeOptions native;
+
+  // What the per-call TrainConfig carries: training.learning_rate and
+  // training.beta, defaulting to NAT's 5e-5 and 0.
+  double learning_rate() const;
+  double beta() const;
+};
+
+// Parses and checks the config JSON. Throws nat::Error(InvalidArgument)
+// naming the offending key. `expected_type` is the plugin's NAT _type; a
+// different _type in the config is refused.
+AdapterConfig parse_adapter_config(std::string_view json_text, std::string_view expected_type);
+
+// JSON Schema of the accepted config.
+const char *adapter_config_schema();
+
+}  // namespace nat

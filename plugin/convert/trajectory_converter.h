@@ -1,0 +1,51 @@
+// NAT trajectories -> ART trajectory groups, streamed.
+//
+// The converter makes the second pass over a collection that plan_collection()
+// validated: it emits each kept trajectory as an ART Trajectory, exactly as
+// NAT's ARTTrainerAdapter._construct_trajectory_groups builds them, copying
+// content strings and logprobs byte for byte from the input. Output goes to a
+// ByteSink in chunks, so the caller can send it while it is being produced.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "nat/collection_plan.h"
+
+namespace nat {
+
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  virtual void write(std::string_view bytes) = 0;
+};
+
+class StringSink : public ByteSink {
+ public:
+  explicit StringSink(std::string &out) : out_(out) {}
+  void write(std::string_view bytes) override { out_.append(bytes.data(), bytes.size()); }
+
+ private:
+  std::string &out_;
+};
+
+class TrajectoryConverter {
+ public:
+  static constexpr size_t kChunkSize = 1 << 20;
+
+  // `input` must be the text `plan` was made from, and outlive the converter.
+  TrajectoryConverter(std::string_view input, const CollectionPlan &plan, int max_depth = 128);
+
+  // Writes `open`, the kept groups separated by `separator`, then `close`.
+  // A JSON array is ("[", ",", "]"); JSON lines are ("", "\n", "\n").
+  // Empty groups and groups with no kept trajectory are left out.
+  void write_groups(ByteSink &sink, std::string_view open, std::string_view separator, std::string_view close);
+
+ private:
+  std::string_view input_;
+  const CollectionPlan &plan_;
+  int max_depth_;
+};
+
+}  // namespace nat
