@@ -1,0 +1,443 @@
+// The ART plugin loaded as a real .so and driven through its C ABI against
+// the reference ART server, for both protocol dialects.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "plugin_api.h"
+#include "reference_server.h"
+
+using nat::testing::Adapter;
+using nat::testing::CallResult;
+using nat::testing::PluginApi;
+using nat::testing::ReferenceServer;
+using nlohmann::json;
+
+namespace {
+
+constexpr int32_t kInvalidArgument = 1, kNotFound = 2, kAlreadyExists = 3, kFailedPrecondition = 4, kUnavailable = 5,
+                  kDeadlineExceeded = 6;
+
+const PluginApi &api() {
+  const char *path = std::getenv("NAT_TRAINER_ADAPTER_PLUGIN");
+  return PluginApi::load(path ? path : "libnat_trainer_adapter_openpipe_art.so");
+}
+
+json logprobs(int tokens, int seed) {
+  json content = json::array();
+  for (int i = 0; i < tokens; ++i)
+    content.push_back({{"token", "token_id:" + std::to_string(100 + seed * 10 + i)},
+                       {"bytes", {104}},
+                       {"logprob", -0.05 * (i + 1) - 0.01 * seed},
+                       {"top_logprobs", json::array()}});
+  return {{"content", content}, {"refusal", nullptr}};
+}
+
+json trajectory(double reward, int seed) {
+  return {{"episode",
+           {{{"role", "system"}, {"content", "You play tic-tac-toe."}},
+            {{"role", "user"}, {"content", "Your move?"}},
+            {{"role", "assistant"}, {"content", "<move>B2</move>"}, {"logprobs", logprobs(3, seed)}},
+            {{"role", "tool"}, {"content", "ok"}},
+            {{"role", "assistant"}, {"content", "<move>A1</move>"}, {"logprobs", logprobs(2, seed + 1)}}}},
+          {"reward", reward},
+          {"metadata", {{"id", seed}}}};
+}
+
+json collection(const std::string &run_id, std::vector<double> rewards) {
+  json group = json::array();
+  int seed = 0;
+  for (double r : rewards) group.push_back(trajectory(r, seed++));
+  return {{"run_id", run_id}, {"trajectories", {group}}};
+}
+
+class ArtAdapter : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<ReferenceServer>(GetParam());
+    std::string why;
+    if (!server_->available(&why)) GTEST_SKIP() << why;
+    server_->start();
+  }
+
+  json config(json native = json::object()) const {
+    json c = {{"_type", "openpipe_art_trainer_adapter"},
+              {"backend",
+               {{"ip", "127.0.0.1"},
+                {"port", server_->control_port()},
+                {"name", "tic_tac_toe_training_run"},
+                {"project", "tic_tac_toe_project"},
+                {"base_model", "Qwen/Qwen2.5-3B-Instruct"},
+                {"api_key", "default"},
+                {"init_args", {{"max_seq_length", 8192}}},
+                {"engine_args", {{"gpu_memory_utilization", 0.9}, {"max_logprobs", 5}}}}},
+              {"training", {{"learning_rate", 1e-5}, {"beta", 0.1}}}};
+    native["retry_backoff_s"] = 0.05;
+    c["native"] = native;
+    return c;
+  }
+
+  std::unique_ptr<Adapter> ready_adapter(json native = json::object()) {
+    auto a = std::make_unique<Adapter>(api(), config(native));
+    CallResult r = a->initialize();
+    EXPECT_TRUE(r.ok()) << r.message;
+    return a;
+  }
+
+  static std::vector<json> drain_events(Adapter &a, const std::string &ref) {
+    std::vector<json> events;
+    for (int i = 0; i < 10000; ++i) {
+      CallResult r = a.next_event(ref, 30);
+      EXPECT_TRUE(r.ok()) << r.message;
+      if (!r.out) break;
+      events.push_back(r.json());
+      if (events.back().value("final", false)) break;
+    }
+    return events;
+  }
+
+  std::unique_ptr<ReferenceServer> server_;
+};
+
+TEST_P(ArtAdapter, TrainsACollectionEndToEnd) {
+  auto a = ready_adapter();
+  int32_t healthy = 0;
+  ASSERT_TRUE(a->is_healthy(&healthy).ok());
+  EXPECT_EQ(healthy, 1);
+
+  CallResult sub = a->submit(collection("art_run_e2e", {1.0, 0.0, 0.5, 0.25}).dump());
+  ASSERT_TRUE(sub.ok()) << sub.message;
+  json ref = sub.json();
+  EXPECT_EQ(ref["run_id"], "art_run_e2e");
+  EXPECT_EQ(ref["backend"], "openpipe-art");
+
+  std::vector<json> events = drain_events(*a, ref.dump());
+  ASSERT_GE(events.size(), 3u);
+  EXPECT_EQ(events.front()["type"], "started");
+  EXPECT_EQ(events.back()["type"], "completed");
+  int steps = 0;
+  for (const auto &ev : events)
+    if (ev["type"] == "step") {
+      ++steps;
+      EXPECT_TRUE(ev["metrics"].contains("loss"));
+      EXPECT_EQ(ev["step"], steps);
+    }
+  EXPECT_GE(steps, 1);
+
+  CallResult fin = a->wait(ref.dump(), 10.0, 60);
+  ASSERT_TRUE(fin.ok()) << fin.message;
+  json st = fin.json();
+  EXPECT_EQ(st["status"], "completed");
+  EXPECT_EQ(st["progress"], 100.0);
+  EXPECT_EQ(st["message"], "Training completed successfully.");
+  EXPECT_EQ(st["metadata"]["dialect"], GetParam());
+  EXPECT_EQ(st["metadata"]["step_after"].get<int>(), st["metadata"]["step_before"].get<int>() + 1);
+  EXPECT_EQ(st["metadata"]["gradient_steps_done"], steps);
+  EXPECT_EQ(st["metadata"]["num_gradient_steps"], steps);
+  EXPECT_EQ(st["metadata"]["trained"], true);
+  std::string expected_name = GetParam() == "0.5" ? "tic_tac_toe_training_run@" + std::to_string(st["metadata"]["step_after"].get<int>())
+                                                  : "tic_tac_toe_training_run";
+  EXPECT_EQ(st["metadata"]["inference_model_name"], expected_name);
+  // status stays after the end (NAT's removes the job; ours keeps it).
+  EXPECT_EQ(a->status(ref.dump()).json(), st);
+  EXPECT_EQ(a->status(json{{"run_id", "art_run_e2e"}, {"backend", "openpipe-art"}}.dump()).json(), st);
+
+  // What really reached the server.
+  auto trains = server_->requests_to("/_train_model");
+  ASSERT_EQ(trains.size(), 1u);
+  const json &body = trains[0]["body"];
+  EXPECT_EQ(trains[0]["headers"].value("transfer-encoding", ""), "chunked");
+  EXPECT_EQ(body["config"]["learning_rate"], 1e-5);
+  if (GetParam() == "0.4") {
+    EXPECT_EQ(body["config"]["beta"], 0.1);
+  } else {
+    EXPECT_TRUE(body["config"].contains("beta") || body["config"].contains("kl_penalty_coef"));
+    EXPECT_EQ(body["model"]["trainable"], true);
+  }
+  EXPECT_EQ(body["model"]["_internal_config"]["trainer_args"], (json{{"learning_rate", 1e-5}, {"beta", 0.1}}));
+  EXPECT_EQ(body["model"]["_internal_config"]["init_args"]["max_seq_length"], 8192);
+  EXPECT_EQ(body["model"]["name"], "tic_tac_toe_training_run");
+  EXPECT_EQ(body["dev_config"], json::object());
+  EXPECT_EQ(body["verbose"], false);
+  ASSERT_EQ(body["trajectory_groups"].size(), 1u);
+  const json &t0 = body["trajectory_groups"][0]["trajectories"][0];
+  EXPECT_EQ(t0["reward"], 1.0);
+  EXPECT_EQ(t0["messages_and_choices"][2]["finish_reason"], "stop");
+  EXPECT_EQ(t0["messages_and_choices"][2]["logprobs"], logprobs(3, 0));
+  EXPECT_EQ(t0["messages_and_choices"][3], (json{{"role", "assistant"}, {"content", "ok"}}));
+
+  // The whole protocol sequence, in order.
+  std::vector<std::string> paths;
+  for (const auto &rq : server_->requests()) {
+    std::string p = rq["path"];
+    if (p.rfind("/_test/", 0) != 0) paths.push_back(p);
+  }
+  std::vector<std::string> expected = {"/healthcheck", "/openapi.json", "/register", "/_prepare_backend_for_training",
+                                       "/_get_step", "/healthcheck", "/v1/models", "/healthcheck", "/v1/models",
+                                       "/_get_step", "/_train_model", "/_get_step"};
+  EXPECT_EQ(paths, expected);
+}
+
+TEST_P(ArtAdapter, ReusesARunIdOnceTheJobEndedAndRefusesItWhileRunning) {
+  server_->set_faults({{"train", {{"step_delay", 0.5}}}});
+  auto a = ready_adapter();
+  std::string c = collection("epoch_run", {1.0, 0.0}).dump();
+  CallResult first = a->submit(c);
+  ASSERT_TRUE(first.ok()) << first.message;
+  CallResult dup = a->submit(c);
+  EXPECT_EQ(dup.code, kAlreadyExists);
+  EXPECT_EQ(dup.message, "Training job with run_id epoch_run already exists.");
+  EXPECT_EQ(a->wait(first.out.value()).json()["status"], "completed");
+  server_->set_faults(json::object());
+  CallResult second = a->submit(c);
+  ASSERT_TRUE(second.ok()) << second.message;
+  EXPECT_NE(first.json()["metadata"]["job_id"], second.json()["metadata"]["job_id"]);
+  EXPECT_EQ(a->wait(second.out.value()).json()["status"], "completed");
+  json jobs = a->jobs().json()["jobs"];
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs[0]["status"]["status"], "completed");
+  EXPECT_EQ(jobs[1]["job_ref"], second.json());
+}
+
+TEST_P(ArtAdapter, NothingTrainableCompletesWithTheDialectsStepRule) {
+  auto a = ready_adapter();
+  CallResult sub = a->submit(collection("flat", {0.5, 0.5, 0.5}).dump());
+  ASSERT_TRUE(sub.ok()) << sub.message;
+  json st = a->wait(sub.out.value()).json();
+  EXPECT_EQ(st["status"], "completed");
+  EXPECT_EQ(st["metadata"]["trained"], false);
+  EXPECT_NE(st["metadata"]["note"].get<std::string>().find("nothing was trainable"), std::string::npos);
+  int before = st["metadata"]["step_before"], after = st["metadata"]["step_after"];
+  if (GetParam() == "0.4") {
+    EXPECT_EQ(after, before);  // empty stream, step kept
+    EXPECT_EQ(st["metadata"]["gradient_steps_done"], 0);
+  } else {
+    EXPECT_EQ(after, before + 1);  // one num_groups_trainable:0 line, step advanced
+    EXPECT_EQ(st["metadata"]["last_metrics"]["num_groups_trainable"], 0);
+  }
+}
+
+TEST_P(ArtAdapter, AStreamCutMidTrainingFailsAndIsReconciled) {
+  server_->set_faults({{"train", {{"cut_after", 1}}}});
+  auto a = ready_adapter();
+  CallResult sub = a->submit(collection("cut", {1.0, 0.0, 0.75, 0.25}).dump());
+  ASSERT_TRUE(sub.ok()) << sub.message;
+  std::vector<json> events = drain_events(*a, sub.out.value());
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back()["type"], "failed");
+  json st = a->wait(sub.out.value()).json();
+  EXPECT_EQ(st["status"], "failed");
+  std::string msg = st["message"];
+  EXPECT_NE(msg.find("Training failed with error: the training stream ended without its final chunk after 1 of"),
+            std::string::npos) << msg;
+  EXPECT_NE(msg.find("/_get_step reports step"), std::string::npos) << msg;
+  EXPECT_TRUE(st["metadata"].contains("reconciliation"));
+  EXPECT_EQ(st["metadata"]["gradient_steps_done"], 1);
+}
+
+TEST_P(ArtAdapter, TheServersErrorDetailReachesTheCaller) {
+  auto a = ready_adapter();
+  server_->set_faults({{"fail", {{"/_train_model", {{"status", 422}, {"body", {{"detail", {{{"loc", {"body", "trajectory_groups"}}, {"msg", "Field required"}, {"type", "missing"}}}}}}}}}}});
+  CallResult sub = a->submit(collection("rejected", {1.0, 0.0}).dump());
+  ASSERT_TRUE(sub.ok()) << sub.message;
+  json st = a->wait(sub.out.value()).json();
+  EXPECT_EQ(st["status"], "failed");
+  std::string msg = st["message"];
+  EXPECT_NE(msg.find("POST /_train_model returned HTTP 422"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("Field required"), std::string::npos) << msg;
+}
+
+TEST_P(ArtAdapter, InitializeAgainstAnUnreachableServerIsUnavailable) {
+  json c = config({{"retries", 1}, {"connect_timeout_s", 2}});
+  c["backend"]["port"] = nat::testing::closed_port();
+  Adapter a(api(), c);
+  CallResult r = a.initialize();
+  EXPECT_EQ(r.code, kUnavailable);
+  EXPECT_EQ(r.message.rfind("Failed to connect to ART backend. GET /healthcheck failed:", 0), 0u) << r.message;
+  int32_t healthy = 1;
+  ASSERT_TRUE(a.is_healthy(&healthy).ok());
+  EXPECT_EQ(healthy, 0);
+  EXPECT_EQ(a.submit(collection("x", {1, 0}).dump()).code, kFailedPrecondition);
+}
+
+TEST_P(ArtAdapter, InitializeFailsWhenPrepareReturns500) {
+  server_->set_faults({{"fail", {{"/_prepare_backend_for_training", {{"status", 500}, {"body", "Internal Server Error"}}}}}});
+  Adapter a(api(), config());
+  CallResult r = a.initialize();
+  EXPECT_EQ(r.code, kUnavailable);
+  EXPECT_NE(r.message.find("POST /_prepare_backend_for_training returned HTTP 500"), std::string::npos) << r.message;
+  EXPECT_EQ(server_->requests_to("/_prepare_backend_for_training").size(), 1u);  // not retried
+}
+
+TEST_P(ArtAdapter, InferenceDownMakesInitializeAndHealthFail) {
+  server_->set_faults({{"inference", {{"refuse", true}}}});
+  Adapter a(api(), config({{"health_timeout_s", 2}}));
+  CallResult r = a.initialize();
+  EXPECT_EQ(r.code, kUnavailable);
+  EXPECT_NE(r.message.find("Failed to connect to ART backend. inference server:"), std::string::npos) << r.message;
+}
+
+TEST_P(ArtAdapter, CancelStopsARunningJob) {
+  server_->set_faults({{"train", {{"step_delay", 2.0}}}});
+  auto a = ready_adapter();
+  CallResult sub = a->submit(collection("cancel_me", {1.0, 0.0, 0.5}).dump());
+  ASSERT_TRUE(sub.ok());
+  // Wait for the stream to start, then cancel.
+  for (int i = 0; i < 100; ++i) {
+    json st = a->status(sub.out.value()).json();
+    if (st["status"] == "running" && st["metadata"].contains("step_before")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(a->cancel(sub.out.value()).ok());
+  json st = a->wait(sub.out.value(), 10, 30).json();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  EXPECT_EQ(st["status"], "canceled");
+  EXPECT_EQ(st["message"], "Training was cancelled.");
+}
+
+TEST_P(ArtAdapter, WaitReturnsAsSoonAsTheJobEndsAndTimesOutCleanly) {
+  server_->set_faults({{"train", {{"step_delay", 0.3}}}});
+  auto a = ready_adapter();
+  CallResult sub = a->submit(collection("waiter", {1.0, 0.0}).dump());
+  ASSERT_TRUE(sub.ok());
+  CallResult early = a->wait(sub.out.value(), 10.0, 0.05);
+  EXPECT_EQ(early.code, kDeadlineExceeded);
+  auto t0 = std::chrono::steady_clock::now();
+  CallResult fin = a->wait(sub.out.value(), 30.0, 0);  // poll interval 30 s, no timeout
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(fin.ok()) << fin.message;
+  EXPECT_EQ(fin.json()["status"], "completed");
+  EXPECT_LT(waited, 20.0);
+}
+
+TEST_P(ArtAdapter, DeletesOldCheckpointsThroughTheDialectsRoute) {
+  Adapter a(api(), [&] {
+    json c = config();
+    c["backend"]["delete_old_checkpoints"] = true;
+    return c;
+  }());
+  ASSERT_TRUE(a.initialize().ok());
+  CallResult sub = a.submit(collection("gc", {1.0, 0.0}).dump());
+  ASSERT_TRUE(sub.ok());
+  json st = a.wait(sub.out.value()).json();
+  EXPECT_EQ(st["status"], "completed");
+  EXPECT_EQ(st["metadata"]["checkpoint_deletion"], "ok");
+  if (GetParam() == "0.4") {
+    auto del = server_->requests_to("/_delete_checkpoints");
+    ASSERT_EQ(del.size(), 1u);
+    EXPECT_EQ(del[0]["query"]["benchmark"], "val/reward");
+    EXPECT_EQ(del[0]["body"]["name"], "tic_tac_toe_training_run");
+  } else {
+    auto del = server_->requests_to("/_delete_checkpoint_files");
+    ASSERT_EQ(del.size(), 1u);
+    EXPECT_EQ(del[0]["body"]["steps_to_keep"], json::array({st["metadata"]["step_before"]}));
+  }
+}
+
+TEST_P(ArtAdapter, ValidationErrorsRejectTheWholeSubmitBeforeAnythingIsSent) {
+  auto a = ready_adapter();
+  json c = collection("bad", {1.0, 0.0});
+  c["trajectories"][0][1]["episode"][1] = c["trajectories"][0][1]["episode"][2];  // system, assistant, assistant
+  CallResult r = a->submit(c.dump());
+  EXPECT_EQ(r.code, kInvalidArgument);
+  EXPECT_EQ(r.message, "trajectories[0][1].episode[2]: Consecutive assistant messages from the same role found in trajectory.");
+  json all_dropped = collection("dropped", {1.0});
+  all_dropped["trajectories"][0][0]["episode"][2]["logprobs"] = json::array({1});
+  r = a->submit(all_dropped.dump());
+  EXPECT_EQ(r.code, kInvalidArgument);
+  EXPECT_EQ(r.message.rfind("No valid trajectory groups to submit.", 0), 0u) << r.message;
+  EXPECT_TRUE(server_->requests_to("/_train_model").empty());
+  EXPECT_EQ(a->status(R"({"run_id":"nope","backend":"openpipe-art"})").code, kNotFound);
+}
+
+TEST_P(ArtAdapter, ReportsDroppedTrajectoriesAndSendsTheRest) {
+  auto a = ready_adapter();
+  json c = collection("partial", {1.0, 0.0, 0.5});
+  c["trajectories"][0][2]["episode"][2]["logprobs"] = "not logprobs";
+  CallResult sub = a->submit(c.dump());
+  ASSERT_TRUE(sub.ok()) << sub.message;
+  json st = a->wait(sub.out.value()).json();
+  EXPECT_EQ(st["metadata"]["trajectories_dropped"], 1);
+  EXPECT_EQ(st["metadata"]["trajectories_submitted"], 2);
+  EXPECT_EQ(st["metadata"]["dropped"][0]["trajectory"], 2);
+  auto trains = server_->requests_to("/_train_model");
+  ASSERT_EQ(trains.size(), 1u);
+  EXPECT_EQ(trains[0]["body"]["trajectory_groups"][0]["trajectories"].size(), 2u);
+}
+
+TEST_P(ArtAdapter, ConcurrentSubmitsStatusAndCancelFromManyThreads) {
+  server_->set_faults({{"train", {{"step_delay", 0.05}}}});
+  auto a = ready_adapter();
+  std::vector<std::thread> threads;
+  std::atomic<int> completed{0}, errors{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      CallResult sub = a->submit(collection("conc_" + std::to_string(t), {1.0, 0.0}).dump());
+      if (!sub.ok()) {
+        ++errors;
+        return;
+      }
+      for (int i = 0; i < 50; ++i)
+        if (!a->status(sub.out.value()).ok()) ++errors;
+      if (t == 3) a->cancel(sub.out.value());
+      json st = a->wait(sub.out.value()).json();
+      if (st["status"] == "completed" || (t == 3 && st["status"] == "canceled")) ++completed;
+    });
+  }
+  for (auto &th : threads) th.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(completed.load(), 4);
+}
+
+TEST_P(ArtAdapter, DestroyWhileAJobRunsCancelsAndJoins) {
+  server_->set_faults({{"train", {{"step_delay", 5.0}}}});
+  auto a = ready_adapter();
+  CallResult sub = a->submit(collection("doomed", {1.0, 0.0}).dump());
+  ASSERT_TRUE(sub.ok());
+  std::thread waiter([&] {
+    CallResult r = a->wait(sub.out.value(), 1, 0);
+    EXPECT_TRUE(r.code == 7 || (r.ok() && r.json()["status"] == "canceled")) << r.code << " " << r.message;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto t0 = std::chrono::steady_clock::now();
+  nat_trainer_adapter *h = a->handle();
+  api().destroy(h);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  waiter.join();
+  nat_trainer_adapter_buffer *b = nullptr;
+  nat_trainer_adapter_error *e = api().status(h, sub.out->data(), sub.out->size(), &b);
+  EXPECT_EQ(api().error_code(e), kFailedPrecondition);
+  api().error_free(e);
+}
+
+TEST_P(ArtAdapter, LogProgressWritesNatsJsonLines) {
+  auto a = ready_adapter();
+  auto dir = std::filesystem::path(server_->data_dir()) / "progress";
+  std::string ref = R"({"run_id":"art_run_log","backend":"openpipe-art","metadata":null})";
+  ASSERT_TRUE(a->log_progress(ref, R"({"status":"running","progress":50.0,"epoch":1})", dir.c_str()).ok());
+  ASSERT_TRUE(a->log_progress(ref, R"({"status":"completed"})", dir.c_str()).ok());
+  std::ifstream f(dir / "trainer_adapter_art_run_log.jsonl");
+  std::string line;
+  std::vector<json> lines;
+  while (std::getline(f, line)) lines.push_back(json::parse(line));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["run_id"], "art_run_log");
+  EXPECT_EQ(lines[0]["backend"], "openpipe-art");
+  EXPECT_EQ(lines[0]["trainer_config"],
+            (json{{"base_model", "Qwen/Qwen2.5-3B-Instruct"}, {"project", "tic_tac_toe_project"}, {"name", "tic_tac_toe_training_run"}}));
+  EXPECT_EQ(lines[0]["progress"], 50.0);
+  EXPECT_EQ(lines[1]["status"], "completed");
+  EXPECT_TRUE(lines[0]["timestamp"].is_string());
+  EXPECT_EQ(a->log_progress(R"({"run_id":"../escape","backend":"b"})", "{}", dir.c_str()).code, kInvalidArgument);
+  EXPECT_EQ(a->log_progress(ref, "[1]", dir.c_str()).code, kInvalidArgument);
+}
+
+INSTANTIATE_TEST_SUITE_P(Dialects, ArtAdapter, ::testing::Values("0.4", "0.5"),
+                         [](const auto &info) { return "art_" + std::string(info.param == "0.4" ? "04" : "05"); });
+
+}  // namespace

@@ -1,0 +1,145 @@
+// The C ABI of a plugin .so, resolved with dlopen/dlsym as a host would, and
+// small RAII helpers to drive it from tests.
+#pragma once
+
+#include <dlfcn.h>
+#include <nat/trainer_adapter.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace nat::testing {
+
+struct PluginApi {
+  void *handle = nullptr;
+#define NAT_FN(name) decltype(&::nat_trainer_adapter_##name) name = nullptr;
+  NAT_FN(abi_version)
+  NAT_FN(plugin_info)
+  NAT_FN(error_code)
+  NAT_FN(error_message)
+  NAT_FN(error_free)
+  NAT_FN(buffer_data)
+  NAT_FN(buffer_size)
+  NAT_FN(buffer_free)
+  NAT_FN(create)
+  NAT_FN(destroy)
+  NAT_FN(initialize)
+  NAT_FN(is_healthy)
+  NAT_FN(submit)
+  NAT_FN(status)
+  NAT_FN(wait_until_complete)
+  NAT_FN(cancel)
+  NAT_FN(jobs)
+  NAT_FN(next_event)
+  NAT_FN(log_progress)
+  NAT_FN(convert)
+#undef NAT_FN
+
+  static const PluginApi &load(const std::string &path) {
+    static PluginApi api = open(path);
+    return api;
+  }
+
+  static PluginApi open(const std::string &path) {
+    PluginApi a;
+    a.handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!a.handle) throw std::runtime_error(std::string("dlopen: ") + ::dlerror());
+#define NAT_SYM(name)                                                                                 \
+  a.name = reinterpret_cast<decltype(a.name)>(::dlsym(a.handle, "nat_trainer_adapter_" #name));      \
+  if (!a.name) throw std::runtime_error("missing symbol nat_trainer_adapter_" #name);
+    NAT_SYM(abi_version) NAT_SYM(plugin_info) NAT_SYM(error_code) NAT_SYM(error_message) NAT_SYM(error_free)
+    NAT_SYM(buffer_data) NAT_SYM(buffer_size) NAT_SYM(buffer_free) NAT_SYM(create) NAT_SYM(destroy)
+    NAT_SYM(initialize) NAT_SYM(is_healthy) NAT_SYM(submit) NAT_SYM(status) NAT_SYM(wait_until_complete)
+    NAT_SYM(cancel) NAT_SYM(jobs) NAT_SYM(next_event) NAT_SYM(log_progress) NAT_SYM(convert)
+#undef NAT_SYM
+    return a;
+  }
+};
+
+// An error as a value: code and message, the C object freed at once.
+struct CallResult {
+  int32_t code = 0;
+  std::string message;
+  std::optional<std::string> out;
+  bool ok() const { return code == 0; }
+  nlohmann::json json() const { return nlohmann::json::parse(out.value()); }
+};
+
+class Adapter {
+ public:
+  Adapter(const PluginApi &api, const nlohmann::json &config) : api_(api) {
+    std::string c = config.dump();
+    nat_trainer_adapter_error *e = api_.create(c.data(), c.size(), &h_);
+    if (e) {
+      std::string m = api_.error_message(e);
+      api_.error_free(e);
+      throw std::runtime_error("create: " + m);
+    }
+  }
+  ~Adapter() { api_.destroy(h_); }
+  Adapter(const Adapter &) = delete;
+  Adapter &operator=(const Adapter &) = delete;
+
+  nat_trainer_adapter *handle() const { return h_; }
+
+  CallResult initialize(const std::string &run_config = "{}") {
+    return take(api_.initialize(h_, run_config.data(), run_config.size()), nullptr);
+  }
+  CallResult is_healthy(int32_t *healthy) { return take(api_.is_healthy(h_, healthy), nullptr); }
+  CallResult submit(const std::string &collection) {
+    nat_trainer_adapter_buffer *b = nullptr;
+    nat_trainer_adapter_error *e = api_.submit(h_, collection.data(), collection.size(), &b);
+    return take(e, b);
+  }
+  CallResult status(const std::string &ref) {
+    nat_trainer_adapter_buffer *b = nullptr;
+    nat_trainer_adapter_error *e = api_.status(h_, ref.data(), ref.size(), &b);
+    return take(e, b);
+  }
+  CallResult wait(const std::string &ref, double poll = 0.5, double timeout = 60) {
+    nat_trainer_adapter_buffer *b = nullptr;
+    nat_trainer_adapter_error *e = api_.wait_until_complete(h_, ref.data(), ref.size(), poll, timeout, &b);
+    return take(e, b);
+  }
+  CallResult cancel(const std::string &ref) { return take(api_.cancel(h_, ref.data(), ref.size()), nullptr); }
+  CallResult jobs() {
+    nat_trainer_adapter_buffer *b = nullptr;
+    nat_trainer_adapter_error *e = api_.jobs(h_, &b);
+    return take(e, b);
+  }
+  CallResult next_event(const std::string &ref, double timeout) {
+    nat_trainer_adapter_buffer *b = nullptr;
+    nat_trainer_adapter_error *e = api_.next_event(h_, ref.data(), ref.size(), timeout, &b);
+    return take(e, b);
+  }
+  CallResult convert(const std::string &collection) {
+    nat_trainer_adapter_buffer *b = nullptr;
+    nat_trainer_adapter_error *e = api_.convert(h_, collection.data(), collection.size(), &b);
+    return take(e, b);
+  }
+  CallResult log_progress(const std::string &ref, const std::string &metrics, const char *dir) {
+    return take(api_.log_progress(h_, ref.data(), ref.size(), metrics.data(), metrics.size(), dir), nullptr);
+  }
+
+ private:
+  CallResult take(nat_trainer_adapter_error *e, nat_trainer_adapter_buffer *b) {
+    CallResult r;
+    if (e) {
+      r.code = api_.error_code(e);
+      r.message = api_.error_message(e);
+      api_.error_free(e);
+    }
+    if (b) {
+      r.out = std::string(api_.buffer_data(b), api_.buffer_size(b));
+      api_.buffer_free(b);
+    }
+    return r;
+  }
+
+  const PluginApi &api_;
+  nat_trainer_adapter *h_ = nullptr;
+};
+
+}  // namespace nat::testing
