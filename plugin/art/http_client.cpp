@@ -1,5 +1,7 @@
 #include "art/http_client.h"
 
+#include "art/ndjson_lines.h"
+
 #include <curl/curl.h>
 
 #include <chrono>
@@ -114,11 +116,9 @@ struct StreamState {
   CURL *curl = nullptr;
   BodyReader *body = nullptr;
   const std::function<void(std::string_view)> *on_line = nullptr;
-  std::string pending;
+  NdjsonLines *lines = nullptr;
   std::string error_body;
-  size_t max_line = 0;
   size_t max_error = 0;
-  bool line_too_long = false;
   std::string callback_error;
   bool body_started = false;
   std::chrono::steady_clock::time_point start;
@@ -149,24 +149,7 @@ size_t stream_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
     return n;
   }
   try {
-    size_t start = 0;
-    for (size_t i = 0; i < n; ++i) {
-      if (ptr[i] != '\n') continue;
-      std::string_view piece(ptr + start, i - start);
-      if (st->pending.empty()) {
-        if (!piece.empty()) (*st->on_line)(piece);
-      } else {
-        st->pending.append(piece.data(), piece.size());
-        (*st->on_line)(st->pending);
-        st->pending.clear();
-      }
-      start = i + 1;
-    }
-    st->pending.append(ptr + start, n - start);
-    if (st->pending.size() > st->max_line) {
-      st->line_too_long = true;
-      return 0;
-    }
+    st->lines->feed(std::string_view(ptr, n), *st->on_line);
   } catch (const std::exception &e) {
     st->callback_error = e.what();
     return 0;
@@ -204,7 +187,8 @@ StreamResult HttpClient::post_streaming(const std::string &url, BodyReader &body
   st.curl = c.get();
   st.body = &body;
   st.on_line = &on_line;
-  st.max_line = o.max_line_bytes;
+  NdjsonLines lines(o.max_line_bytes);
+  st.lines = &lines;
   st.max_error = o.max_error_body_bytes;
   st.start = std::chrono::steady_clock::now();
   char errbuf[CURL_ERROR_SIZE] = {0};
@@ -240,17 +224,15 @@ StreamResult HttpClient::post_streaming(const std::string &url, BodyReader &body
   r.curl_code = rc;
   r.cancelled = rc == CURLE_ABORTED_BY_CALLBACK && o.cancel && o.cancel->load();
   if (rc != CURLE_OK) {
-    if (st.line_too_long) {
-      r.curl_error = "a training stream line exceeded " + std::to_string(o.max_line_bytes) + " bytes";
-    } else if (!st.callback_error.empty()) {
+    if (!st.callback_error.empty()) {
       r.curl_error = st.callback_error;
     } else {
       r.curl_error = describe(rc, errbuf, url);
     }
-  } else if (!st.pending.empty() && r.status >= 200 && r.status < 300) {
+  } else if (r.status >= 200 && r.status < 300) {
     // A last line without its newline still counts: the stream ended cleanly.
     try {
-      on_line(st.pending);
+      lines.finish(on_line);
     } catch (const std::exception &e) {
       r.curl_code = CURLE_WRITE_ERROR;
       r.curl_error = e.what();
