@@ -1,10 +1,11 @@
 // NAT trajectories -> ART trajectory groups, streamed.
 //
-// The converter makes the second pass over a collection that plan_collection()
-// validated: it emits each kept trajectory as an ART Trajectory, exactly as
-// NAT's ARTTrainerAdapter._construct_trajectory_groups builds them, copying
-// content strings and logprobs byte for byte from the input. Output goes to a
-// ByteSink in chunks, so the caller can send it while it is being produced.
+// The converter is the second pass over a collection that plan_collection()
+// validated: from the plan's spans it emits each kept trajectory as an ART
+// Trajectory, exactly as NAT's ARTTrainerAdapter._construct_trajectory_groups
+// builds them, copying content strings and logprobs byte for byte from the
+// input. Output goes to a ByteSink in chunks, so the caller can send it while
+// it is being produced.
 #pragma once
 
 #include <cstddef>

@@ -16,19 +16,22 @@ JobRef parse_job_ref(std::string_view text) {
     s.begin_object();
     std::string_view key;
     while (s.next_key(key)) {
-      if (key == "run_id") {
+      if (json::Scanner::key_equals(key, "run_id")) {
         if (s.peek() != json::Kind::String) throw_invalid("job reference: run_id must be a string");
         ref.run_id = s.string_value();
         have_run_id = true;
-      } else if (key == "metadata" && s.peek() == json::Kind::Object) {
+      } else if (json::Scanner::key_equals(key, "metadata") && s.peek() == json::Kind::Object) {
         s.begin_object();
         std::string_view mkey;
         while (s.next_key(mkey)) {
-          if (mkey == "job_id" && s.peek() == json::Kind::Number) {
+          if (json::Scanner::key_equals(mkey, "job_id") && s.peek() == json::Kind::Number) {
             std::string_view n = s.number_raw();
             uint64_t v = 0;
             bool ok = !n.empty() && n.size() < 20;
-            for (char c : n) ok = ok && c >= '0' && c <= '9', v = v * 10 + static_cast<uint64_t>(c - '0');
+            for (char c : n) {
+              ok = ok && c >= '0' && c <= '9';
+              v = v * 10 + static_cast<uint64_t>(c - '0');
+            }
             if (!ok) throw_invalid("job reference: metadata.job_id must be a positive integer");
             ref.job_id = v;
           } else {

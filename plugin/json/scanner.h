@@ -76,6 +76,11 @@ class Scanner {
 
   // Decodes the raw content of a string (as returned by string_raw).
   static std::string decode(std::string_view raw);
+  // Whether a raw (possibly escaped) key equals a plain name.
+  static bool key_equals(std::string_view raw_key, std::string_view name) {
+    if (raw_key.find('\\') == std::string_view::npos) return raw_key == name;
+    return decode(raw_key) == name;
+  }
 
  private:
   void skip_ws();

@@ -7,11 +7,13 @@
 // where JSON can express it: integers pass as floats, integral floats as ints,
 // booleans as numbers.
 #include <cmath>
+#include <cctype>
 #include <cstdlib>
 #include <string>
 
 #include "json/scanner.h"
 #include "nat/collection_plan.h"
+#include "nat/lax_number.h"
 
 namespace nat {
 
@@ -19,25 +21,6 @@ namespace {
 
 using json::Kind;
 using json::Scanner;
-
-bool is_numeric_string(std::string_view decoded, bool integer) {
-  // pydantic's lax mode parses numbers from strings, surrounding whitespace allowed.
-  size_t b = decoded.find_first_not_of(" \t\n\r");
-  size_t e = decoded.find_last_not_of(" \t\n\r");
-  if (b == std::string_view::npos) return false;
-  std::string s(decoded.substr(b, e - b + 1));
-  const char *c = s.c_str();
-  char *end = nullptr;
-  if (integer) {
-    if (*c == '+' || *c == '-') ++c;
-    if (!*c) return false;
-    for (const char *q = c; *q; ++q)
-      if ((*q < '0' || *q > '9') && *q != '_') return false;
-    return true;
-  }
-  std::strtod(c, &end);
-  return end && *end == '\0' && end != c;
-}
 
 // A float field: a number, a boolean or a numeric string.
 std::string check_float(Scanner &s, const char *what) {
@@ -51,7 +34,7 @@ std::string check_float(Scanner &s, const char *what) {
     return {};
   }
   if (k == Kind::String) {
-    if (is_numeric_string(s.string_value(), false)) return {};
+    if (is_float_string(s.string_value())) return {};
     return std::string(what) + " is a string that is not a number";
   }
   s.skip_value();
@@ -63,6 +46,7 @@ std::string check_int(Scanner &s, const char *what) {
   Kind k = s.peek();
   if (k == Kind::Number) {
     std::string_view t = s.number_raw();
+    if (t.find_first_of(".eE") == std::string_view::npos) return {};
     double v = json::parse_double(t);
     if (std::isfinite(v) && v == std::floor(v)) return {};
     return std::string(what) + " must be an integer";
@@ -72,14 +56,27 @@ std::string check_int(Scanner &s, const char *what) {
     return {};
   }
   if (k == Kind::String) {
-    if (is_numeric_string(s.string_value(), true)) return {};
+    if (is_int_string(s.string_value())) return {};
     return std::string(what) + " is a string that is not an integer";
   }
   s.skip_value();
   return std::string(what) + " must be an integer, not " + json::kind_name(k);
 }
 
-std::string check_bytes(Scanner &s, const std::string &where) {
+// Where a problem is, built only when there is one: the hot path of a valid
+// collection allocates nothing here.
+struct TokenPath {
+  const char *list;         // "logprobs.content" or "logprobs.refusal"
+  size_t index;             // into that list
+  long top_index = -1;      // into top_logprobs, or -1
+  std::string str() const {
+    std::string s = std::string(list) + "[" + std::to_string(index) + "]";
+    if (top_index >= 0) s += ".top_logprobs[" + std::to_string(top_index) + "]";
+    return s;
+  }
+};
+
+std::string check_bytes(Scanner &s, const TokenPath &where) {
   Kind k = s.peek();
   if (k == Kind::Null) {
     s.null();
@@ -87,25 +84,26 @@ std::string check_bytes(Scanner &s, const std::string &where) {
   }
   if (k != Kind::Array) {
     s.skip_value();
-    return where + ".bytes must be a list of integers or null";
+    return where.str() + ".bytes must be a list of integers or null";
   }
   s.begin_array();
   std::string problem;
   size_t i = 0;
   while (s.next_element()) {
     std::string p = check_int(s, "a byte");
-    if (problem.empty() && !p.empty()) problem = where + ".bytes[" + std::to_string(i) + "]: " + p;
+    if (problem.empty() && !p.empty()) problem = where.str() + ".bytes[" + std::to_string(i) + "]: " + p;
     ++i;
   }
   return problem;
 }
 
-// TopLogprob or ChatCompletionTokenLogprob (with_top: the latter).
-std::string check_token(Scanner &s, const std::string &where, bool with_top) {
+// TopLogprob (where.top_index >= 0) or ChatCompletionTokenLogprob.
+std::string check_token(Scanner &s, const TokenPath &where) {
+  const bool with_top = where.top_index < 0;
   if (s.peek() != Kind::Object) {
     Kind k = s.peek();
     s.skip_value();
-    return where + " must be an object, not " + json::kind_name(k);
+    return where.str() + " must be an object, not " + json::kind_name(k);
   }
   s.begin_object();
   std::string problem;
@@ -115,33 +113,36 @@ std::string check_token(Scanner &s, const std::string &where, bool with_top) {
     if (problem.empty() && !p.empty()) problem = std::move(p);
   };
   while (s.next_key(key)) {
-    if (key == "token") {
+    if (Scanner::key_equals(key, "token")) {
       has_token = true;
       if (s.peek() != Kind::String) {
         Kind k = s.peek();
         s.skip_value();
-        note(where + ".token must be a string, not " + json::kind_name(k));
+        note(where.str() + ".token must be a string, not " + json::kind_name(k));
       } else {
         s.string_raw();
       }
-    } else if (key == "logprob") {
+    } else if (Scanner::key_equals(key, "logprob")) {
       has_logprob = true;
       std::string p = check_float(s, "logprob");
-      if (!p.empty()) note(where + "." + p);
-    } else if (key == "bytes") {
-      note(check_bytes(s, where));
-    } else if (with_top && key == "top_logprobs") {
+      if (!p.empty()) note(where.str() + "." + p);
+    } else if (Scanner::key_equals(key, "bytes")) {
+      std::string p = check_bytes(s, where);
+      if (!p.empty()) note(std::move(p));
+    } else if (with_top && Scanner::key_equals(key, "top_logprobs")) {
       has_top = true;
       if (s.peek() != Kind::Array) {
         Kind k = s.peek();
         s.skip_value();
-        note(where + ".top_logprobs must be a list, not " + json::kind_name(k));
+        note(where.str() + ".top_logprobs must be a list, not " + json::kind_name(k));
       } else {
         s.begin_array();
-        size_t i = 0;
+        long i = 0;
         while (s.next_element()) {
-          note(check_token(s, where + ".top_logprobs[" + std::to_string(i) + "]", false));
-          ++i;
+          TokenPath top = where;
+          top.top_index = i++;
+          std::string p = check_token(s, top);
+          if (!p.empty()) note(std::move(p));
         }
       }
     } else {
@@ -149,13 +150,13 @@ std::string check_token(Scanner &s, const std::string &where, bool with_top) {
     }
   }
   if (!problem.empty()) return problem;
-  if (!has_token) return where + " has no 'token'";
-  if (!has_logprob) return where + " has no 'logprob'";
-  if (with_top && !has_top) return where + " has no 'top_logprobs'";
+  if (!has_token) return where.str() + " has no 'token'";
+  if (!has_logprob) return where.str() + " has no 'logprob'";
+  if (with_top && !has_top) return where.str() + " has no 'top_logprobs'";
   return {};
 }
 
-std::string check_token_list(Scanner &s, const std::string &where) {
+std::string check_token_list(Scanner &s, const char *list) {
   Kind k = s.peek();
   if (k == Kind::Null) {
     s.null();
@@ -163,14 +164,14 @@ std::string check_token_list(Scanner &s, const std::string &where) {
   }
   if (k != Kind::Array) {
     s.skip_value();
-    return where + " must be a list or null, not " + json::kind_name(k);
+    return std::string(list) + " must be a list or null, not " + json::kind_name(k);
   }
   s.begin_array();
   std::string problem;
   size_t i = 0;
   while (s.next_element()) {
-    std::string p = check_token(s, where + "[" + std::to_string(i) + "]", true);
-    if (problem.empty()) problem = std::move(p);
+    std::string p = check_token(s, TokenPath{list, i});
+    if (problem.empty() && !p.empty()) problem = std::move(p);
     ++i;
   }
   return problem;
@@ -189,9 +190,9 @@ std::string scan_choice_logprobs(json::Scanner &s) {
   std::string problem;
   while (s.next_key(key)) {
     std::string p;
-    if (key == "content") {
+    if (Scanner::key_equals(key, "content")) {
       p = check_token_list(s, "logprobs.content");
-    } else if (key == "refusal") {
+    } else if (Scanner::key_equals(key, "refusal")) {
       p = check_token_list(s, "logprobs.refusal");
     } else {
       s.skip_value();

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,9 +36,23 @@ enum class ValidationMode {
 
 std::optional<ValidationMode> parse_validation_mode(std::string_view name);
 
+// One episode item of a kept trajectory, as the converter needs it: views
+// into the input, so the second pass copies bytes without scanning again.
+struct ItemSpan {
+  const char *content = nullptr;   // raw string content, without the quotes
+  const char *logprobs = nullptr;  // raw JSON value, or nullptr when absent or null
+  uint32_t content_len = 0;
+  uint32_t logprobs_len = 0;
+  Role role = Role::User;
+};
+
 struct TrajectoryPlan {
   bool keep = false;
-  std::string_view reward;  // the reward's JSON number text, a view into the input
+  std::string_view reward;  // the reward's JSON number text: a view into the input, or into
+                            // CollectionPlan::coerced for a reward NAT's model coerces
+                            // from a string or a boolean
+  size_t first_item = 0;    // into CollectionPlan::items (kept trajectories only)
+  size_t item_count = 0;
 };
 
 struct GroupPlan {
@@ -60,6 +76,8 @@ struct CollectionPlan {
   size_t trajectories_kept = 0;
   size_t dropped_count = 0;
   std::vector<DroppedTrajectory> dropped;  // the first kMaxDroppedDetails, with reasons
+  std::vector<ItemSpan> items;             // the items of kept trajectories, in order
+  std::deque<std::string> coerced;         // texts of coerced rewards (stable addresses)
 };
 
 struct CollectionLimits {

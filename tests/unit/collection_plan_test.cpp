@@ -151,8 +151,8 @@ TEST(CollectionPlan, RejectsModelViolationsWithTheirLocation) {
             "trajectories[0][0]: missing required key 'episode'");
   EXPECT_EQ(rejection(R"({"run_id":"r","trajectories":[[{"episode":[{"role":"user","content":"x"}]}]]})"),
             "trajectories[0][0]: missing required key 'reward'");
-  EXPECT_EQ(rejection(R"({"run_id":"r","trajectories":[[{"episode":[{"role":"user","content":"x"}],"reward":"1"}]]})"),
-            "trajectories[0][0].reward: must be a number, not string");
+  EXPECT_EQ(rejection(R"({"run_id":"r","trajectories":[[{"episode":[{"role":"user","content":"x"}],"reward":"high"}]]})"),
+            "trajectories[0][0].reward: must be a number, got the string \"high\"");
   EXPECT_EQ(rejection(R"({"run_id":"r","trajectories":[[{"episode":[{"role":"user","content":"x"}],"reward":1e999}]]})"),
             "trajectories[0][0].reward: must be a finite number, got 1e999");
   EXPECT_EQ(rejection(R"({"run_id":"r","trajectories":[[{"episode":[{"role":"user","content":3}],"reward":1}]]})"),
@@ -169,7 +169,7 @@ TEST(CollectionPlan, RejectsModelViolationsWithTheirLocation) {
   EXPECT_EQ(rejection(R"({"run_id":"r","trajectories":[[{"episode":[{"role":"user","content":"x","metadata":[]}],"reward":1}]]})"),
             "trajectories[0][0].episode[0].metadata: must be an object or null, not array");
   EXPECT_EQ(rejection(R"({"run_id":"r","trajectories":[[{"episode":[{"role":"user","content":"x"}],"reward":1,"shaped_rewards":["a"]}]]})"),
-            "trajectories[0][0].shaped_rewards[0]: must be a number, not string");
+            "trajectories[0][0].shaped_rewards[0]: must be a number, got the string \"a\"");
 }
 
 TEST(CollectionPlan, RejectsBadBytesAndDeepNesting) {

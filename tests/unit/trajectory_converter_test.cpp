@@ -177,7 +177,7 @@ TEST(TrajectoryConverter, PassesContentAndLogprobsThroughByteForByte) {
   EXPECT_NE(out.find("\"logprobs\":{ \"content\" : [ {\"token\":\"token_id:9\" , \"logprob\":-1E2,\"top_logprobs\":[],\"x\":1} ] }"),
             std::string::npos) << out;
   EXPECT_NE(out.find("\"reward\":1e-3"), std::string::npos);
-  EXPECT_NO_THROW((void)json::parse(out));
+  EXPECT_TRUE(json::accept(out));
 }
 
 TEST(TrajectoryConverter, LeavesOutDroppedTrajectoriesAndEmptyGroups) {

@@ -1,0 +1,98 @@
+#include "nat/lax_number.h"
+
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <string>
+
+namespace nat {
+
+namespace {
+
+// The digits of a number as Python reads them: digits with single
+// underscores between them (PEP 515).
+bool digits_with_underscores(std::string_view s, size_t &i) {
+  size_t start = i;
+  bool last_digit = false;
+  while (i < s.size()) {
+    char c = s[i];
+    if (c >= '0' && c <= '9') {
+      last_digit = true;
+    } else if (c == '_' && last_digit && i + 1 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '9') {
+      last_digit = false;
+    } else {
+      break;
+    }
+    ++i;
+  }
+  return i > start;
+}
+
+std::string_view strip(std::string_view s) {
+  size_t b = s.find_first_not_of(" \t\n\r\f\v");
+  if (b == std::string_view::npos) return {};
+  size_t e = s.find_last_not_of(" \t\n\r\f\v");
+  return s.substr(b, e - b + 1);
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != b[i]) return false;
+  return true;
+}
+
+// A string pydantic's lax mode turns into a float: what Python's float()
+// accepts (decimal, underscores between digits, inf, infinity, nan).
+}  // namespace
+
+bool is_float_string(std::string_view decoded) {
+  std::string_view s = strip(decoded);
+  size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  std::string_view rest = s.substr(i);
+  if (iequals(rest, "inf") || iequals(rest, "infinity") || iequals(rest, "nan")) return true;
+  bool int_part = digits_with_underscores(s, i);
+  bool frac_part = false;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    frac_part = digits_with_underscores(s, i);
+  }
+  if (!int_part && !frac_part) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digits_with_underscores(s, i)) return false;
+  }
+  return i == s.size();
+}
+
+// A string pydantic's lax mode turns into an int: an integer, optionally
+// followed by a fraction of zeros ("61", "+5", "1_0", "61.0").
+bool is_int_string(std::string_view decoded) {
+  std::string_view s = strip(decoded);
+  size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  if (!digits_with_underscores(s, i)) return false;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && s[i] == '0') ++i;
+  }
+  return i == s.size();
+}
+
+std::optional<double> lax_float_value(std::string_view decoded) {
+  if (!is_float_string(decoded)) return std::nullopt;
+  std::string s;
+  for (char c : strip(decoded))
+    if (c != '_') s.push_back(c);
+  return std::strtod(s.c_str(), nullptr);
+}
+
+std::string shortest_repr(double v) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+}  // namespace nat
