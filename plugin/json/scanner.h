@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -40,8 +41,8 @@ class Scanner {
   Kind peek();
 
   // Objects: begin_object() consumes '{'. next_key() returns false when it
-  // consumed the closing '}', otherwise it stores the key (raw, without
-  // quotes, escapes not decoded) and consumes the ':'.
+  // consumed the closing '}', otherwise it stores the key (decoded, valid
+  // until the next call) and consumes the ':'.
   void begin_object();
   bool next_key(std::string_view &raw_key);
 
@@ -61,6 +62,10 @@ class Scanner {
   bool boolean();
   void null();
 
+  // Consumes an array of plain non-negative integers ("[1, 22, 3]") and
+  // returns true; returns false, consuming nothing, for any other array.
+  bool skip_plain_int_array();
+
   // Skips the next value, validating it; returns its exact text.
   std::string_view skip_value();
 
@@ -76,11 +81,8 @@ class Scanner {
 
   // Decodes the raw content of a string (as returned by string_raw).
   static std::string decode(std::string_view raw);
-  // Whether a raw (possibly escaped) key equals a plain name.
-  static bool key_equals(std::string_view raw_key, std::string_view name) {
-    if (raw_key.find('\\') == std::string_view::npos) return raw_key == name;
-    return decode(raw_key) == name;
-  }
+  // Whether a key from next_key() equals a name (keys come decoded).
+  static bool key_equals(std::string_view key, std::string_view name) { return key == name; }
 
  private:
   void skip_ws();
@@ -89,6 +91,7 @@ class Scanner {
   void scan_string_body(bool *had_escapes);
   void expect_literal(const char *word, size_t len);
 
+  std::string key_buf_;  // the decoded key, when it had escapes
   const char *begin_;
   const char *p_;
   const char *end_;
@@ -105,5 +108,294 @@ double parse_double(std::string_view number_text);
 
 // Appends `s` as a JSON string literal (with quotes) to `out`.
 void append_quoted(std::string &out, std::string_view s);
+
+namespace detail {
+
+// Bytes that end the fast path of a string scan: the quote, the backslash,
+// control characters and every non-ASCII byte (which needs UTF-8 checks).
+struct StringStopTable {
+  bool stop[256];
+  constexpr StringStopTable() : stop() {
+    for (int c = 0; c < 256; ++c) stop[c] = c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+  }
+};
+constexpr StringStopTable kStringStop;
+
+inline bool is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+inline int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Length of a valid UTF-8 sequence at p (first byte >= 0x80), or 0.
+inline size_t utf8_sequence(const unsigned char *p, const unsigned char *end) {
+  unsigned char c = p[0];
+  size_t avail = static_cast<size_t>(end - p);
+  if (c >= 0xC2 && c <= 0xDF) {
+    if (avail < 2 || (p[1] & 0xC0) != 0x80) return 0;
+    return 2;
+  }
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (avail < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
+    if (c == 0xE0 && p[1] < 0xA0) return 0;   // overlong
+    if (c == 0xED && p[1] >= 0xA0) return 0;  // UTF-16 surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (avail < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
+    if (c == 0xF0 && p[1] < 0x90) return 0;   // overlong
+    if (c == 0xF4 && p[1] >= 0x90) return 0;  // beyond U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+
+inline std::string describe_byte(unsigned char c) {
+  static const char *hex = "0123456789abcdef";
+  if (c >= 0x20 && c < 0x7f) return std::string("character '") + static_cast<char>(c) + "'";
+  return std::string("byte 0x") + hex[c >> 4] + hex[c & 0xF];
+}
+
+inline uint32_t read_hex4(const char *p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 4) | static_cast<uint32_t>(hex_value(p[i]));
+  return v;
+}
+
+}  // namespace detail
+
+
+inline void Scanner::skip_ws() {
+  const char *p = p_;
+  while (p < end_ && static_cast<unsigned char>(*p) <= ' ' && detail::is_ws(*p)) ++p;
+  p_ = p;
+}
+
+inline Kind Scanner::peek() {
+  skip_ws();
+  if (p_ >= end_) fail("unexpected end of input, expected a value");
+  switch (*p_) {
+    case '{': return Kind::Object;
+    case '[': return Kind::Array;
+    case '"': return Kind::String;
+    case 't': return Kind::True;
+    case 'f': return Kind::False;
+    case 'n': return Kind::Null;
+    default:
+      if (*p_ == '-' || detail::is_digit(*p_)) return Kind::Number;
+      fail("unexpected " + detail::describe_byte(static_cast<unsigned char>(*p_)) + ", expected a value");
+  }
+}
+
+inline void Scanner::enter() {
+  if (depth_ >= max_depth_) fail("nesting deeper than " + std::to_string(max_depth_) + " levels");
+  ++depth_;
+  first_bits_[depth_ / 64] |= (uint64_t{1} << (depth_ % 64));
+}
+
+inline void Scanner::begin_object() {
+  skip_ws();
+  if (p_ >= end_ || *p_ != '{') fail("expected an object");
+  ++p_;
+  enter();
+}
+
+inline bool Scanner::next_key(std::string_view &raw_key) {
+  skip_ws();
+  if (p_ >= end_) fail("unexpected end of input inside an object");
+  uint64_t bit = uint64_t{1} << (depth_ % 64);
+  bool first = (first_bits_[depth_ / 64] & bit) != 0;
+  if (*p_ == '}') {
+    ++p_;
+    leave();
+    return false;
+  }
+  if (!first) {
+    if (*p_ != ',') fail("expected ',' or '}' in an object");
+    ++p_;
+    skip_ws();
+    if (p_ < end_ && *p_ == '}') fail("trailing comma in an object");
+  }
+  first_bits_[depth_ / 64] &= ~bit;
+  if (p_ >= end_ || *p_ != '"') fail("expected a string key in an object");
+  bool escaped = false;
+  raw_key = string_raw(&escaped);
+  if (escaped) {
+    key_buf_ = decode(raw_key);
+    raw_key = key_buf_;
+  }
+  skip_ws();
+  if (p_ >= end_ || *p_ != ':') fail("expected ':' after an object key");
+  ++p_;
+  return true;
+}
+
+inline void Scanner::begin_array() {
+  skip_ws();
+  if (p_ >= end_ || *p_ != '[') fail("expected an array");
+  ++p_;
+  enter();
+}
+
+inline bool Scanner::next_element() {
+  skip_ws();
+  if (p_ >= end_) fail("unexpected end of input inside an array");
+  uint64_t bit = uint64_t{1} << (depth_ % 64);
+  bool first = (first_bits_[depth_ / 64] & bit) != 0;
+  if (*p_ == ']') {
+    ++p_;
+    leave();
+    return false;
+  }
+  if (!first) {
+    if (*p_ != ',') fail("expected ',' or ']' in an array");
+    ++p_;
+    skip_ws();
+    if (p_ < end_ && *p_ == ']') fail("trailing comma in an array");
+  }
+  first_bits_[depth_ / 64] &= ~bit;
+  return true;
+}
+
+inline void Scanner::scan_string_body(bool *had_escapes) {
+  // p_ is just after the opening quote.
+  bool escapes = false;
+  const auto *u = reinterpret_cast<const unsigned char *>(p_);
+  const auto *uend = reinterpret_cast<const unsigned char *>(end_);
+  for (;;) {
+    while (u < uend && !detail::kStringStop.stop[*u]) ++u;
+    if (u >= uend) {
+      p_ = reinterpret_cast<const char *>(u);
+      fail("unterminated string");
+    }
+    unsigned char c = *u;
+    if (c == '"') break;
+    if (c == '\\') {
+      escapes = true;
+      if (u + 1 >= uend) {
+        p_ = reinterpret_cast<const char *>(u);
+        fail("unterminated string");
+      }
+      unsigned char e = u[1];
+      if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't') {
+        u += 2;
+        continue;
+      }
+      if (e != 'u') fail_at("invalid escape '\\" + std::string(1, static_cast<char>(e)) + "' in a string",
+                            reinterpret_cast<const char *>(u));
+      const char *h = reinterpret_cast<const char *>(u + 2);
+      if (uend - (u + 2) < 4 || detail::hex_value(h[0]) < 0 || detail::hex_value(h[1]) < 0 || detail::hex_value(h[2]) < 0 ||
+          detail::hex_value(h[3]) < 0)
+        fail_at("invalid \\u escape in a string", reinterpret_cast<const char *>(u));
+      uint32_t cp = detail::read_hex4(h);
+      u += 6;
+      if (cp >= 0xD800 && cp <= 0xDBFF) {
+        const char *l = reinterpret_cast<const char *>(u);
+        if (uend - u < 6 || l[0] != '\\' || l[1] != 'u' || detail::hex_value(l[2]) < 0 || detail::hex_value(l[3]) < 0 ||
+            detail::hex_value(l[4]) < 0 || detail::hex_value(l[5]) < 0)
+          fail_at("unpaired UTF-16 surrogate escape in a string", reinterpret_cast<const char *>(u - 6));
+        uint32_t lo = detail::read_hex4(l + 2);
+        if (lo < 0xDC00 || lo > 0xDFFF)
+          fail_at("unpaired UTF-16 surrogate escape in a string", reinterpret_cast<const char *>(u - 6));
+        u += 6;
+      } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+        fail_at("unpaired UTF-16 surrogate escape in a string", reinterpret_cast<const char *>(u - 6));
+      }
+      continue;
+    }
+    if (c < 0x20) fail_at("unescaped control character in a string", reinterpret_cast<const char *>(u));
+    size_t n = detail::utf8_sequence(u, uend);
+    if (n == 0) fail_at("invalid UTF-8 in a string", reinterpret_cast<const char *>(u));
+    u += n;
+  }
+  p_ = reinterpret_cast<const char *>(u) + 1;  // past the closing quote
+  if (had_escapes) *had_escapes = escapes;
+}
+
+inline std::string_view Scanner::string_raw(bool *had_escapes) {
+  skip_ws();
+  if (p_ >= end_ || *p_ != '"') fail("expected a string");
+  const char *start = ++p_;
+  scan_string_body(had_escapes);
+  return std::string_view(start, static_cast<size_t>(p_ - 1 - start));
+}
+
+inline std::string_view Scanner::number_raw() {
+  skip_ws();
+  // A local cursor: the compiler keeps it in a register, p_ it cannot.
+  const char *p = p_;
+  const char *const end = end_;
+  const char *start = p;
+  auto digits = [&] {
+    while (p < end && static_cast<unsigned char>(*p - '0') < 10) ++p;
+  };
+  if (p < end && *p == '-') ++p;
+  if (p >= end || !detail::is_digit(*p)) {
+    p_ = p;
+    fail("invalid number");
+  }
+  if (*p == '0') {
+    ++p;
+  } else {
+    digits();
+  }
+  if (p < end && *p == '.') {
+    ++p;
+    if (p >= end || !detail::is_digit(*p)) {
+      p_ = p;
+      fail("invalid number: digits expected after '.'");
+    }
+    digits();
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    if (p < end && (*p == '+' || *p == '-')) ++p;
+    if (p >= end || !detail::is_digit(*p)) {
+      p_ = p;
+      fail("invalid number: digits expected in the exponent");
+    }
+    digits();
+  }
+  p_ = p;
+  return std::string_view(start, static_cast<size_t>(p - start));
+}
+
+inline bool Scanner::skip_plain_int_array() {
+  skip_ws();
+  const char *p = p_;
+  const char *const end = end_;
+  if (p >= end || *p != '[') return false;
+  ++p;
+  auto ws = [&] {
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
+  };
+  ws();
+  if (p < end && *p == ']') {
+    p_ = p + 1;
+    return true;
+  }
+  for (;;) {
+    if (p >= end || static_cast<unsigned char>(*p - '0') >= 10) return false;
+    if (*p == '0') {
+      ++p;
+    } else {
+      while (p < end && static_cast<unsigned char>(*p - '0') < 10) ++p;
+    }
+    ws();
+    if (p >= end) return false;
+    if (*p == ']') {
+      p_ = p + 1;
+      return true;
+    }
+    if (*p != ',') return false;
+    ++p;
+    ws();
+  }
+}
 
 }  // namespace nat::json

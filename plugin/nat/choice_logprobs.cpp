@@ -46,7 +46,9 @@ std::string check_int(Scanner &s, const char *what) {
   Kind k = s.peek();
   if (k == Kind::Number) {
     std::string_view t = s.number_raw();
-    if (t.find_first_of(".eE") == std::string_view::npos) return {};
+    bool integral_text = true;
+    for (char c : t) integral_text = integral_text && c != '.' && c != 'e' && c != 'E';
+    if (integral_text) return {};
     double v = json::parse_double(t);
     if (std::isfinite(v) && v == std::floor(v)) return {};
     return std::string(what) + " must be an integer";
@@ -86,6 +88,8 @@ std::string check_bytes(Scanner &s, const TokenPath &where) {
     s.skip_value();
     return where.str() + ".bytes must be a list of integers or null";
   }
+  // The common case, a list of plain non-negative integers, in one tight loop.
+  if (s.skip_plain_int_array()) return {};
   s.begin_array();
   std::string problem;
   size_t i = 0;
