@@ -77,7 +77,10 @@ int main(void) {
 
   /* Validation errors name the item. */
   buf = NULL;
-  err = nat_trainer_adapter_convert(adapter, "{\"run_id\":\"r\",\"trajectories\":[[{\"episode\":[],\"reward\":1}]]}", 58, &buf);
+  {
+    static const char empty_episode[] = "{\"run_id\":\"r\",\"trajectories\":[[{\"episode\":[],\"reward\":1}]]}";
+    err = nat_trainer_adapter_convert(adapter, empty_episode, strlen(empty_episode), &buf);
+  }
   CHECK(nat_trainer_adapter_error_code(err) == NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
   CHECK(strcmp(nat_trainer_adapter_error_message(err), "trajectories[0][0]: Trajectory episode is empty.") == 0);
   CHECK(buf == NULL);

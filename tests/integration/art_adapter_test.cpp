@@ -213,8 +213,10 @@ TEST_P(ArtAdapter, NothingTrainableCompletesWithTheDialectsStepRule) {
   EXPECT_NE(st["metadata"]["note"].get<std::string>().find("nothing was trainable"), std::string::npos);
   int before = st["metadata"]["step_before"], after = st["metadata"]["step_after"];
   if (GetParam() == "0.4") {
-    EXPECT_EQ(after, before);  // empty stream, step kept
+    // An empty stream. ART 0.4.11 still renames the current checkpoint
+    // directory to the next step (0.3.x kept the step).
     EXPECT_EQ(st["metadata"]["gradient_steps_done"], 0);
+    EXPECT_EQ(after, before + 1);
   } else {
     EXPECT_EQ(after, before + 1);  // one num_groups_trainable:0 line, step advanced
     EXPECT_EQ(st["metadata"]["last_metrics"]["num_groups_trainable"], 0);
