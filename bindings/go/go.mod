@@ -1,0 +1,3 @@
+module github.com/nat-trainer-adapter/bindings/go/nattrainer
+
+go 1.23

@@ -1,0 +1,205 @@
+"""The ctypes layer and the plugin search order, against fake plugins."""
+
+import ctypes
+import os
+
+import pytest
+
+import nat_trainer_adapter as nta
+from nat_trainer_adapter import loader
+
+
+def counter(plugin, name, ctype=ctypes.c_int):
+    return ctype.in_dll(plugin._lib, name).value
+
+
+@pytest.fixture
+def fake(build_fake, tmp_path):
+    return nta.load_plugin(build_fake(tmp_path, "fake_trainer_adapter"))
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    monkeypatch.delenv(loader.PATH_ENV, raising=False)
+    # An empty installed dir keeps real installed plugins out of the tests.
+    monkeypatch.setenv(loader.INSTALLED_DIR_ENV, str(tmp_path / "no-installed-plugins"))
+    monkeypatch.setattr(loader, "build_tree_dir", lambda: None)
+
+
+def test_plugin_info(fake):
+    assert fake.name == "fake_trainer_adapter"
+    assert fake.backend == "fake"
+    assert fake.abi == (1, 0)
+    assert fake.info["abi"] == "1.0"
+
+
+def test_full_cycle_against_fake(fake):
+    freed_before = counter(fake, "fake_buffers_freed")
+    with fake.create({"_type": "fake_trainer_adapter"}) as a:
+        a.initialize({})
+        assert a.is_healthy() is True
+        ref = a.submit(nta.TrajectoryCollection(trajectories=[], run_id="r1"))
+        assert ref == nta.TrainingJobRef("r1", "fake", {"job_id": 1})
+        events = list(a.events(ref))
+        assert [e["type"] for e in events] == ["started", "step", "completed"]
+        assert events[-1]["final"] is True
+        assert counter(fake, "fake_last_timeout", ctypes.c_double) < 0  # waits without limit
+        st = a.wait(ref, poll_interval=0.1, timeout=30)
+        assert st.status is nta.TrainingStatus.COMPLETED and st.progress == 100.0
+        assert counter(fake, "fake_last_timeout", ctypes.c_double) == 30.0
+        assert a.status(ref.to_dict()) == st
+        assert a.status('{"run_id":"r1","backend":"fake"}') == st
+        assert a.status(st) == st  # a status is accepted as its own reference
+        a.cancel(ref)
+        assert a.jobs() == [(ref, st)]
+    assert a.closed
+    # submit, 3 events, wait, 3 status, jobs: every buffer was freed at once.
+    assert counter(fake, "fake_buffers_freed") - freed_before == 9
+    assert counter(fake, "fake_destroyed") >= 1
+
+
+def test_errors_are_raised_and_freed(fake):
+    a = nta.Adapter({"_type": "x"}, plugin=fake)
+    before = counter(fake, "fake_errors_freed")
+    with pytest.raises(nta.NotFound, match="no job with run_id 'nope'") as ei:
+        a.status({"run_id": "nope", "backend": "fake"})
+    assert ei.value.code == 2
+    with pytest.raises(nta.Internal) as ei:
+        a.cancel({"run_id": "weird", "backend": "fake"})
+    assert ei.value.code == 42
+    with pytest.raises(nta.DeadlineExceeded):
+        a.wait({"run_id": "r1", "backend": "fake"}, timeout=0)
+    with pytest.raises(nta.Unavailable, match="Failed to connect to ART backend."):
+        a.initialize({"unreachable": True})
+    with pytest.raises(nta.InvalidArgument, match="must be from 'user' or 'system'"):
+        a.submit({"run_id": "r", "trajectories": [[{"episode": [
+            {"role": "assistant", "content": "first", "logprobs": {}, "metadata": None}], "reward": 1}]]})
+    with pytest.raises(nta.InvalidArgument, match="metrics must be a JSON object"):
+        a.log_progress({"run_id": "r1", "backend": "fake"}, [])
+    assert counter(fake, "fake_errors_freed") - before == 6
+    a.close()
+    with pytest.raises(nta.FailedPrecondition, match="closed"):
+        a.is_healthy()
+    a.close()  # idempotent
+
+
+def test_create_error(fake):
+    with pytest.raises(nta.InvalidArgument, match="bad config") as ei:
+        nta.Adapter({"fail": True}, plugin=fake)
+    assert ei.value.code == nta._ffi.INVALID_ARGUMENT
+
+
+def test_convert_copies_bytes_exactly(fake):
+    with fake.create("{}") as a:
+        assert a.convert({"a": [1, 2]}) == {"a": [1, 2]}
+        raw = b'{"s":"\\u0000 inside"}'
+        assert a.convert(raw) == {"s": "\x00 inside"}
+
+
+def test_log_progress_output_dir(fake, tmp_path):
+    with fake.create("{}") as a:
+        a.log_progress({"run_id": "r1", "backend": "fake"}, {"loss": 1.0}, output_dir=tmp_path / "out")
+        assert counter(fake, "fake_last_dir", ctypes.c_char * 512).decode() == str(tmp_path / "out")
+        a.log_progress({"run_id": "r1", "backend": "fake"}, {"loss": 1.0})
+        assert counter(fake, "fake_last_dir", ctypes.c_char * 512) == b"(null)"
+
+
+def test_next_event_timeout(fake):
+    with fake.create("{}") as a:
+        ref = {"run_id": "silent", "backend": "fake"}
+        assert a.next_event(ref, timeout=0) is None
+        assert counter(fake, "fake_last_timeout", ctypes.c_double) == 0.0
+        # No event in time while the job still runs... the fake's job is
+        # always "completed", so the iterator ends instead of raising.
+        assert list(a.events(ref, timeout=0.01)) == []
+
+
+def test_abi_major_mismatch(build_fake, tmp_path):
+    path = build_fake(tmp_path, "future_adapter", abi=0x20000)
+    with pytest.raises(nta.PluginLoadError, match="ABI 2.0"):
+        nta.load_plugin(path)
+
+
+def test_not_a_plugin(cc, tmp_path):
+    src = tmp_path / "other.c"
+    src.write_text("int something(void) { return 1; }\n")
+    so = tmp_path / "libother.so"
+    import subprocess
+    subprocess.run([cc, "-shared", "-fPIC", "-o", str(so), str(src)], check=True)
+    with pytest.raises(nta.PluginLoadError, match="not a trainer adapter plugin"):
+        nta.load_plugin(so)
+    with pytest.raises(nta.PluginNotFound):
+        nta.load_plugin(tmp_path / "missing.so")
+
+
+def test_search_order(build_fake, tmp_path, monkeypatch, clean_env):
+    explicit, env1, env2, installed, tree = (tmp_path / d for d in ("explicit", "env1", "env2", "inst", "tree"))
+    p_explicit = build_fake(explicit, "alpha")
+    p_env1 = build_fake(env1, "alpha")
+    p_env1b = build_fake(env1, "beta")
+    p_env2 = build_fake(env2, "gamma")
+    build_fake(installed, "gamma")
+    p_inst = build_fake(installed, "delta")
+    build_fake(tree, "delta")
+    p_tree = build_fake(tree, "epsilon")
+    build_fake(explicit, "zeta", abi=0x20000)  # wrong major: skipped
+    p_zeta = build_fake(env2, "zeta")
+    (explicit / "README.so").write_text("not an ELF file")  # skipped
+
+    monkeypatch.setenv(loader.PATH_ENV, f"{env1}{os.pathsep}{os.pathsep}{env2}")
+    monkeypatch.setattr(loader, "build_tree_dir", lambda: tree)
+
+    assert loader.search_path([explicit], installed_dir=installed) == [explicit, env1, env2, installed, tree]
+
+    def find(name):
+        return nta.find_plugin(name, [explicit], installed_dir=installed).path
+
+    assert find("alpha") == str(p_explicit)
+    assert find("beta") == str(p_env1b)
+    assert find("gamma") == str(p_env2)
+    assert find("delta") == str(p_inst)
+    assert find("epsilon") == str(p_tree)
+    assert find("zeta") == str(p_zeta)
+    with pytest.raises(nta.PluginNotFound, match="no trainer adapter plugin named 'omega'"):
+        find("omega")
+    assert p_env1 != p_explicit
+
+    # Without an explicit dir the environment comes first.
+    assert nta.find_plugin("alpha", installed_dir=installed).path == str(p_env1)
+
+    # The installed dir from the environment variable.
+    monkeypatch.setenv(loader.INSTALLED_DIR_ENV, str(installed))
+    assert nta.find_plugin("delta").path == str(p_inst)
+
+    # Adapter() finds its plugin by the config's _type.
+    with nta.Adapter({"_type": "epsilon"}) as a:
+        assert a.plugin.path == str(p_tree)
+    with nta.Adapter({"_type": "nothing"}, plugin="beta") as a:
+        assert a.plugin.path == str(p_env1b)
+
+
+def test_env_path_ignored_when_setuid(build_fake, tmp_path, monkeypatch, clean_env):
+    env1 = tmp_path / "env1"
+    build_fake(env1, "only_in_env")
+    monkeypatch.setenv(loader.PATH_ENV, str(env1))
+    assert nta.find_plugin("only_in_env").name == "only_in_env"
+    monkeypatch.setattr(loader, "is_secure_execution", lambda: True)
+    assert env1 not in loader.search_path()
+    with pytest.raises(nta.PluginNotFound):
+        nta.find_plugin("only_in_env")
+
+
+def test_default_dirs():
+    dirs = [str(d) for d in loader.default_installed_dirs()]
+    assert any(d.endswith("/lib/x86_64-linux-gnu/nat-trainer-adapter/plugins") or "-linux-gnu/" in d for d in dirs)
+    assert "/usr/local/lib/" + loader._multiarch() + "/nat-trainer-adapter/plugins" in dirs
+    assert loader.is_secure_execution() is False
+
+
+def test_build_tree_dir_found_from_source_checkout():
+    d = loader.build_tree_dir()
+    repo = loader.Path(loader.__file__).resolve().parents[4]
+    if (repo / "build" / "plugin").is_dir():
+        assert d == repo / "build" / "plugin"
+    else:
+        assert d is None

@@ -1,0 +1,277 @@
+//! The full cycle against the ART reference server (dialect 0.4) through the
+//! openpipe-art plugin, loaded at run time (or linked, with `--features link`).
+//!
+//! Paths come from NAT_TRAINER_ADAPTER_PLUGIN, ART_SERVER_PYTHON and
+//! ART_SERVER_SCRIPT (set by meson); when unset, the source tree's defaults
+//! are used, and the tests are skipped with a message if those are missing.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use nat_trainer_adapter::{Adapter, Code, Plugin};
+use serde_json::{json, Value};
+
+const FIRST_MESSAGE_RULE: &str = "The first message in the trajectory must be from 'user' or 'system'.";
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..")
+}
+
+/// The path in `var`, which must exist when set; else `default` or None (skip).
+fn required(var: &str, default: PathBuf, what: &str) -> Option<PathBuf> {
+    match std::env::var_os(var) {
+        Some(v) if !v.is_empty() => {
+            let p = PathBuf::from(v);
+            assert!(p.exists(), "{var}={}: {what} does not exist", p.display());
+            Some(p)
+        }
+        _ if default.exists() => Some(default),
+        _ => {
+            eprintln!("SKIP: {what} not found at {} (set {var})", default.display());
+            None
+        }
+    }
+}
+
+fn plugin() -> Option<Arc<Plugin>> {
+    #[cfg(feature = "link")]
+    {
+        Some(Plugin::linked().expect("linked plugin"))
+    }
+    #[cfg(not(feature = "link"))]
+    {
+        let path = required(
+            "NAT_TRAINER_ADAPTER_PLUGIN",
+            repo().join("build/plugin/libnat_trainer_adapter_openpipe_art.so"),
+            "the openpipe-art plugin",
+        )?;
+        Some(Plugin::load(path).expect("load plugin"))
+    }
+}
+
+/// The reference server as a child process; killed on drop (also on panic).
+struct ArtServer {
+    child: Child,
+    control_port: u16,
+    _data_dir: TempDir,
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let d = std::env::temp_dir().join(format!(
+            "nat-rust-{tag}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        TempDir(d)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl ArtServer {
+    fn start() -> Option<ArtServer> {
+        let python = required(
+            "ART_SERVER_PYTHON",
+            repo().join(".venv/art-0.4/bin/python"),
+            "the ART 0.4 venv interpreter",
+        )?;
+        let script = required(
+            "ART_SERVER_SCRIPT",
+            repo().join("tests/art_server/server.py"),
+            "the ART reference server",
+        )?;
+        let data_dir = TempDir::new("art-server");
+        let mut child = Command::new(python)
+            .arg(script)
+            .args(["--dialect", "0.4", "--port", "0", "--inference-port", "0", "--data-dir"])
+            .arg(&data_dir.0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the ART server");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = match rx.recv_timeout(Duration::from_secs(180)) {
+            Ok(l) if !l.trim().is_empty() => l,
+            other => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the ART server did not print its ready line: {other:?}");
+            }
+        };
+        let ready: Value = serde_json::from_str(&line).expect("ready line is JSON");
+        let control_port = ready["control_port"].as_u64().expect("control_port") as u16;
+        Some(ArtServer {
+            child,
+            control_port,
+            _data_dir: data_dir,
+        })
+    }
+}
+
+impl Drop for ArtServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn config(port: u16) -> String {
+    json!({
+        "_type": "openpipe_art_trainer_adapter",
+        "backend": {"ip": "127.0.0.1", "port": port, "name": "m", "project": "p",
+                    "base_model": "Qwen/Qwen2.5-0.5B-Instruct", "api_key": "default"}
+    })
+    .to_string()
+}
+
+fn logprobs() -> Value {
+    json!({"content": [{"token": "token_id:100", "bytes": [104], "logprob": -0.5, "top_logprobs": []}], "refusal": null})
+}
+
+fn trajectory(reward: f64) -> Value {
+    json!({
+        "episode": [
+            {"role": "system", "content": "You play tic-tac-toe.", "logprobs": null, "metadata": null},
+            {"role": "user", "content": "Your move.", "logprobs": null, "metadata": null},
+            {"role": "assistant", "content": "h", "logprobs": logprobs(), "metadata": null}
+        ],
+        "reward": reward, "shaped_rewards": null, "metadata": null
+    })
+}
+
+fn collection(run_id: &str) -> String {
+    json!({"run_id": run_id, "trajectories": [[trajectory(1.0), trajectory(0.0)]]}).to_string()
+}
+
+fn parse(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
+}
+
+#[test]
+fn full_cycle_and_error_paths() {
+    let Some(plugin) = plugin() else { return };
+    let info = parse(plugin.info_json());
+    assert_eq!(info["name"], "openpipe_art_trainer_adapter");
+    assert_eq!(plugin.abi_version() >> 16, 1);
+
+    let Some(server) = ArtServer::start() else { return };
+    let adapter = plugin.create(config(server.control_port)).expect("create");
+
+    // Invalid collection: rejected by convert (no backend needed).
+    let mut bad = parse(&collection("bindings_rust_bad"));
+    bad["trajectories"][0][0]["episode"] = json!([
+        {"role": "assistant", "content": "h", "logprobs": logprobs(), "metadata": null},
+        {"role": "user", "content": "Your move.", "logprobs": null, "metadata": null}
+    ]);
+    let bad = bad.to_string();
+    let e = adapter.convert(&bad).unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(e.message().contains(FIRST_MESSAGE_RULE), "{e}");
+
+    // Submit before initialize.
+    let e = adapter.submit(collection("bindings_rust_early")).unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition, "{e}");
+
+    adapter.initialize("{}").expect("initialize");
+    assert!(adapter.is_healthy().expect("is_healthy"));
+
+    let e = adapter.submit(&bad).unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(e.message().contains(FIRST_MESSAGE_RULE), "{e}");
+
+    let job_ref = adapter.submit(collection("bindings_rust_run")).expect("submit");
+    let r = parse(&job_ref);
+    assert_eq!(r["run_id"], "bindings_rust_run");
+    assert_eq!(r["backend"], "openpipe-art");
+
+    // Events from another thread: the adapter is Sync.
+    let events: Vec<Value> = std::thread::scope(|s| {
+        s.spawn(|| adapter.events(&job_ref).map(|e| parse(&e.expect("event"))).collect())
+            .join()
+            .unwrap()
+    });
+    assert!(!events.is_empty());
+    let last = events.last().unwrap();
+    assert_eq!(last["final"], true, "{last}");
+    assert_eq!(last["type"], "completed", "{last}");
+    assert_eq!(last["status"]["status"], "completed", "{last}");
+    assert!(events.iter().any(|e| e["type"] == "step"));
+    assert!(events.iter().all(|e| e["run_id"] == "bindings_rust_run"));
+    let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    assert_eq!(adapter.next_event(&job_ref, Some(Duration::ZERO)).unwrap(), None);
+
+    let status = parse(
+        &adapter
+            .wait_until_complete(&job_ref, Duration::from_millis(500), Some(Duration::from_secs(120)))
+            .expect("wait"),
+    );
+    assert_eq!(status["status"], "completed", "{status}");
+    assert_eq!(status["progress"].as_f64(), Some(100.0), "{status}");
+    assert_eq!(parse(&adapter.status(&job_ref).unwrap())["status"], "completed");
+
+    let jobs = parse(&adapter.jobs().unwrap());
+    assert_eq!(jobs["jobs"].as_array().unwrap().len(), 1);
+    assert_eq!(jobs["jobs"][0]["status"]["status"], "completed");
+
+    adapter.cancel(&job_ref).expect("cancel of a finished job is a no-op");
+
+    let dir = TempDir::new("log");
+    adapter
+        .log_progress(&job_ref, r#"{"epoch":0,"avg_reward":0.5}"#, Some(&dir.0))
+        .expect("log_progress");
+    let log = std::fs::read_to_string(dir.0.join("trainer_adapter_bindings_rust_run.jsonl")).unwrap();
+    assert!(log.contains("\"avg_reward\""), "{log}");
+
+    // Unknown run id.
+    let e = adapter
+        .status(r#"{"run_id":"nope","backend":"openpipe-art"}"#)
+        .unwrap_err();
+    assert_eq!(e.code(), Code::NotFound, "{e}");
+    drop(adapter);
+    drop(server);
+}
+
+#[test]
+fn unreachable_server() {
+    let Some(plugin) = plugin() else { return };
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let adapter: Adapter = plugin.create(config(port)).expect("create");
+    let e = adapter.initialize("{}").unwrap_err();
+    assert_eq!(e.code(), Code::Unavailable, "{e}");
+    assert!(e.message().contains("Failed to connect to ART backend."), "{e}");
+    assert!(!adapter.is_healthy().unwrap());
+}
+
+#[test]
+fn bad_config_and_closed_handles() {
+    let Some(plugin) = plugin() else { return };
+    let e = plugin.create("{not json").unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    let e = plugin.create("").unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+}
