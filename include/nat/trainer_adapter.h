@@ -325,6 +325,21 @@ NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_convert(n
                                                                                size_t collection_len,
                                                                                nat_trainer_adapter_buffer **out_body);
 
+/* Submits a collection again from its spool file. Every submit first writes
+ * the collection to the adapter's spool directory (config native.spool_dir,
+ * default ./.tmp/nat/finetuning/spool; native.spool false turns it off) and
+ * names the file in the job status metadata ("spool_file"); the file is
+ * removed only when training completed. After a failed or canceled job, or a
+ * crash of the process, pass that path here: the collection is validated and
+ * submitted as a new job with the same run_id, and the same file stays its
+ * spool file. spool_path is a UTF-8 path of spool_path_len bytes (no NUL).
+ * Errors: as submit, plus NOT_FOUND (no such file). *out_job_ref as for
+ * submit. Thread-safe. */
+NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_resubmit(nat_trainer_adapter *adapter,
+                                                                                const char *spool_path,
+                                                                                size_t spool_path_len,
+                                                                                nat_trainer_adapter_buffer **out_job_ref);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

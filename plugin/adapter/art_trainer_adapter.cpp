@@ -7,6 +7,7 @@
 #include "adapter/error.h"
 #include "art/body_pipe.h"
 #include "convert/trajectory_converter.h"
+#include "jobs/spool.h"
 #include "json/small_json.h"
 
 namespace nat {
@@ -133,14 +134,23 @@ std::string ArtTrainerAdapter::convert(std::string_view collection_json) {
 }
 
 std::string ArtTrainerAdapter::submit(std::string_view collection_json) {
+  // The caller's bytes are borrowed for this call only: the job keeps a copy
+  // and the plan's views point into that copy.
+  return submit_bytes(std::make_shared<const std::string>(collection_json), "");
+}
+
+std::string ArtTrainerAdapter::resubmit(const std::string &spool_path) {
+  // The file stays where it is and is the job's spool file again.
+  auto input = std::make_shared<const std::string>(Spool::read(spool_path, SIZE_MAX));
+  return submit_bytes(std::move(input), spool_path);
+}
+
+std::string ArtTrainerAdapter::submit_bytes(std::shared_ptr<const std::string> input, std::string spool_file) {
   Session session = current_session(true);
   if (!session.server.has_train_model)
     throw Error(ErrorCode::FailedPrecondition,
                 "the ART server at " + client_.base_url() + " does not serve /_train_model (ART dialect C); "
                 "run an openpipe-art server of version 0.4.x or 0.5.x");
-  // The caller's bytes are borrowed for this call only: the job keeps a copy
-  // and the plan's views point into that copy.
-  auto input = std::make_shared<const std::string>(collection_json);
   auto plan = std::make_shared<const CollectionPlan>(
       plan_collection(*input, config_.native.validation, CollectionLimits{config_.native.max_json_depth}));
   if (plan->groups_kept == 0) throw_invalid(no_groups_message(*plan));
@@ -153,13 +163,26 @@ std::string ArtTrainerAdapter::submit(std::string_view collection_json) {
       {session.server.beta_field, config_.beta()},
   };
   if (plan->dropped_count > 0) metadata["dropped"] = dropped_details(*plan);
-  auto job = jobs_.create(plan->run_id, kBackend, metadata);
-  job->start([this, session, input, plan](Job &j) { run_job(j, session, input, plan); });
+  // Nothing is sent before the collection is on disk.
+  bool spooled_here = false;
+  if (spool_file.empty() && config_.native.spool) {
+    spool_file = Spool(config_.native.spool_dir).write(plan->run_id, *input);
+    spooled_here = true;
+  }
+  if (!spool_file.empty()) metadata["spool_file"] = spool_file;
+  std::shared_ptr<Job> job;
+  try {
+    job = jobs_.create(plan->run_id, kBackend, metadata);
+  } catch (...) {
+    if (spooled_here) Spool::remove(spool_file);
+    throw;
+  }
+  job->start([this, session, input, plan, spool_file](Job &j) { run_job(j, session, input, plan, spool_file); });
   return job->ref_json();
 }
 
 void ArtTrainerAdapter::run_job(Job &job, Session session, std::shared_ptr<const std::string> input,
-                                std::shared_ptr<const CollectionPlan> plan) {
+                                std::shared_ptr<const CollectionPlan> plan, std::string spool_file) {
   job.mark_running();
   job.emit({{"type", "started"},
             {"groups", plan->groups_kept},
@@ -257,6 +280,11 @@ void ArtTrainerAdapter::run_job(Job &job, Session session, std::shared_ptr<const
       if (lines == 0 || total_steps == 0)
         m["note"] = "nothing was trainable: every group had equal rewards or no trainable assistant turn";
     });
+    if (!spool_file.empty()) {
+      // Trained: the spooled copy has done its job.
+      Spool::remove(spool_file);
+      job.update_metadata([&](nlohmann::json &m) { m["spool_file_removed"] = true; });
+    }
     job.finish(JobState::Completed, "Training completed successfully.", 100.0);
     return;
   }

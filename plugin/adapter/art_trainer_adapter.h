@@ -25,6 +25,7 @@ class ArtTrainerAdapter : public JobAdapter {
   bool is_healthy() override;
   std::string submit(std::string_view collection_json) override;
   std::string convert(std::string_view collection_json) override;
+  std::string resubmit(const std::string &spool_path) override;
 
  protected:
   nlohmann::json trainer_config_summary() const override;
@@ -45,8 +46,9 @@ class ArtTrainerAdapter : public JobAdapter {
   Body body_frame(const Session &session) const;
   Session current_session(bool require_initialized) const;
   std::string model_json(const Session &session, bool with_inference) const;
+  std::string submit_bytes(std::shared_ptr<const std::string> input, std::string spool_file);
   void run_job(Job &job, Session session, std::shared_ptr<const std::string> input,
-               std::shared_ptr<const CollectionPlan> plan);
+               std::shared_ptr<const CollectionPlan> plan, std::string spool_file);
 
   AdapterConfig config_;
   art::ArtClient client_;

@@ -22,6 +22,8 @@ class TrainerAdapter {
   virtual std::optional<std::string> next_event(std::string_view job_ref_json, double timeout_s) = 0;
   virtual void log_progress(std::string_view job_ref_json, std::string_view metrics_json, const char *output_dir) = 0;
   virtual std::string convert(std::string_view collection_json) = 0;
+  // Submits a collection again from its spool file.
+  virtual std::string resubmit(const std::string &spool_path) = 0;
   // Cancels and joins all background work; the adapter is unusable afterwards.
   virtual void shutdown() = 0;
 };

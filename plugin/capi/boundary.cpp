@@ -283,4 +283,16 @@ nat_trainer_adapter_error *nat_trainer_adapter_convert(nat_trainer_adapter *adap
   });
 }
 
+nat_trainer_adapter_error *nat_trainer_adapter_resubmit(nat_trainer_adapter *adapter, const char *spool_path,
+                                                        size_t spool_path_len, nat_trainer_adapter_buffer **out_job_ref) {
+  return guarded([&] {
+    require_out(out_job_ref, "out_job_ref");
+    std::string path(input(spool_path, spool_path_len, "spool_path"));
+    if (path.empty()) throw Error(ErrorCode::InvalidArgument, "spool_path must not be empty");
+    if (path.find('\0') != std::string::npos) throw Error(ErrorCode::InvalidArgument, "spool_path contains a NUL byte");
+    auto a = handles().get(adapter);
+    *out_job_ref = make_buffer(a->resubmit(path));
+  });
+}
+
 }  // extern "C"

@@ -76,7 +76,7 @@ void parse_native(const Json &n, NativeOptions &o) {
   static const char *known[] = {"validation", "dialect", "scheme", "inference_base_url", "connect_timeout_s",
                                 "request_timeout_s", "get_step_timeout_s", "prepare_timeout_s", "health_timeout_s",
                                 "retries", "retry_backoff_s", "keepalive_idle_s", "max_json_depth",
-                                "max_response_bytes", "ca_path", "insecure_skip_tls_verify"};
+                                "max_response_bytes", "ca_path", "insecure_skip_tls_verify", "spool", "spool_dir"};
   for (auto it = n.begin(); it != n.end(); ++it) {
     bool ok = false;
     for (const char *k : known) ok = ok || it.key() == k;
@@ -109,6 +109,9 @@ void parse_native(const Json &n, NativeOptions &o) {
   o.max_response_bytes = static_cast<size_t>(get_number(n, "max_response_bytes", p, static_cast<double>(o.max_response_bytes), 1024));
   o.ca_path = get_string(n, "ca_path", p, "");
   o.insecure_skip_tls_verify = get_bool(n, "insecure_skip_tls_verify", p, false);
+  o.spool = get_bool(n, "spool", p, true);
+  o.spool_dir = get_string(n, "spool_dir", p, o.spool_dir);
+  if (o.spool_dir.empty()) bad("native.spool_dir", "must not be empty");
 }
 
 }  // namespace

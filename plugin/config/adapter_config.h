@@ -48,6 +48,8 @@ struct NativeOptions {
   size_t max_response_bytes = 16u << 20;
   std::string ca_path;
   bool insecure_skip_tls_verify = false;
+  bool spool = true;                   // write each submitted collection to spool_dir first
+  std::string spool_dir = "./.tmp/nat/finetuning/spool";
 };
 
 struct AdapterConfig {

@@ -53,7 +53,9 @@ const char *adapter_config_schema() {
         "max_json_depth": {"type": "integer", "minimum": 2, "maximum": 1000, "default": 128},
         "max_response_bytes": {"type": "integer", "minimum": 1024, "default": 16777216},
         "ca_path": {"type": "string"},
-        "insecure_skip_tls_verify": {"type": "boolean", "default": false}
+        "insecure_skip_tls_verify": {"type": "boolean", "default": false},
+        "spool": {"type": "boolean", "default": true, "description": "Write each submitted collection to spool_dir before sending; removed when training completed."},
+        "spool_dir": {"type": "string", "default": "./.tmp/nat/finetuning/spool"}
       }
     }
   }

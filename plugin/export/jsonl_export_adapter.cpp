@@ -10,6 +10,7 @@
 
 #include "adapter/error.h"
 #include "convert/trajectory_converter.h"
+#include "jobs/spool.h"
 #include "json/small_json.h"
 
 namespace nat {
@@ -127,6 +128,10 @@ std::string JsonlExportAdapter::convert(std::string_view collection_json) {
   StringSink sink(out);
   TrajectoryConverter(collection_json, plan, config_.max_json_depth).write_groups(sink, "", "\n", "\n");
   return out;
+}
+
+std::string JsonlExportAdapter::resubmit(const std::string &spool_path) {
+  return submit(Spool::read(spool_path, SIZE_MAX));
 }
 
 std::string JsonlExportAdapter::submit(std::string_view collection_json) {

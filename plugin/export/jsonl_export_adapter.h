@@ -33,6 +33,7 @@ class JsonlExportAdapter : public JobAdapter {
   bool is_healthy() override;
   std::string submit(std::string_view collection_json) override;
   std::string convert(std::string_view collection_json) override;
+  std::string resubmit(const std::string &spool_path) override;
 
  protected:
   nlohmann::json trainer_config_summary() const override;

@@ -241,6 +241,38 @@ TEST_P(ArtAdapter, AStreamCutMidTrainingFailsAndIsReconciled) {
   EXPECT_EQ(st["metadata"]["gradient_steps_done"], 1);
 }
 
+TEST_P(ArtAdapter, AFailedJobsCollectionStaysSpooledAndResubmitsUntilItTrains) {
+  server_->set_faults({{"train", {{"cut_after", 1}}}});
+  auto spool = std::filesystem::path(server_->data_dir()) / "spool";
+  auto a = ready_adapter({{"spool_dir", spool.string()}});
+  std::string c = collection("spooled", {1.0, 0.0, 0.5}).dump();
+  CallResult sub = a->submit(c);
+  ASSERT_TRUE(sub.ok()) << sub.message;
+  json failed = a->wait(sub.out.value()).json();
+  ASSERT_EQ(failed["status"], "failed");
+  std::string file = failed["metadata"]["spool_file"];
+  ASSERT_TRUE(std::filesystem::exists(file)) << file;
+  EXPECT_EQ(std::filesystem::path(file).parent_path(), spool);
+  EXPECT_EQ((std::filesystem::status(file).permissions() & std::filesystem::perms::others_read),
+            std::filesystem::perms::none);
+  {
+    std::ifstream in(file, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes, c);  // the collection exactly as submitted, and nothing else (no api key)
+  }
+  server_->set_faults(json::object());
+  CallResult again = a->resubmit(file);
+  ASSERT_TRUE(again.ok()) << again.message;
+  json done = a->wait(again.out.value()).json();
+  EXPECT_EQ(done["status"], "completed");
+  EXPECT_EQ(done["metadata"]["spool_file"], file);
+  EXPECT_EQ(done["metadata"]["spool_file_removed"], true);
+  EXPECT_FALSE(std::filesystem::exists(file));
+  CallResult missing = a->resubmit(file);
+  EXPECT_EQ(missing.code, kNotFound);
+  EXPECT_NE(missing.message.find(file), std::string::npos);
+}
+
 TEST_P(ArtAdapter, TheServersErrorDetailReachesTheCaller) {
   auto a = ready_adapter();
   server_->set_faults({{"fail", {{"/_train_model", {{"status", 422}, {"body", {{"detail", {{{"loc", {"body", "trajectory_groups"}}, {"msg", "Field required"}, {"type", "missing"}}}}}}}}}}});

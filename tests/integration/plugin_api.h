@@ -35,6 +35,7 @@ struct PluginApi {
   NAT_FN(next_event)
   NAT_FN(log_progress)
   NAT_FN(convert)
+  NAT_FN(resubmit)
 #undef NAT_FN
 
   static const PluginApi &load(const std::string &path) {
@@ -52,7 +53,7 @@ struct PluginApi {
     NAT_SYM(abi_version) NAT_SYM(plugin_info) NAT_SYM(error_code) NAT_SYM(error_message) NAT_SYM(error_free)
     NAT_SYM(buffer_data) NAT_SYM(buffer_size) NAT_SYM(buffer_free) NAT_SYM(create) NAT_SYM(destroy)
     NAT_SYM(initialize) NAT_SYM(is_healthy) NAT_SYM(submit) NAT_SYM(status) NAT_SYM(wait_until_complete)
-    NAT_SYM(cancel) NAT_SYM(jobs) NAT_SYM(next_event) NAT_SYM(log_progress) NAT_SYM(convert)
+    NAT_SYM(cancel) NAT_SYM(jobs) NAT_SYM(next_event) NAT_SYM(log_progress) NAT_SYM(convert) NAT_SYM(resubmit)
 #undef NAT_SYM
     return a;
   }
@@ -117,6 +118,11 @@ class Adapter {
   CallResult convert(const std::string &collection) {
     nat_trainer_adapter_buffer *b = nullptr;
     nat_trainer_adapter_error *e = api_.convert(h_, collection.data(), collection.size(), &b);
+    return take(e, b);
+  }
+  CallResult resubmit(const std::string &path) {
+    nat_trainer_adapter_buffer *b = nullptr;
+    nat_trainer_adapter_error *e = api_.resubmit(h_, path.data(), path.size(), &b);
     return take(e, b);
   }
   CallResult log_progress(const std::string &ref, const std::string &metrics, const char *dir) {

@@ -1,0 +1,112 @@
+#include "jobs/spool.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+
+#include "adapter/error.h"
+
+namespace nat {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string file_part(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 80))
+    out.push_back((std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_');
+  return out.empty() ? "run" : out;
+}
+
+[[noreturn]] void fail_io(const std::string &what, const std::string &path, int err) {
+  throw Error(ErrorCode::Unavailable, "spool: cannot " + what + " " + path + ": " + std::strerror(err));
+}
+
+}  // namespace
+
+std::string Spool::write(std::string_view run_id, std::string_view bytes) const {
+  static std::atomic<uint64_t> counter{0};
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) throw Error(ErrorCode::Unavailable, "spool: cannot create " + dir_ + ": " + ec.message());
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  std::string name = file_part(run_id) + "." + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now).count()) +
+                     "." + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1)) + ".json";
+  std::string path = (fs::path(dir_) / name).string();
+  std::string tmp = path + ".partial";
+  // Owner-only: a collection can hold private conversations.
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) fail_io("create", tmp, errno);
+  const char *p = bytes.data();
+  size_t left = bytes.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      fail_io("write", tmp, err);
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    fail_io("sync", tmp, err);
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    fail_io("rename", tmp, err);
+  }
+  return path;
+}
+
+std::string Spool::read(const std::string &path, size_t max_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    throw Error(err == ENOENT ? ErrorCode::NotFound : ErrorCode::InvalidArgument,
+                "spool: cannot open " + path + ": " + std::strerror(err));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw Error(ErrorCode::InvalidArgument, "spool: " + path + " is not a regular file");
+  }
+  if (static_cast<size_t>(st.st_size) > max_bytes) {
+    ::close(fd);
+    throw Error(ErrorCode::InvalidArgument, "spool: " + path + " is larger than " + std::to_string(max_bytes) + " bytes");
+  }
+  std::string out(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = n < 0 ? errno : EIO;
+      ::close(fd);
+      throw Error(ErrorCode::Unavailable, "spool: cannot read " + path + ": " + std::strerror(err));
+    }
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return out;
+}
+
+void Spool::remove(const std::string &path) {
+  if (!path.empty()) ::unlink(path.c_str());
+}
+
+}  // namespace nat
