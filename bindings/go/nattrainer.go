@@ -14,6 +14,8 @@
 //	ref, err := adapter.Submit(collection)
 //	for ev, err := range adapter.Events(ref) { ... }
 //	status, err := adapter.Wait(ref, time.Second, 0)
+//	// after a failure: the collection again, from its spool file
+//	ref, err = adapter.Resubmit(status.Metadata["spool_file"].(string))
 package nattrainer
 
 /*
@@ -74,6 +76,8 @@ func Open(path string) (*Plugin, error) {
 		return nil, &Error{Code: CodeFailedPrecondition, Message: fmt.Sprintf(
 			"plugin %s implements ABI %d.%d, this binding needs ABI %d.x", path, v>>16, v&0xffff, ABIMajor)}
 	}
+	// Functions added after ABI 1.0 (Resubmit) may be missing: the call then
+	// fails with ErrFailedPrecondition.
 	if missing := C.nta_resolve(api); missing != nil {
 		name := C.GoString(missing)
 		C.nta_close(api)
@@ -319,6 +323,27 @@ func (a *Adapter) Submit(collection any) (JobRef, error) {
 	}
 	b, err := a.SubmitJSON(data)
 	return decode[JobRef](b, err, "submit")
+}
+
+// Resubmit submits a collection again from its spool file and returns the
+// new job's reference. Every submit first writes its collection to the
+// adapter's spool directory (config native.spool_dir) and names the file in
+// the job status metadata ("spool_file"); the file is removed only when
+// training completed. After a failed or canceled job, or a crash, pass that
+// path here: the new job has the same run_id and keeps the same spool file.
+// ErrNotFound if the file does not exist; otherwise the errors of Submit.
+// ErrFailedPrecondition if the plugin predates nat_trainer_adapter_resubmit.
+func (a *Adapter) Resubmit(spoolPath string) (JobRef, error) {
+	api := a.plugin.api
+	if api.resubmit == nil {
+		return JobRef{}, &Error{Code: CodeFailedPrecondition, Message: fmt.Sprintf(
+			"plugin %s does not implement nat_trainer_adapter_resubmit (ABI %d.%d)",
+			a.plugin.path, a.plugin.abiVersion>>16, a.plugin.abiVersion&0xffff)}
+	}
+	b, err := a.callOut([]byte(spoolPath), func(h *C.nat_trainer_adapter, p *C.char, n C.size_t, out **C.nat_trainer_adapter_buffer) *C.nat_trainer_adapter_error {
+		return C.nta_resubmit(api, h, p, n, out)
+	})
+	return decode[JobRef](b, err, "resubmit")
 }
 
 func (a *Adapter) refOut(ref JobRef, call func(api *C.nta_api, h *C.nat_trainer_adapter, p *C.char, n C.size_t, out **C.nat_trainer_adapter_buffer) *C.nat_trainer_adapter_error) ([]byte, error) {

@@ -2,10 +2,12 @@ package nattrainer_test
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -131,6 +133,32 @@ func config(port int) map[string]any {
 	}
 }
 
+// configWithSpool is config(port) with spooled collections in spoolDir
+// rather than the working directory.
+func configWithSpool(port int, spoolDir string) map[string]any {
+	c := config(port)
+	c["native"] = map[string]any{"spool_dir": spoolDir}
+	return c
+}
+
+// setFaults POSTs /_test/faults: the server's injected faults ({} clears them).
+func (s *artServer) setFaults(t *testing.T, faults map[string]any) {
+	t.Helper()
+	body, err := json.Marshal(faults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Post(fmt.Sprintf("http://127.0.0.1:%d/_test/faults", s.controlPort), "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("POST /_test/faults: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /_test/faults: %s", resp.Status)
+	}
+}
+
 var logprobs = map[string]any{
 	"content": []any{map[string]any{"token": "token_id:100", "bytes": []int{104}, "logprob": -0.5, "top_logprobs": []any{}}},
 	"refusal": nil,
@@ -167,7 +195,7 @@ func TestPluginInfo(t *testing.T) {
 func TestFullCycle(t *testing.T) {
 	p := openPlugin(t)
 	s := startServer(t)
-	a, err := p.NewAdapter(config(s.controlPort))
+	a, err := p.NewAdapter(configWithSpool(s.controlPort, t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,6 +272,79 @@ func TestFullCycle(t *testing.T) {
 	}
 	if body, err := a.Convert(collection("bindings_go_convert")); err != nil || !json.Valid(body) {
 		t.Fatalf("Convert: %v", err)
+	}
+}
+
+func TestResubmitFromSpool(t *testing.T) {
+	p := openPlugin(t)
+	s := startServer(t)
+	spoolDir := t.TempDir()
+	a, err := p.NewAdapter(configWithSpool(s.controlPort, spoolDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := a.Initialize(nil); err != nil {
+		t.Fatalf("Initialize: %v", err)
+	}
+
+	missing := filepath.Join(spoolDir, "no_such_run.json")
+	_, err = a.Resubmit(missing)
+	var e *nat.Error
+	if !errors.As(err, &e) || int32(e.Code) != 2 || !errors.Is(err, nat.ErrNotFound) ||
+		!strings.Contains(e.Message, missing) {
+		t.Fatalf("resubmit of a missing file: want NOT_FOUND naming %s, got %v", missing, err)
+	}
+
+	// Three rewards: more than one gradient step, so cutting the stream after
+	// the first fails the job with its collection still spooled.
+	spooled := &nat.TrajectoryCollection{RunID: "bindings_go_spooled",
+		Trajectories: [][]nat.Trajectory{{trajectory(1.0), trajectory(0.0), trajectory(0.5)}}}
+	s.setFaults(t, map[string]any{"train": map[string]any{"cut_after": 1}})
+	cleared := false
+	clearFaults := func() {
+		if !cleared {
+			cleared = true
+			s.setFaults(t, map[string]any{})
+		}
+	}
+	defer clearFaults()
+	ref, err := a.Submit(spooled)
+	if err != nil {
+		t.Fatalf("Submit: %v", err)
+	}
+	failed, err := a.Wait(ref, 500*time.Millisecond, 120*time.Second)
+	if err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	clearFaults()
+	if failed.Status != nat.StatusFailed {
+		t.Fatalf("want a failed job, got %+v", failed)
+	}
+	spoolFile, _ := failed.Metadata["spool_file"].(string)
+	if st, err := os.Stat(spoolFile); err != nil || !st.Mode().IsRegular() {
+		t.Fatalf("metadata.spool_file %q: %v", spoolFile, err)
+	}
+	if filepath.Dir(spoolFile) != spoolDir {
+		t.Fatalf("spool file %s is not in %s", spoolFile, spoolDir)
+	}
+
+	again, err := a.Resubmit(spoolFile)
+	if err != nil {
+		t.Fatalf("Resubmit: %v", err)
+	}
+	if again.RunID != "bindings_go_spooled" || again.Backend != "openpipe-art" {
+		t.Fatalf("ref: %+v", again)
+	}
+	done, err := a.Wait(again, 500*time.Millisecond, 120*time.Second)
+	if err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	if done.Status != nat.StatusCompleted || done.Metadata["spool_file"] != spoolFile || done.Metadata["spool_file_removed"] != true {
+		t.Fatalf("after resubmit: %+v", done)
+	}
+	if _, err := os.Stat(spoolFile); !os.IsNotExist(err) {
+		t.Fatalf("the spool file is still there: %v", err)
 	}
 }
 

@@ -62,6 +62,8 @@ typedef nat_trainer_adapter_error *(*nta_log_progress_fn)(nat_trainer_adapter *a
                                                           size_t metrics_len, const char *output_dir_or_null);
 typedef nat_trainer_adapter_error *(*nta_convert_fn)(nat_trainer_adapter *adapter, const char *collection_json,
                                                      size_t collection_len, nat_trainer_adapter_buffer **out_body);
+typedef nat_trainer_adapter_error *(*nta_resubmit_fn)(nat_trainer_adapter *adapter, const char *spool_path,
+                                                      size_t spool_path_len, nat_trainer_adapter_buffer **out_job_ref);
 
 #define NTA_FUNCTIONS(X) \
   X(abi_version)         \
@@ -83,7 +85,8 @@ typedef nat_trainer_adapter_error *(*nta_convert_fn)(nat_trainer_adapter *adapte
   X(jobs)                \
   X(next_event)          \
   X(log_progress)        \
-  X(convert)
+  X(convert)             \
+  X(resubmit)
 
 #ifdef NTA_HAVE_HEADER
 #define NTA_CHECK(name)                                                                           \
@@ -130,12 +133,17 @@ static nta_api *nta_open(const char *path, char **err) {
   return api;
 }
 
+/* Functions added after ABI 1.0. A 1.x plugin built before them still
+ * loads; their pointers stay NULL and the Go side reports the call as not
+ * implemented. */
+static int nta_optional(const char *name) { return strcmp(name, "nat_trainer_adapter_resubmit") == 0; }
+
 /* Resolves the rest of the ABI, after the ABI major version was checked.
- * Returns the name of the first missing function, or NULL. */
+ * Returns the name of the first missing function of ABI 1.0, or NULL. */
 static const char *nta_resolve(nta_api *api) {
 #define NTA_RESOLVE(name)                                                                 \
   api->name = (nta_##name##_fn)dlsym(api->handle, "nat_trainer_adapter_" #name); \
-  if (!api->name) return "nat_trainer_adapter_" #name;
+  if (!api->name && !nta_optional("nat_trainer_adapter_" #name)) return "nat_trainer_adapter_" #name;
   NTA_FUNCTIONS(NTA_RESOLVE)
 #undef NTA_RESOLVE
   return NULL;
@@ -201,6 +209,11 @@ static nat_trainer_adapter_error *nta_log_progress(const nta_api *api, nat_train
 static nat_trainer_adapter_error *nta_convert(const nta_api *api, nat_trainer_adapter *a, const char *c, size_t n,
                                               nat_trainer_adapter_buffer **out) {
   return api->convert(a, c, n, out);
+}
+/* api->resubmit is NULL for a plugin predating it; the Go caller checks. */
+static nat_trainer_adapter_error *nta_resubmit(const nta_api *api, nat_trainer_adapter *a, const char *path, size_t n,
+                                               nat_trainer_adapter_buffer **out) {
+  return api->resubmit(a, path, n, out);
 }
 
 #endif

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -48,10 +49,10 @@ def cc():
 
 @pytest.fixture(scope="session")
 def build_fake(cc, tmp_path_factory):
-    """build_fake(dir, name, abi=None, filename=None) -> path of a fake plugin."""
+    """build_fake(dir, name, abi=None, filename=None, defines=()) -> path of a fake plugin."""
     counter = [0]
 
-    def build(directory=None, name="fake_trainer_adapter", abi=None, filename=None):
+    def build(directory=None, name="fake_trainer_adapter", abi=None, filename=None, defines=()):
         counter[0] += 1
         directory = Path(directory or tmp_path_factory.mktemp("fake"))
         directory.mkdir(parents=True, exist_ok=True)
@@ -60,6 +61,8 @@ def build_fake(cc, tmp_path_factory):
                f'-DFAKE_NAME="{name}"', "-o", str(out), str(HERE / "fake_plugin.c")]
         if abi is not None:
             cmd.insert(1, f"-DFAKE_ABI={abi}u")
+        for d in defines:
+            cmd.insert(1, f"-D{d}")
         subprocess.run(cmd, check=True)
         return out
 
@@ -102,7 +105,16 @@ class ArtServer:
             return f.read().decode("utf-8", "replace")[-4000:]
 
     def config(self) -> dict:
-        return art_config(self.control_port)
+        # Spooled collections go to the server's data dir, not the working directory.
+        return art_config(self.control_port, spool_dir=os.path.join(self.data_dir, "spool"))
+
+    def set_faults(self, faults: dict) -> None:
+        """POST /_test/faults: the server's injected faults ({} clears them)."""
+        req = urllib.request.Request(f"http://127.0.0.1:{self.control_port}/_test/faults",
+                                     data=json.dumps(faults).encode("utf-8"), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            assert resp.status == 200, resp.read()
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -116,12 +128,15 @@ class ArtServer:
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
-def art_config(port: int) -> dict:
-    return {
+def art_config(port: int, spool_dir=None) -> dict:
+    config = {
         "_type": PLUGIN_NAME,
         "backend": {"ip": "127.0.0.1", "port": port, "name": "m", "project": "p",
                     "base_model": "Qwen/Qwen2.5-0.5B-Instruct", "api_key": "default"},
     }
+    if spool_dir is not None:
+        config["native"] = {"spool_dir": str(spool_dir)}
+    return config
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 /* A fake trainer adapter plugin for the binding's unit tests: it implements
  * the whole C ABI with canned answers, so the ctypes layer (errors, buffers,
  * out-parameters, events, search order) is tested without a backend.
- * Compiled by the tests with -DFAKE_NAME="..." [-DFAKE_ABI=...]. */
+ * Compiled by the tests with -DFAKE_NAME="..." [-DFAKE_ABI=...]
+ * [-DFAKE_NO_RESUBMIT] (a 1.x plugin built before resubmit existed). */
 #include "nat/trainer_adapter.h"
 
 #include <stdio.h>
@@ -25,6 +26,8 @@ NAT_TRAINER_ADAPTER_API int fake_buffers_freed = 0;
 NAT_TRAINER_ADAPTER_API int fake_destroyed = 0;
 NAT_TRAINER_ADAPTER_API char fake_last_dir[512] = "";
 NAT_TRAINER_ADAPTER_API double fake_last_timeout = 0.0;
+NAT_TRAINER_ADAPTER_API char fake_last_spool_path[512] = "";
+NAT_TRAINER_ADAPTER_API size_t fake_last_spool_path_len = 0;
 
 static nat_trainer_adapter_error *err(int32_t code, const char *msg) {
   nat_trainer_adapter_error *e = malloc(sizeof *e);
@@ -202,3 +205,23 @@ nat_trainer_adapter_error *nat_trainer_adapter_convert(nat_trainer_adapter *a, c
   *out = buf(c, n); /* echo */
   return NULL;
 }
+
+#ifndef FAKE_NO_RESUBMIT
+nat_trainer_adapter_error *nat_trainer_adapter_resubmit(nat_trainer_adapter *a, const char *p, size_t n,
+                                                        nat_trainer_adapter_buffer **out) {
+  (void)a;
+  if (!out) return err(NAT_TRAINER_ADAPTER_INVALID_ARGUMENT, "out_job_ref is NULL");
+  *out = NULL;
+  if (n >= sizeof fake_last_spool_path) return err(NAT_TRAINER_ADAPTER_INVALID_ARGUMENT, "spool_path too long");
+  memcpy(fake_last_spool_path, p, n); /* exactly n bytes: the path is not NUL-terminated */
+  fake_last_spool_path[n] = '\0';
+  fake_last_spool_path_len = n;
+  if (contains(p, n, "missing")) {
+    char text[600];
+    snprintf(text, sizeof text, "spool: cannot open %.*s: No such file or directory", (int)n, p);
+    return err(NAT_TRAINER_ADAPTER_NOT_FOUND, text);
+  }
+  *out = sbuf(REF);
+  return NULL;
+}
+#endif

@@ -1,6 +1,7 @@
 """The full cycle against the ART reference server (dialect 0.4) through the
 real openpipe-art plugin."""
 
+import os
 import socket
 import threading
 
@@ -84,6 +85,42 @@ def test_full_cycle(plugin, art_server, tmp_path):
 
         body = adapter.convert(collection("bindings_python_convert"))
         assert isinstance(body, dict)
+
+
+def test_resubmit_from_spool(plugin, art_server, tmp_path):
+    spool_dir = tmp_path / "spool"
+    with nta.Adapter(art_config(art_server.control_port, spool_dir=spool_dir), plugin=plugin) as adapter:
+        adapter.initialize({})
+
+        missing = spool_dir / "no_such_run.json"
+        with pytest.raises(nta.NotFound) as ei:
+            adapter.resubmit(missing)
+        assert ei.value.code == 2
+        assert str(missing) in ei.value.message
+
+        # Three rewards: more than one gradient step, so the stream is cut
+        # after the first and the job fails with its collection spooled.
+        spooled = TrajectoryCollection(trajectories=[[trajectory(1.0), trajectory(0.0), trajectory(0.5)]],
+                                       run_id="bindings_python_spooled")
+        art_server.set_faults({"train": {"cut_after": 1}})
+        try:
+            ref = adapter.submit(spooled)
+            failed = adapter.wait(ref, poll_interval=0.5, timeout=120)
+        finally:
+            art_server.set_faults({})
+        assert failed.status is TrainingStatus.FAILED, failed
+        spool_file = failed.metadata["spool_file"]
+        assert os.path.isfile(spool_file), spool_file
+        assert os.path.dirname(spool_file) == str(spool_dir)
+
+        again = adapter.resubmit(spool_file)
+        assert again.run_id == "bindings_python_spooled" and again.backend == "openpipe-art"
+        done = adapter.wait(again, poll_interval=0.5, timeout=120)
+        assert done.status is TrainingStatus.COMPLETED, done
+        assert done.metadata["spool_file"] == spool_file
+        assert done.metadata["spool_file_removed"] is True
+        assert not os.path.exists(spool_file)
+        assert [s.status for _, s in adapter.jobs()] == [TrainingStatus.FAILED, TrainingStatus.COMPLETED]
 
 
 def test_invalid_collection(plugin, art_server):

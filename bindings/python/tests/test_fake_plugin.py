@@ -96,6 +96,34 @@ def test_convert_copies_bytes_exactly(fake):
         assert a.convert(raw) == {"s": "\x00 inside"}
 
 
+def test_resubmit_passes_the_path_with_its_length(fake, tmp_path):
+    errors_before = counter(fake, "fake_errors_freed")
+    buffers_before = counter(fake, "fake_buffers_freed")
+    with fake.create("{}") as a:
+        path = tmp_path / "spool" / "r1-1.json"
+        assert a.resubmit(path) == nta.TrainingJobRef("r1", "fake", {"job_id": 1})
+        assert counter(fake, "fake_last_spool_path", ctypes.c_char * 512).decode() == str(path)
+        assert counter(fake, "fake_last_spool_path_len", ctypes.c_size_t) == len(os.fsencode(path))
+        a.resubmit(str(path))
+        a.resubmit(os.fsencode(path))
+        with pytest.raises(nta.NotFound) as ei:
+            a.resubmit("/no/such/missing.json")
+        assert ei.value.code == 2
+        assert "/no/such/missing.json" in ei.value.message
+    assert counter(fake, "fake_buffers_freed") - buffers_before == 3
+    assert counter(fake, "fake_errors_freed") - errors_before == 1
+
+
+def test_plugin_without_resubmit_still_loads(build_fake, tmp_path):
+    # A 1.x plugin built before resubmit was added to the ABI.
+    old = nta.load_plugin(build_fake(tmp_path, "old_adapter", defines=["FAKE_NO_RESUBMIT"]))
+    assert old.fns.resubmit is None
+    with old.create("{}") as a:
+        assert a.submit({"run_id": "r1", "trajectories": []}).run_id == "r1"
+        with pytest.raises(nta.FailedPrecondition, match="does not implement nat_trainer_adapter_resubmit"):
+            a.resubmit(tmp_path / "r1.json")
+
+
 def test_log_progress_output_dir(fake, tmp_path):
     with fake.create("{}") as a:
         a.log_progress({"run_id": "r1", "backend": "fake"}, {"loss": 1.0}, output_dir=tmp_path / "out")

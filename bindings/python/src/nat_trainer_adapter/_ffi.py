@@ -5,6 +5,9 @@ type and argument types. ``bind()`` sets ``argtypes``/``restype`` from it on a
 loaded library. ``bindings/check_declarations.py`` imports this module and
 compares the table with the header, so keep one entry per header function and
 keep the order of the header.
+
+OPTIONAL names the functions added after ABI 1.0: a 1.x plugin built before
+them still loads, and the binding reports the call as unsupported.
 """
 
 from __future__ import annotations
@@ -101,7 +104,11 @@ FUNCTIONS = (
     ),
     ("nat_trainer_adapter_log_progress", ErrorPtr, (AdapterHandle,) + _JSON + _JSON + (c_char_p,)),
     ("nat_trainer_adapter_convert", ErrorPtr, (AdapterHandle,) + _JSON + (POINTER(BufferPtr),)),
+    ("nat_trainer_adapter_resubmit", ErrorPtr, (AdapterHandle, c_char_p, c_size_t, POINTER(BufferPtr))),
 )
+
+# Added after ABI 1.0; may be missing from an older 1.x plugin.
+OPTIONAL = frozenset({"nat_trainer_adapter_resubmit"})
 
 BOOTSTRAP = ("nat_trainer_adapter_abi_version", "nat_trainer_adapter_plugin_info")
 PREFIX = "nat_trainer_adapter_"
@@ -109,13 +116,20 @@ PREFIX = "nat_trainer_adapter_"
 
 class Functions:
     """The bound functions of one loaded plugin, as attributes without the
-    ``nat_trainer_adapter_`` prefix (``fns.create``, ``fns.error_free``...)."""
+    ``nat_trainer_adapter_`` prefix (``fns.create``, ``fns.error_free``...).
+    A function of OPTIONAL the plugin does not export is None."""
 
     def __init__(self, lib: ctypes.CDLL, names=None):
         for name, restype, argtypes in FUNCTIONS:
             if names is not None and name not in names:
                 continue
-            fn = getattr(lib, name)  # AttributeError if the symbol is missing
+            try:
+                fn = getattr(lib, name)  # AttributeError if the symbol is missing
+            except AttributeError:
+                if name not in OPTIONAL:
+                    raise
+                setattr(self, name[len(PREFIX):], None)
+                continue
             fn.restype = restype
             fn.argtypes = list(argtypes)
             setattr(self, name[len(PREFIX):], fn)

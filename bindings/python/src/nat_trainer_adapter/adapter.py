@@ -161,6 +161,22 @@ class Adapter:
         data = _to_json_bytes(collection)
         return TrainingJobRef.from_dict(self._call_json_out(self._fns.submit, data, len(data)))
 
+    def resubmit(self, spool_path: PathLike) -> TrainingJobRef:
+        """Submits a collection again from its spool file: the path in a job
+        status' ``metadata["spool_file"]`` (every submit spools its collection
+        to the config's ``native.spool_dir``; the file is removed only when
+        training completed). Use it after a failed or canceled job, or after
+        a crash. The new job has the same run_id and the same spool file.
+        Raises NotFound when the file does not exist, else as :meth:`submit`."""
+        fn = self._fns.resubmit
+        if fn is None:
+            raise FailedPrecondition(
+                f"plugin {self.plugin.path} does not implement nat_trainer_adapter_resubmit "
+                f"(ABI {self.plugin.abi[0]}.{self.plugin.abi[1]})"
+            )
+        data = os.fsencode(spool_path)
+        return TrainingJobRef.from_dict(self._call_json_out(fn, data, len(data)))
+
     def status(self, ref: JobRefLike) -> TrainingJobStatus:
         data = _to_json_bytes(ref)
         return TrainingJobStatus.from_dict(self._call_json_out(self._fns.status, data, len(data)))

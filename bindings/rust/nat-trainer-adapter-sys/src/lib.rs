@@ -6,7 +6,8 @@
 //! Two ways to reach the functions:
 //!
 //! - at run time: [`Api::load`] resolves every function of a plugin opened
-//!   with `libloading` (any plugin, chosen by path);
+//!   with `libloading` (any plugin, chosen by path; functions added after
+//!   ABI 1.0, such as `nat_trainer_adapter_resubmit`, are `Option`s);
 //! - at link time (feature `link`): the `extern "C"` block is linked against
 //!   `libnat_trainer_adapter_openpipe_art`, and [`Api::linked`] gives the same
 //!   table of function pointers.
@@ -57,27 +58,38 @@ pub struct nat_trainer_adapter_buffer {
 }
 
 macro_rules! c_abi {
-    ($( pub fn $name:ident ( $($arg:ident : $ty:ty),* $(,)? ) $(-> $ret:ty)? ; )*) => {
+    (
+        $( pub fn $name:ident ( $($arg:ident : $ty:ty),* $(,)? ) $(-> $ret:ty)? ; )*
+        optional {
+            $( pub fn $oname:ident ( $($oarg:ident : $oty:ty),* $(,)? ) $(-> $oret:ty)? ; )*
+        }
+    ) => {
         #[cfg_attr(feature = "link", link(name = "nat_trainer_adapter_openpipe_art", kind = "dylib"))]
         extern "C" {
             $( pub fn $name($($arg: $ty),*) $(-> $ret)?; )*
+            $( pub fn $oname($($oarg: $oty),*) $(-> $oret)?; )*
         }
 
         /// Function pointer types, one per function, named like the function.
         pub mod pfn {
             use super::*;
             $( pub type $name = unsafe extern "C" fn($($ty),*) $(-> $ret)?; )*
+            $( pub type $oname = unsafe extern "C" fn($($oty),*) $(-> $oret)?; )*
         }
 
         /// Every function of the ABI as a function pointer, resolved from one
-        /// plugin. Fields are named like the C functions.
+        /// plugin. Fields are named like the C functions. Functions added
+        /// after ABI 1.0 are `Option`s: `None` when the plugin (an older 1.x)
+        /// does not export them.
         #[derive(Clone, Copy, Debug)]
         pub struct Api {
             $( pub $name: pfn::$name, )*
+            $( pub $oname: Option<pfn::$oname>, )*
         }
 
         impl Api {
-            /// Resolves every function of the ABI in `lib`.
+            /// Resolves every function of the ABI in `lib`: an error if a
+            /// function of ABI 1.0 is missing, `None` for a later one.
             ///
             /// # Safety
             /// `lib` must be a trainer adapter plugin of ABI major 1 (check
@@ -86,13 +98,17 @@ macro_rules! c_abi {
             pub unsafe fn load(lib: &libloading::Library) -> Result<Api, libloading::Error> {
                 Ok(Api {
                     $( $name: *lib.get::<pfn::$name>(concat!(stringify!($name), "\0").as_bytes())?, )*
+                    $( $oname: lib.get::<pfn::$oname>(concat!(stringify!($oname), "\0").as_bytes()).ok().map(|s| *s), )*
                 })
             }
 
             /// The functions of the plugin linked at build time.
             #[cfg(feature = "link")]
             pub fn linked() -> Api {
-                Api { $( $name: $name as pfn::$name, )* }
+                Api {
+                    $( $name: $name as pfn::$name, )*
+                    $( $oname: Some($oname as pfn::$oname), )*
+                }
             }
         }
     };
@@ -176,6 +192,16 @@ c_abi! {
         collection_len: usize,
         out_body: *mut *mut nat_trainer_adapter_buffer,
     ) -> *mut nat_trainer_adapter_error;
+
+    // Added after ABI 1.0: `Option`s in `Api`, so an older 1.x plugin still loads.
+    optional {
+        pub fn nat_trainer_adapter_resubmit(
+            adapter: *mut nat_trainer_adapter,
+            spool_path: *const c_char,
+            spool_path_len: usize,
+            out_job_ref: *mut *mut nat_trainer_adapter_buffer,
+        ) -> *mut nat_trainer_adapter_error;
+    }
 }
 
 #[cfg(test)]

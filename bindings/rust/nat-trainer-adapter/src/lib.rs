@@ -19,6 +19,10 @@
 //! }
 //! let status = adapter.wait_until_complete(&job_ref, std::time::Duration::from_secs(1), None)?;
 //! println!("{status}");
+//! // After a failure: submit the spooled collection again.
+//! # let spool_file = "";
+//! let job_ref = adapter.resubmit(spool_file)?;   // metadata["spool_file"] of the failed status
+//! # let _ = job_ref;
 //! # Ok(()) }
 //! ```
 //!
@@ -433,6 +437,38 @@ impl Adapter {
         })
     }
 
+    /// Submits a collection again from its spool file and returns the new
+    /// TrainingJobRef JSON. Every submit first writes its collection to the
+    /// adapter's spool directory (config `native.spool_dir`) and names the
+    /// file in the job status metadata (`"spool_file"`); the file is removed
+    /// only when training completed. After a failed or canceled job, or a
+    /// crash, pass that path here: the new job has the same run_id and keeps
+    /// the same spool file. [`Code::NotFound`] if the file does not exist;
+    /// otherwise the errors of [`Adapter::submit`]. [`Code::FailedPrecondition`]
+    /// if the plugin predates `nat_trainer_adapter_resubmit`.
+    pub fn resubmit(&self, spool_path: impl AsRef<Path>) -> Result<String> {
+        let resubmit = self.api().nat_trainer_adapter_resubmit.ok_or_else(|| {
+            let abi = self.plugin.abi_version;
+            Error::new(
+                Code::FailedPrecondition,
+                format!(
+                    "plugin {} does not implement nat_trainer_adapter_resubmit (ABI {}.{})",
+                    self.plugin
+                        .path
+                        .as_deref()
+                        .map_or_else(|| "(linked)".into(), |p| p.display().to_string()),
+                    abi >> 16,
+                    abi & 0xffff
+                ),
+            )
+        })?;
+        let path = path_bytes(spool_path.as_ref())
+            .ok_or_else(|| Error::new(Code::InvalidArgument, "spool_path is not valid UTF-8"))?;
+        let (p, n) = ptr_len(path);
+        let h = self.as_raw();
+        self.json_required("resubmit", |_, out| unsafe { resubmit(h, p, n, out) })
+    }
+
     /// The TrainingJobStatus JSON of a job.
     pub fn status(&self, job_ref_json: impl AsRef<[u8]>) -> Result<String> {
         let (p, n) = ptr_len(job_ref_json.as_ref());
@@ -527,6 +563,18 @@ impl Adapter {
             (api.nat_trainer_adapter_convert)(h, p, n, out)
         })
     }
+}
+
+/// The bytes of a path as the C ABI takes them (no NUL terminator).
+#[cfg(unix)]
+fn path_bytes(p: &Path) -> Option<&[u8]> {
+    use std::os::unix::ffi::OsStrExt;
+    Some(p.as_os_str().as_bytes())
+}
+
+#[cfg(not(unix))]
+fn path_bytes(p: &Path) -> Option<&[u8]> {
+    p.to_str().map(str::as_bytes)
 }
 
 #[cfg(unix)]

@@ -5,8 +5,8 @@
 //! ART_SERVER_SCRIPT (set by meson); when unset, the source tree's defaults
 //! are used, and the tests are skipped with a message if those are missing.
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -58,7 +58,7 @@ fn plugin() -> Option<Arc<Plugin>> {
 struct ArtServer {
     child: Child,
     control_port: u16,
-    _data_dir: TempDir,
+    data_dir: TempDir,
 }
 
 struct TempDir(PathBuf);
@@ -124,8 +124,37 @@ impl ArtServer {
         Some(ArtServer {
             child,
             control_port,
-            _data_dir: data_dir,
+            data_dir,
         })
+    }
+
+    /// The adapter config, with spooled collections in the server's data dir
+    /// rather than the working directory.
+    fn config(&self) -> String {
+        config_with_spool(self.control_port, &self.data_dir.0.join("spool"))
+    }
+
+    /// POST /_test/faults: the server's injected faults (`{}` clears them).
+    fn set_faults(&self, faults: &Value) {
+        let body = faults.to_string();
+        let mut stream = TcpStream::connect(("127.0.0.1", self.control_port)).expect("connect to the ART server");
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        write!(
+            stream,
+            "POST /_test/faults HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.control_port,
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .expect("read the /_test/faults response");
+        assert!(
+            response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
+            "{response}"
+        );
     }
 }
 
@@ -143,6 +172,12 @@ fn config(port: u16) -> String {
                     "base_model": "Qwen/Qwen2.5-0.5B-Instruct", "api_key": "default"}
     })
     .to_string()
+}
+
+fn config_with_spool(port: u16, spool_dir: &Path) -> String {
+    let mut c = parse(&config(port));
+    c["native"] = json!({"spool_dir": spool_dir.to_str().expect("UTF-8 temp dir")});
+    c.to_string()
 }
 
 fn logprobs() -> Value {
@@ -176,7 +211,7 @@ fn full_cycle_and_error_paths() {
     assert_eq!(plugin.abi_version() >> 16, 1);
 
     let Some(server) = ArtServer::start() else { return };
-    let adapter = plugin.create(config(server.control_port)).expect("create");
+    let adapter = plugin.create(server.config()).expect("create");
 
     // Invalid collection: rejected by convert (no backend needed).
     let mut bad = parse(&collection("bindings_rust_bad"));
@@ -250,7 +285,59 @@ fn full_cycle_and_error_paths() {
         .unwrap_err();
     assert_eq!(e.code(), Code::NotFound, "{e}");
     drop(adapter);
+
+    resubmit_from_spool(&plugin, &server);
     drop(server);
+}
+
+/// A failed job's collection stays spooled; resubmit trains it from the file.
+fn resubmit_from_spool(plugin: &Arc<Plugin>, server: &ArtServer) {
+    let spool = TempDir::new("spool");
+    let adapter = plugin
+        .create(config_with_spool(server.control_port, &spool.0))
+        .expect("create");
+    adapter.initialize("{}").expect("initialize");
+
+    let missing = spool.0.join("no_such_run.json");
+    let e = adapter.resubmit(&missing).unwrap_err();
+    assert_eq!(e.code(), Code::NotFound, "{e}");
+    assert_eq!(e.code().raw(), 2);
+    assert!(e.message().contains(missing.to_str().unwrap()), "{e}");
+
+    // Three rewards: more than one gradient step, so cutting the stream after
+    // the first fails the job with its collection still spooled.
+    let spooled = json!({"run_id": "bindings_rust_spooled",
+                         "trajectories": [[trajectory(1.0), trajectory(0.0), trajectory(0.5)]]})
+    .to_string();
+    server.set_faults(&json!({"train": {"cut_after": 1}}));
+    let submitted = adapter.submit(&spooled);
+    let failed = submitted.as_ref().map(|job_ref| {
+        adapter.wait_until_complete(job_ref, Duration::from_millis(500), Some(Duration::from_secs(120)))
+    });
+    server.set_faults(&json!({}));
+    let failed = parse(&failed.expect("submit").expect("wait"));
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let spool_file = PathBuf::from(failed["metadata"]["spool_file"].as_str().expect("metadata.spool_file"));
+    assert!(spool_file.is_file(), "{}", spool_file.display());
+    assert_eq!(spool_file.parent(), Some(spool.0.as_path()));
+
+    let job_ref = adapter.resubmit(&spool_file).expect("resubmit");
+    assert_eq!(parse(&job_ref)["run_id"], "bindings_rust_spooled");
+    let done = parse(
+        &adapter
+            .wait_until_complete(&job_ref, Duration::from_millis(500), Some(Duration::from_secs(120)))
+            .expect("wait"),
+    );
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(
+        done["metadata"]["spool_file"], failed["metadata"]["spool_file"],
+        "{done}"
+    );
+    assert_eq!(done["metadata"]["spool_file_removed"], true, "{done}");
+    assert!(!spool_file.exists(), "{}", spool_file.display());
+    // The &str form of the path works too (the file is gone by now).
+    let e = adapter.resubmit(spool_file.to_str().unwrap()).unwrap_err();
+    assert_eq!(e.code(), Code::NotFound, "{e}");
 }
 
 #[test]
