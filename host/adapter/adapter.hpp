@@ -1,0 +1,61 @@
+// One adapter instance of a plugin, driven through the C ABI.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "loading/plugin_library.hpp"
+
+struct nat_trainer_adapter;
+struct nat_trainer_adapter_error;
+struct nat_trainer_adapter_buffer;
+
+namespace nat::host {
+
+// Owns a nat_trainer_adapter handle: created in the constructor, destroyed
+// in the destructor (which cancels the adapter's running jobs). Every
+// failure is an AdapterError carrying the ABI code and message. JSON results
+// of the plugin are parsed; a plugin returning invalid JSON is an INTERNAL
+// AdapterError. Thread-safe as the ABI is, except destruction.
+class Adapter {
+ public:
+  // nat_trainer_adapter_create(config).
+  Adapter(std::shared_ptr<const PluginLibrary> plugin, const nlohmann::json& config);
+  ~Adapter();
+  Adapter(const Adapter&) = delete;
+  Adapter& operator=(const Adapter&) = delete;
+
+  const PluginLibrary& plugin() const { return *plugin_; }
+
+  void initialize(const nlohmann::json& finetune_config);
+  bool is_healthy();
+  // Returns the TrainingJobRef.
+  nlohmann::json submit(std::string_view collection_json);
+  nlohmann::json status(const nlohmann::json& job_ref);
+  nlohmann::json wait_until_complete(const nlohmann::json& job_ref, double poll_interval_s, double timeout_s);
+  void cancel(const nlohmann::json& job_ref);
+  nlohmann::json jobs();
+  // The next event, or nullopt when none came within timeout_s or the final
+  // one was already delivered.
+  std::optional<nlohmann::json> next_event(const nlohmann::json& job_ref, double timeout_s);
+  void log_progress(const nlohmann::json& job_ref, const nlohmann::json& metrics,
+                    const std::optional<std::filesystem::path>& output_dir);
+  // What submit would send, as the plugin returns it (not necessarily JSON).
+  std::string convert(std::string_view collection_json);
+
+ private:
+  void check(nat_trainer_adapter_error* error, const char* operation) const;
+  std::string take_text(nat_trainer_adapter_buffer* buffer) const;
+  nlohmann::json take_json(nat_trainer_adapter_buffer* buffer, const char* operation) const;
+
+  std::shared_ptr<const PluginLibrary> plugin_;
+  const AbiFunctions& abi_;
+  nat_trainer_adapter* handle_ = nullptr;
+};
+
+}  // namespace nat::host

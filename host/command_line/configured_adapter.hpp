@@ -1,0 +1,50 @@
+// From --config and --adapter to a created adapter of the right plugin.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "adapter/adapter.hpp"
+#include "command_line/commands.hpp"
+#include "configuration/adapter_selection.hpp"
+#include "discovery/plugin_catalog.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace nat::host {
+
+// --config and --adapter: which adapter of which config file.
+struct AdapterOptions {
+  std::string config;
+  std::optional<std::string> adapter;
+};
+
+// Registers --config (required) and --adapter on a subcommand.
+void add_adapter_options(CLI::App& app, AdapterOptions& options);
+
+// The catalog of the search path of this process and its --plugin-dir options.
+PluginCatalog discover_plugins_for(const GlobalOptions& global);
+
+struct ConfiguredAdapter {
+  AdapterSelection selection;
+  FoundPlugin plugin;
+  std::unique_ptr<Adapter> adapter;
+};
+
+// Reads the config, selects the adapter entry, finds the plugin named by its
+// _type and creates the adapter. Errors name the file, the entry and the
+// plugin.
+ConfiguredAdapter open_configured_adapter(const GlobalOptions& global, const AdapterOptions& options);
+
+// A TrajectoryCollection file's text, checked to be JSON (the adapter
+// validates the rest).
+std::string read_trajectory_collection(const std::filesystem::path& file);
+
+// "plugin-name (path)" for messages.
+std::string describe_plugin(const FoundPlugin& plugin);
+
+}  // namespace nat::host

@@ -1,0 +1,58 @@
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "adapter/adapter_error.hpp"
+#include "command_line/commands.hpp"
+#include "command_line/configured_adapter.hpp"
+#include "files/text_file.hpp"
+
+namespace nat::host {
+namespace {
+
+struct ConvertOptions {
+  AdapterOptions target;
+  std::string trajectories;
+  std::optional<std::string> out;
+};
+
+int convert(const GlobalOptions& global, const ConvertOptions& options) {
+  ConfiguredAdapter configured = open_configured_adapter(global, options.target);
+  const std::string collection = read_trajectory_collection(options.trajectories);
+  std::string body;
+  try {
+    body = configured.adapter->convert(collection);
+  } catch (const AdapterError& e) {
+    throw std::runtime_error(options.trajectories + ": " + e.what());
+  }
+  if (options.out) {
+    write_text_file(*options.out, body);
+    return kExitSuccess;
+  }
+  std::cout << body;
+  if (body.empty() || body.back() != '\n') {
+    std::cout << '\n';
+  }
+  std::cout.flush();
+  return kExitSuccess;
+}
+
+}  // namespace
+
+Subcommand add_convert_command(CLI::App& parent, const GlobalOptions& global) {
+  CLI::App* app = parent.add_subcommand(
+      "convert",
+      "Validate a TrajectoryCollection and convert it exactly as run would, without sending anything: print "
+      "what the adapter would send to its backend (for openpipe-art the /_train_model request body). Needs no "
+      "backend.");
+  auto options = std::make_shared<ConvertOptions>();
+  add_adapter_options(*app, options->target);
+  app->add_option("--trajectories", options->trajectories, "TrajectoryCollection JSON file to convert")
+      ->required()
+      ->check(CLI::ExistingFile.description(""))
+      ->type_name("FILE");
+  app->add_option("--out", options->out, "Write the converted body to this file instead of stdout");
+  return {app, [&global, options] { return convert(global, *options); }};
+}
+
+}  // namespace nat::host

@@ -1,0 +1,116 @@
+#include "discovery/search_path.hpp"
+
+#include <sys/auxv.h>
+
+#include <cstdlib>
+
+#include "configured_paths.hpp"
+
+namespace nat::host {
+namespace {
+
+std::filesystem::path absolute_path(const std::filesystem::path& path) {
+  std::error_code error;
+  std::filesystem::path absolute = std::filesystem::absolute(path, error);
+  return error ? path : absolute.lexically_normal();
+}
+
+std::vector<std::string> split_colon_list(const std::string& value) {
+  std::vector<std::string> entries;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t end = value.find(':', start);
+    std::string entry = value.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!entry.empty()) {
+      entries.push_back(entry);
+    }
+    if (end == std::string::npos) {
+      return entries;
+    }
+    start = end + 1;
+  }
+}
+
+}  // namespace
+
+std::string origin_label(SearchOrigin origin) {
+  switch (origin) {
+    case SearchOrigin::command_line:
+      return "--plugin-dir";
+    case SearchOrigin::environment:
+      return kPluginPathVariable;
+    case SearchOrigin::installed:
+      return "installed";
+    case SearchOrigin::build_tree:
+      return "build tree";
+  }
+  return "unknown";
+}
+
+bool is_inside(const std::filesystem::path& file, const std::filesystem::path& directory) {
+  std::error_code error;
+  const std::filesystem::path real_file = std::filesystem::weakly_canonical(file, error);
+  if (error) {
+    return false;
+  }
+  const std::filesystem::path real_directory = std::filesystem::weakly_canonical(directory, error);
+  if (error) {
+    return false;
+  }
+  auto file_part = real_file.begin();
+  for (const auto& directory_part : real_directory) {
+    if (directory_part.empty()) {
+      continue;  // the trailing "" of a path ending in '/'
+    }
+    if (file_part == real_file.end() || *file_part != directory_part) {
+      return false;
+    }
+    ++file_part;
+  }
+  return file_part != real_file.end();
+}
+
+SearchPathInputs SearchPathInputs::from_process(std::vector<std::filesystem::path> plugin_dirs) {
+  SearchPathInputs inputs;
+  inputs.plugin_dirs = std::move(plugin_dirs);
+  if (const char* value = std::getenv(kPluginPathVariable)) {
+    inputs.environment_value = value;
+  }
+  inputs.secure_execution = getauxval(AT_SECURE) != 0;
+  inputs.installed_dir = NAT_HOST_INSTALLED_PLUGIN_DIR;
+  // A binary inside the build root is the uninstalled one; it may use the
+  // plugins built next to it. An installed binary never looks there, even if
+  // the build tree still exists.
+  std::error_code error;
+  const std::filesystem::path executable = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (!error && is_inside(executable, NAT_HOST_BUILD_ROOT)) {
+    inputs.build_tree_dir = std::filesystem::path(NAT_HOST_BUILD_PLUGIN_DIR);
+  }
+  return inputs;
+}
+
+SearchPath build_search_path(const SearchPathInputs& inputs) {
+  SearchPath search_path;
+  for (const auto& dir : inputs.plugin_dirs) {
+    search_path.directories.push_back({absolute_path(dir), SearchOrigin::command_line});
+  }
+  if (inputs.environment_value) {
+    if (inputs.secure_execution) {
+      search_path.notes.push_back(std::string(kPluginPathVariable) +
+                                  " ignored: the process runs with elevated privileges (AT_SECURE)");
+    } else {
+      for (const auto& entry : split_colon_list(*inputs.environment_value)) {
+        search_path.directories.push_back({absolute_path(entry), SearchOrigin::environment});
+      }
+    }
+  }
+  if (!inputs.installed_dir.empty()) {
+    search_path.directories.push_back({absolute_path(inputs.installed_dir), SearchOrigin::installed});
+  }
+  if (inputs.build_tree_dir) {
+    search_path.directories.push_back({absolute_path(*inputs.build_tree_dir), SearchOrigin::build_tree});
+  }
+  return search_path;
+}
+
+}  // namespace nat::host

@@ -1,0 +1,205 @@
+#include "configuration/yaml_to_json.hpp"
+
+#include <gtest/gtest.h>
+
+#include "configuration/config_error.hpp"
+#include "test_fixtures.hpp"
+
+namespace nat::host {
+namespace {
+
+using nlohmann::json;
+
+json yaml(const std::string& text) { return parse_yaml_document(text, "test.yml"); }
+
+TEST(YamlToJson, NatExampleConfigBecomesTypedJson) {
+  const json config = parse_yaml_document(testing::test_data_text("nat_example_config.yml"), "config.yml");
+
+  const json& adapter = config["trainer_adapters"]["openpipe_trainer_adapter"];
+  EXPECT_EQ(adapter["_type"], "openpipe_art_trainer_adapter");
+  EXPECT_EQ(adapter["backend"], json::parse(R"({
+      "ip": "0.0.0.0", "port": 7623, "name": "tic_tac_toe_training_run",
+      "project": "tic_tac_toe_project", "base_model": "Qwen/Qwen2.5-3B-Instruct", "api_key": "default",
+      "init_args": {"max_seq_length": 8192},
+      "engine_args": {"gpu_memory_utilization": 0.9, "tensor_parallel_size": 1, "max_logprobs": 5}})"));
+  EXPECT_TRUE(adapter["backend"]["port"].is_number_integer());
+  EXPECT_TRUE(adapter["training"]["learning_rate"].is_number_float());
+  EXPECT_DOUBLE_EQ(adapter["training"]["learning_rate"].get<double>(), 1e-5);
+  EXPECT_DOUBLE_EQ(adapter["training"]["beta"].get<double>(), 0.1);
+
+  EXPECT_EQ(config["finetuning"], json::parse(R"({
+      "enabled": true, "trainer": "openpipe_trainer", "trajectory_builder": "openpipe_traj_builder",
+      "trainer_adapter": "openpipe_trainer_adapter", "reward_function": {"name": "rl_accuracy"},
+      "num_epochs": 8, "output_dir": "./.tmp/nat/finetuning/tic_tac_toe"})"));
+
+  const json& llm = config["llms"]["openpipe_llm"];
+  EXPECT_EQ(llm["logprobs"], true);
+  EXPECT_EQ(llm["top_logprobs"], 1);
+  EXPECT_DOUBLE_EQ(llm["temperature"].get<double>(), 0.4);
+  EXPECT_EQ(llm["base_url"], "http://localhost:8000/v1");
+  EXPECT_EQ(config["workflow"]["max_parser_retries"], 2);
+  EXPECT_EQ(config["eval"]["general"]["output_dir"], ".tmp/nat/examples/rl_openpipe/eval/finetune");
+}
+
+TEST(YamlToJson, PlainScalarsFollowTheCoreSchema) {
+  const json value = yaml(R"(
+null_word: null
+null_title: Null
+null_caps: NULL
+tilde: ~
+empty:
+true_word: true
+false_title: False
+true_caps: TRUE
+int: 42
+negative: -17
+plus: +5
+octal: 0o17
+hex: 0x1F
+float: 0.4
+exponent: 1e-5
+leading_dot: .5
+trailing_dot: 1.
+signed_exponent: -2.5E+3
+big: 18446744073709551615
+)");
+  for (const char* key : {"null_word", "null_title", "null_caps", "tilde", "empty"}) {
+    EXPECT_TRUE(value[key].is_null()) << key;
+  }
+  EXPECT_EQ(value["true_word"], true);
+  EXPECT_EQ(value["false_title"], false);
+  EXPECT_EQ(value["true_caps"], true);
+  EXPECT_EQ(value["int"], 42);
+  EXPECT_TRUE(value["int"].is_number_integer());
+  EXPECT_EQ(value["negative"], -17);
+  EXPECT_EQ(value["plus"], 5);
+  EXPECT_EQ(value["octal"], 15);
+  EXPECT_EQ(value["hex"], 31);
+  EXPECT_DOUBLE_EQ(value["float"].get<double>(), 0.4);
+  EXPECT_DOUBLE_EQ(value["exponent"].get<double>(), 1e-5);
+  EXPECT_DOUBLE_EQ(value["leading_dot"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(value["trailing_dot"].get<double>(), 1.0);
+  EXPECT_TRUE(value["trailing_dot"].is_number_float());
+  EXPECT_DOUBLE_EQ(value["signed_exponent"].get<double>(), -2500.0);
+  EXPECT_EQ(value["big"].get<std::uint64_t>(), 18446744073709551615ull);
+}
+
+TEST(YamlToJson, YamlOneOneWordsAndLookalikesStayStrings) {
+  const json value = yaml(R"(
+dot: .
+sign: "-"
+no_exponent_digits: 1e
+double_sign: +-1
+octal_digits: 0o8
+
+yes: yes
+no: no
+on: on
+underscored: 1_000
+sexagesimal: 1:20
+version: 1.2.3
+hex_caps: 0X1F
+ip: 0.0.0.0
+truthy: True!
+)");
+  EXPECT_EQ(value["dot"], ".");
+  EXPECT_EQ(value["sign"], "-");
+  EXPECT_EQ(value["no_exponent_digits"], "1e");
+  EXPECT_EQ(value["double_sign"], "+-1");
+  EXPECT_EQ(value["octal_digits"], "0o8");
+  EXPECT_EQ(value["yes"], "yes");
+  EXPECT_EQ(value["no"], "no");
+  EXPECT_EQ(value["on"], "on");
+  EXPECT_EQ(value["underscored"], "1_000");
+  EXPECT_EQ(value["sexagesimal"], "1:20");
+  EXPECT_EQ(value["version"], "1.2.3");
+  EXPECT_EQ(value["hex_caps"], "0X1F");
+  EXPECT_EQ(value["ip"], "0.0.0.0");
+  EXPECT_EQ(value["truthy"], "True!");
+}
+
+TEST(YamlToJson, QuotedBlockAndStrTaggedScalarsStayStrings) {
+  const json value = yaml(R"(
+single: '7623'
+double: "true"
+null_text: "null"
+empty_text: ''
+literal: |
+  line one
+folded: >
+  folded text
+tagged: !!str 12
+custom: !secret 12
+)");
+  EXPECT_EQ(value["single"], "7623");
+  EXPECT_EQ(value["double"], "true");
+  EXPECT_EQ(value["null_text"], "null");
+  EXPECT_EQ(value["empty_text"], "");
+  EXPECT_EQ(value["literal"], "line one\n");
+  EXPECT_EQ(value["folded"], "folded text\n");
+  EXPECT_EQ(value["tagged"], "12");
+  EXPECT_EQ(value["custom"], "12");
+}
+
+TEST(YamlToJson, CoreTagsForceTheirType) {
+  const json value = yaml("a: !!float 3\nb: !!int '12'\nc: !!bool true\n");
+  EXPECT_TRUE(value["a"].is_number_float());
+  EXPECT_DOUBLE_EQ(value["a"].get<double>(), 3.0);
+  EXPECT_EQ(value["b"], 12);
+  EXPECT_EQ(value["c"], true);
+  EXPECT_THROW(yaml("a: !!int abc\n"), ConfigError);
+}
+
+TEST(YamlToJson, SequencesAnchorsAndMergeKeys) {
+  const json value = yaml(R"(
+defaults: &defaults {port: 7623, ip: localhost}
+backend:
+  <<: *defaults
+  ip: 10.0.0.1
+list: [1, two, 3.5, [true]]
+alias: *defaults
+)");
+  EXPECT_EQ(value["backend"], json::parse(R"({"port": 7623, "ip": "10.0.0.1"})"));
+  EXPECT_EQ(value["list"], json::parse(R"([1, "two", 3.5, [true]])"));
+  EXPECT_EQ(value["alias"], json::parse(R"({"port": 7623, "ip": "localhost"})"));
+}
+
+TEST(YamlToJson, EmptyDocumentIsNull) { EXPECT_TRUE(yaml("").is_null()); }
+
+TEST(YamlToJson, InfinityNamesFileKeyAndLine) {
+  try {
+    yaml("training:\n  learning_rate: .inf\n");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("test.yml:2:"), std::string::npos) << message;
+    EXPECT_NE(message.find("training.learning_rate"), std::string::npos) << message;
+    EXPECT_NE(message.find("cannot be represented in JSON"), std::string::npos) << message;
+  }
+}
+
+TEST(YamlToJson, EveryInfinityAndNanSpellingIsRefused) {
+  for (const char* scalar : {".inf", "-.Inf", "+.INF", ".nan", ".NaN", ".NAN"}) {
+    EXPECT_FALSE(resolve_plain_scalar(scalar).has_value()) << scalar;
+  }
+  EXPECT_EQ(resolve_plain_scalar("-.nan"), nlohmann::json("-.nan"));
+  EXPECT_DOUBLE_EQ(resolve_plain_scalar("+.5")->get<double>(), 0.5);
+}
+
+TEST(YamlToJson, SyntaxErrorNamesFileAndLine) {
+  try {
+    yaml("a: 1\nb: [unclosed\n");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(message.rfind("test.yml:", 0), 0u) << message;
+    EXPECT_NE(message.find("invalid YAML"), std::string::npos) << message;
+  }
+}
+
+TEST(YamlToJson, NonScalarKeysAreRefused) {
+  EXPECT_THROW(yaml("? [a, b]\n: 1\n"), ConfigError);
+}
+
+}  // namespace
+}  // namespace nat::host
