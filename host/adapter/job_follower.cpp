@@ -13,6 +13,11 @@ bool is_final_status(const nlohmann::json& status) {
   return value == "completed" || value == "failed" || value == "canceled";
 }
 
+bool is_final_event(const nlohmann::json& event) {
+  auto final = event.find("final");
+  return final != event.end() && *final == true;
+}
+
 FollowResult follow_job(Adapter& adapter, const nlohmann::json& job_ref, const FollowOptions& options,
                         const FollowCallbacks& callbacks) {
   using Clock = std::chrono::steady_clock;
@@ -47,7 +52,7 @@ FollowResult follow_job(Adapter& adapter, const nlohmann::json& job_ref, const F
       if (callbacks.on_event) {
         callbacks.on_event(*event);
       }
-      if (event->is_object() && event->value("final", false)) {
+      if (is_final_event(*event)) {
         break;
       }
       continue;

@@ -37,6 +37,9 @@ struct FollowResult {
 // "completed", "failed" and "canceled" end a job.
 bool is_final_status(const nlohmann::json& status);
 
+// The last event of a job carries "final": true.
+bool is_final_event(const nlohmann::json& event);
+
 struct FollowCallbacks {
   // Each event, in order.
   std::function<void(const nlohmann::json&)> on_event;

@@ -11,15 +11,20 @@
 namespace nat::host {
 namespace {
 
-constexpr const char* kFooter = R"(Plugins are searched in order in: --plugin-dir (each, as given), then
+std::string footer() {
+  return std::string(R"(Plugins are searched in order in: --plugin-dir (each, as given), then
 NAT_TRAINER_ADAPTER_PATH (colon-separated; ignored in setuid/setgid processes),
-then the installed plugin directory, then, for a binary run from its build tree,
-<build>/plugin. A plugin's name is the NAT _type it implements; the first plugin
-with a name wins. `nat-trainer list` shows the search path.
+then the installed plugin directory
+  )") + NAT_HOST_INSTALLED_PLUGIN_DIR +
+         R"(
+then, for a binary run from its build tree, <build>/plugin. A plugin's name is
+the NAT _type it implements; the first plugin with a name wins.
+`nat-trainer list` shows the search path.
 
 Exit codes: 0 success (job completed, backend healthy); 1 job failed, canceled or
 timed out, or backend unhealthy; 2 usage, config, plugin or adapter error;
 128+N interrupted by signal N (the job is cancelled first).)";
+}
 
 int run_command_line(int argc, char** argv) {
   CLI::App app("Run NeMo Agent Toolkit trainer adapter plugins: list them, check a backend, convert and submit "
@@ -28,7 +33,7 @@ int run_command_line(int argc, char** argv) {
   app.set_version_flag("--version", std::string("nat-trainer ") + NAT_HOST_VERSION + " (trainer adapter ABI " +
                                         std::to_string(NAT_TRAINER_ADAPTER_ABI_MAJOR) + "." +
                                         std::to_string(NAT_TRAINER_ADAPTER_ABI_MINOR) + ")");
-  app.footer(kFooter);
+  app.footer(footer());
   // At most one; none is reported below with the list of subcommands, which
   // also makes CLI11 name an unknown word instead of asking for a subcommand.
   app.require_subcommand(0, 1);

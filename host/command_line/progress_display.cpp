@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include "adapter/job_follower.hpp"
+
 namespace nat::host {
 namespace {
 
@@ -90,7 +92,7 @@ class PlainProgress : public ProgressDisplay {
     const std::string type = text_field(event, "type", "event");
     if (type == "step") {
       print(step_text(StepProgress::from_event(event)));
-    } else if (!(event.is_object() && event.value("final", false))) {
+    } else if (!is_final_event(event)) {
       print(type);
     }
   }

@@ -12,6 +12,12 @@
 namespace nat::host {
 namespace {
 
+// A string member, "" when absent or not a string (TrainingJobStatus.message may be null).
+std::string text_member(const nlohmann::json& object, const char* key) {
+  auto member = object.find(key);
+  return member != object.end() && member->is_string() ? member->get<std::string>() : std::string();
+}
+
 struct RunOptions {
   AdapterOptions target;
   std::string trajectories;
@@ -36,7 +42,7 @@ int run_job(const GlobalOptions& global, const RunOptions& options) {
   }
   std::cout << job_ref.dump() << std::endl;
 
-  const std::string run_id = job_ref.value("run_id", std::string("job"));
+  const std::string run_id = text_member(job_ref, "run_id");
   std::unique_ptr<ProgressDisplay> display;
   if (options.wait) {
     display = ProgressDisplay::for_stream(stderr, run_id);
@@ -67,9 +73,13 @@ int run_job(const GlobalOptions& global, const RunOptions& options) {
   }
   if (options.wait) {
     std::cout << result.status.dump() << std::endl;
+  } else {
+    std::cerr << "nat-trainer: job " << run_id << " " << text_member(result.status, "status");
+    const std::string message = text_member(result.status, "message");
+    std::cerr << (message.empty() ? "" : ": ") << message << "\n";
   }
 
-  if (result.status.value("status", std::string()) == "completed") {
+  if (text_member(result.status, "status") == "completed") {
     return kExitSuccess;
   }
   if (result.outcome == FollowOutcome::interrupted) {

@@ -118,6 +118,13 @@ def main():
         require(result.returncode == 2, "ART run against a closed port should fail with exit code 2")
         require("openpipe_art_trainer_adapter" in result.stderr, "the error should name the plugin")
         require("terminate called" not in result.stderr, "no crash")
+        # The example configs of examples/configs select these two plugins.
+        examples = os.environ["NAT_HOST_EXAMPLES_DIR"]
+        for name in ("openpipe_art.yml", "jsonl_export.yml"):
+            result = nat_trainer(binary, *plugin_dirs, "convert", "--config", os.path.join(examples, "configs", name),
+                                 "--trajectories", os.path.join(examples, "quickstart", "trajectories.json"),
+                                 "--out", os.path.join(work, name + ".body"))
+            require(result.returncode == 0, "convert with examples/configs/" + name + " failed")
         print("OK")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -191,6 +191,14 @@ finetuning:
         self.assertIn("step 1/1", result.stderr)
         self.assertNotIn("\r", result.stderr)
 
+    def test_the_minimal_adapter_example_runs_as_documented(self):
+        examples = os.environ["NAT_HOST_EXAMPLES_DIR"]
+        result = nat_trainer("--plugin-dir", self.plugins, "run",
+                             "--config", os.path.join(examples, "minimal_adapter", "config.yml"),
+                             "--trajectories", os.path.join(examples, "quickstart", "trajectories.json"), "--wait")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(json_lines(result.stdout)[-1]["status"], "completed")
+
     def test_run_without_wait_prints_only_the_job_ref(self):
         result = nat_trainer("run", "--config", self.config, "--trajectories", TRAJECTORIES,
                              "--plugin-dir", self.plugins)

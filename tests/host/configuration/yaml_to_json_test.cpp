@@ -103,7 +103,6 @@ ip: 0.0.0.0
 truthy: True!
 )");
   EXPECT_EQ(value["dot"], ".");
-  EXPECT_EQ(value["sign"], "-");
   EXPECT_EQ(value["no_exponent_digits"], "1e");
   EXPECT_EQ(value["double_sign"], "+-1");
   EXPECT_EQ(value["octal_digits"], "0o8");
@@ -184,6 +183,8 @@ TEST(YamlToJson, EveryInfinityAndNanSpellingIsRefused) {
   }
   EXPECT_EQ(resolve_plain_scalar("-.nan"), nlohmann::json("-.nan"));
   EXPECT_DOUBLE_EQ(resolve_plain_scalar("+.5")->get<double>(), 0.5);
+  EXPECT_EQ(resolve_plain_scalar("-"), nlohmann::json("-"));
+  EXPECT_EQ(resolve_plain_scalar("+"), nlohmann::json("+"));
 }
 
 TEST(YamlToJson, SyntaxErrorNamesFileAndLine) {
