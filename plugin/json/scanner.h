@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include "json/fast_scan.h"
+
 namespace nat::json {
 
 enum class Kind { Object, Array, String, Number, True, False, Null };
@@ -72,6 +74,23 @@ class Scanner {
   // Requires that only whitespace remains.
   void expect_end();
 
+  // Moves past a value at the current position that the caller matched with
+  // json::fast (whose matchers accept a subset of what the scanner accepts),
+  // nesting at most `levels` deep. Returns false, moving nothing, when that
+  // nesting would exceed the depth limit: then the caller scans the value
+  // with the scanner, which reports the limit.
+  bool skip_matched(const char *past, int levels) {
+    if (depth_ + levels > max_depth_) return false;
+    p_ = past;
+    return true;
+  }
+  // The current position after whitespace.
+  const char *value_start() {
+    skip_ws();
+    return p_;
+  }
+  const char *end() const { return end_; }
+
   size_t offset() const { return static_cast<size_t>(p_ - begin_); }
   const char *position() const { return p_; }
   std::string_view text() const { return std::string_view(begin_, static_cast<size_t>(end_ - begin_)); }
@@ -110,16 +129,6 @@ double parse_double(std::string_view number_text);
 void append_quoted(std::string &out, std::string_view s);
 
 namespace detail {
-
-// Bytes that end the fast path of a string scan: the quote, the backslash,
-// control characters and every non-ASCII byte (which needs UTF-8 checks).
-struct StringStopTable {
-  bool stop[256];
-  constexpr StringStopTable() : stop() {
-    for (int c = 0; c < 256; ++c) stop[c] = c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
-  }
-};
-constexpr StringStopTable kStringStop;
 
 inline bool is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -268,7 +277,7 @@ inline void Scanner::scan_string_body(bool *had_escapes) {
   const auto *u = reinterpret_cast<const unsigned char *>(p_);
   const auto *uend = reinterpret_cast<const unsigned char *>(end_);
   for (;;) {
-    while (u < uend && !detail::kStringStop.stop[*u]) ++u;
+    u = fast::string_stop(u, uend);
     if (u >= uend) {
       p_ = reinterpret_cast<const char *>(u);
       fail("unterminated string");
@@ -366,36 +375,12 @@ inline std::string_view Scanner::number_raw() {
 }
 
 inline bool Scanner::skip_plain_int_array() {
+  if (depth_ >= max_depth_) return false;  // begin_array() reports the limit
   skip_ws();
-  const char *p = p_;
-  const char *const end = end_;
-  if (p >= end || *p != '[') return false;
-  ++p;
-  auto ws = [&] {
-    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
-  };
-  ws();
-  if (p < end && *p == ']') {
-    p_ = p + 1;
-    return true;
-  }
-  for (;;) {
-    if (p >= end || static_cast<unsigned char>(*p - '0') >= 10) return false;
-    if (*p == '0') {
-      ++p;
-    } else {
-      while (p < end && static_cast<unsigned char>(*p - '0') < 10) ++p;
-    }
-    ws();
-    if (p >= end) return false;
-    if (*p == ']') {
-      p_ = p + 1;
-      return true;
-    }
-    if (*p != ',') return false;
-    ++p;
-    ws();
-  }
+  const char *past = fast::plain_int_array(p_, end_);
+  if (past == nullptr) return false;
+  p_ = past;
+  return true;
 }
 
 }  // namespace nat::json

@@ -14,6 +14,7 @@
 #include "json/scanner.h"
 #include "nat/collection_plan.h"
 #include "nat/lax_number.h"
+#include "nat/usual_token_form.h"
 
 namespace nat {
 
@@ -170,10 +171,20 @@ std::string check_token_list(Scanner &s, const char *list) {
     s.skip_value();
     return std::string(list) + " must be a list or null, not " + json::kind_name(k);
   }
+  // A list of tokens all in the usual form is passed over in one go; any
+  // other list is checked element by element below (and its usual elements
+  // are still matched one at a time).
+  const char *usual_list = match_usual_token_list(s.value_start(), s.end());
+  if (usual_list != nullptr && s.skip_matched(usual_list, 1 + kUsualTokenLevels)) return {};
   s.begin_array();
   std::string problem;
   size_t i = 0;
   while (s.next_element()) {
+    const char *usual = match_usual_token(s.value_start(), s.end(), true);
+    if (usual != nullptr && s.skip_matched(usual, kUsualTokenLevels)) {
+      ++i;
+      continue;
+    }
     std::string p = check_token(s, TokenPath{list, i});
     if (problem.empty() && !p.empty()) problem = std::move(p);
     ++i;
