@@ -4,14 +4,23 @@
 #
 #   tools/run-fuzzers.sh [SECONDS] [HARNESS...]
 #
-# SECONDS   fuzzing time per harness (default 60)
+# SECONDS   fuzzing time per harness (default 60). 0: build, replay the
+#           reproducers and the seed corpus, no fuzzing (unless FUZZ_ARGS
+#           sets -runs=N).
 # HARNESS   config, collection, ndjson (default: all three)
+#
+# CI: `tools/run-fuzzers.sh 60` from a fresh clone needs only clang,
+# libclang-rt-14-dev and nlohmann-json3-dev (tools/setup-system.sh installs
+# them); ninja and pkg-config are used when present. It takes the build
+# (2-3 min on 2 busy cores the first time) plus SECONDS and a few seconds per
+# harness; a harness still running SECONDS + 300 s after it started is killed.
 #
 # Environment:
 #   CXX             clang++ to use (default: clang++)
 #   FUZZ_BUILD_DIR  build and work directory (default: build-fuzz in the
 #                   source tree; /build*/ is gitignored)
-#   FUZZ_ARGS       extra libFuzzer flags, e.g. "-jobs=2 -workers=2" or "-seed=1"
+#   FUZZ_ARGS       extra libFuzzer flags, e.g. "-seed=1" or "-runs=100000"
+#   FUZZ_JOBS       parallel compile jobs (default: ninja's, cores + 2)
 #
 # No meson involved: the harnesses are compiled directly with the plugin
 # sources they exercise (written as a small ninja file, so a rebuild is
@@ -21,9 +30,11 @@
 # corpus kept in $FUZZ_BUILD_DIR/corpus/<harness>/ between runs. Crash inputs
 # go to $FUZZ_BUILD_DIR/artifacts/<harness>/, logs to $FUZZ_BUILD_DIR/logs/.
 #
-# Prints one summary line per harness and exits non-zero if any harness
-# crashed (sanitizer report, uncaught exception, broken invariant, timeout,
-# out-of-memory) or a reproducer still fails.
+# Ends with a summary, one line per harness (libFuzzer's final stats): total
+# executions, time, crashes found, final corpus size (and the files added to
+# the work corpus), reproducers that pass. Exits 1 if any harness crashed (sanitizer
+# report, uncaught exception, broken invariant, timeout, out-of-memory,
+# time limit) or a reproducer still fails; 2 on a usage or setup error.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -47,10 +58,8 @@ if ! "$cxx" --version 2>/dev/null | grep -qi clang; then
   echo "run-fuzzers: $cxx is not clang; libFuzzer needs clang" >&2
   exit 2
 fi
-if ! command -v ninja >/dev/null 2>&1; then
-  echo "run-fuzzers: ninja not found" >&2
-  exit 2
-fi
+have_ninja=0
+if command -v ninja >/dev/null 2>&1; then have_ninja=1; fi
 
 # Per harness: the maximum input length.
 declare -A max_len=([config]=4096 [collection]=16384 [ndjson]=8192)
@@ -71,7 +80,19 @@ done
 
 # ---------------------------------------------------------------- build ----
 mkdir -p "$out"
-json_cflags="$(pkg-config --cflags nlohmann_json 2>/dev/null || true)"
+out="$(cd "$out" && pwd)"
+json_cflags=""
+if command -v pkg-config >/dev/null 2>&1; then json_cflags="$(pkg-config --cflags nlohmann_json 2>/dev/null || true)"; fi
+if ! printf '#include <nlohmann/json.hpp>\n' | "$cxx" -std=c++17 $json_cflags -x c++ -fsyntax-only - 2>/dev/null; then
+  echo "run-fuzzers: nlohmann/json.hpp not found (install nlohmann-json3-dev)" >&2
+  exit 2
+fi
+if ! printf 'extern "C" int LLVMFuzzerTestOneInput(const char *, unsigned long) { return 0; }\n' |
+    "$cxx" -fsanitize=fuzzer,address,undefined -x c++ - -o "$out/.probe" 2>/dev/null; then
+  echo "run-fuzzers: $cxx cannot link -fsanitize=fuzzer,address,undefined (install libclang-rt-14-dev)" >&2
+  exit 2
+fi
+rm -f "$out/.probe"
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 cflags="-std=c++17 -g -O1 -fno-omit-frame-pointer -D_GLIBCXX_ASSERTIONS $san -I$root/include -I$root/plugin $json_cflags"
 {
@@ -106,13 +127,38 @@ fi
 targets=()
 for h in "${harnesses[@]}"; do targets+=("${h}_fuzzer"); done
 build_start=$(date +%s)
-ninja -C "$out" "${targets[@]}"
+if [ $have_ninja = 1 ]; then
+  ninja -C "$out" ${FUZZ_JOBS:+-j "$FUZZ_JOBS"} "${targets[@]}"
+else
+  # Without ninja: the same commands, everything rebuilt.
+  echo "run-fuzzers: ninja not found; compiling everything"
+  objs=()
+  for s in "${plugin_srcs[@]}"; do
+    mkdir -p "$out/obj/$(dirname "$s")"
+    $cxx $cflags -fsanitize=fuzzer-no-link -c "$root/$s" -o "$out/obj/${s%.cpp}.o"
+    objs+=("$out/obj/${s%.cpp}.o")
+  done
+  mkdir -p "$out/obj/tests/fuzz"
+  for h in "${harnesses[@]}"; do
+    $cxx $cflags -fsanitize=fuzzer-no-link -c "$fuzz_dir/${h}_fuzzer.cpp" -o "$out/obj/tests/fuzz/${h}_fuzzer.o"
+    $cxx $cflags -fsanitize=fuzzer "$out/obj/tests/fuzz/${h}_fuzzer.o" "${objs[@]}" -o "$out/${h}_fuzzer"
+  done
+fi
 echo "run-fuzzers: build took $(( $(date +%s) - build_start )) s"
 
 # ------------------------------------------------------------------ run ----
 export ASAN_OPTIONS="${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1:allocator_may_return_null=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 read -r -a extra_args <<< "${FUZZ_ARGS:-}"
+# How long: -max_total_time=SECONDS, or with 0 only the seeds (-runs=0)
+# unless FUZZ_ARGS sets -runs. A harness that overruns is killed.
+limit_args=(-max_total_time="$seconds")
+guard=(timeout -k 30 $((seconds + 300)))
+if [ "$seconds" -eq 0 ]; then
+  limit_args=()
+  guard=()
+  case " ${FUZZ_ARGS:-} " in *" -runs="*) ;; *) limit_args=(-runs=0) ;; esac
+fi
 
 # The first report of a log: what went wrong and the top frames.
 first_report() {
@@ -122,6 +168,8 @@ first_report() {
 
 failed=0
 summary=()
+total_execs=0
+total_crashes=0
 for h in "${harnesses[@]}"; do
   bin="$out/${h}_fuzzer"
   log_dir="$out/logs"
@@ -147,9 +195,12 @@ for h in "${harnesses[@]}"; do
 
   log="$log_dir/$h.log"
   artifacts_before=$(find "$art_dir" -type f | wc -l)
+  work_before=$(find "$work" -type f | wc -l)
+  if [ "$seconds" -gt 0 ]; then echo "run-fuzzers: $h: fuzzing for $seconds s (log $log)"
+  else echo "run-fuzzers: $h: running the corpus (log $log)"; fi
   start=$(date +%s)
   set +e
-  "$bin" "${common[@]}" -max_total_time="$seconds" -print_final_stats=1 "${extra_args[@]}" \
+  "${guard[@]}" "$bin" "${common[@]}" "${limit_args[@]}" -print_final_stats=1 "${extra_args[@]}" \
     "$work" "$fuzz_dir/corpus/$h" > "$log" 2>&1
   rc=$?
   set -e
@@ -160,21 +211,30 @@ for h in "${harnesses[@]}"; do
   if [ -z "$execs" ]; then
     execs=$(awk 'match($0, /^#[0-9]+/) {v = substr($0, 2, RLENGTH - 1)} END {print v + 0}' "$log")
   fi
+  # The corpus libFuzzer ended with (seeds and work corpus, deduplicated),
+  # from its last status line; units it added to the work corpus this run.
+  corpus_size=$(sed -n -E 's/.* corp: ([0-9]+)\/.*/\1/p' "$log" | tail -n 1)
+  corpus_new=$(( $(find "$work" -type f | wc -l) - work_before ))
   crashes=$(( $(find "$art_dir" -type f | wc -l) - artifacts_before ))
-  if [ $rc -ne 0 ] && [ "$crashes" -eq 0 ]; then crashes=1; fi
-  corpus_size=$(find "$work" -type f | wc -l)
-  line="$h: $execs execs in ${took} s, $crashes crash(es), corpus $corpus_size, reproducers $((repro_total - repro_failed))/$repro_total ok"
-  summary+=("$line")
-  if [ $rc -ne 0 ] || [ $repro_failed -ne 0 ]; then
+  status=""
+  if [ $rc -ne 0 ]; then
     failed=1
-    if [ $rc -ne 0 ]; then
-      echo "run-fuzzers: $h crashed (exit $rc); log $log, inputs in $art_dir" >&2
-      first_report "$log" >&2
-      grep -E 'Test unit written' "$log" >&2 || true
-    fi
+    if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then status=" (killed after $took s: over the time limit)"
+    elif [ "$crashes" -eq 0 ]; then status=" (exit $rc without a crash input)"; fi
+    if [ "$crashes" -eq 0 ]; then crashes=1; fi
+    echo "run-fuzzers: $h crashed (exit $rc); log $log, inputs in $art_dir" >&2
+    first_report "$log" >&2
+    grep -E 'Test unit written' "$log" >&2 || true
   fi
+  if [ $repro_failed -ne 0 ]; then failed=1; fi
+  total_execs=$((total_execs + execs))
+  total_crashes=$((total_crashes + crashes))
+  summary+=("$(printf '%-12s %10s execs in %4s s, %s crash(es), corpus %s (%s files added), reproducers %s/%s ok%s' \
+    "$h:" "$execs" "$took" "$crashes" "${corpus_size:-?}" "$corpus_new" \
+    "$((repro_total - repro_failed))" "$repro_total" "$status")")
 done
 
 echo "run-fuzzers: summary (${seconds} s per harness)"
 for line in "${summary[@]}"; do echo "  $line"; done
+echo "  total: $total_execs execs, $total_crashes crash(es); $([ $failed -eq 0 ] && echo OK || echo FAILED)"
 exit $failed

@@ -209,7 +209,12 @@ StreamResult HttpClient::post_streaming(const std::string &url, BodyReader &body
   curl_easy_setopt(c.get(), CURLOPT_WRITEDATA, &st);
   curl_easy_setopt(c.get(), CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c.get(), CURLOPT_TCP_KEEPALIVE, 1L);
-  long idle = static_cast<long>(o.keepalive_idle_s);
+  // Clamped before the cast (a double outside long's range, or NaN, is UB to
+  // convert): 1 .. 32767 s, Linux's TCP_KEEPIDLE range; the config refuses
+  // values outside it anyway.
+  long idle = o.keepalive_idle_s >= 32767 ? 32767L
+             : o.keepalive_idle_s >= 1   ? static_cast<long>(o.keepalive_idle_s)
+                                         : 1L;
   curl_easy_setopt(c.get(), CURLOPT_TCP_KEEPIDLE, idle < 1 ? 1L : idle);
   curl_easy_setopt(c.get(), CURLOPT_TCP_KEEPINTVL, idle < 3 ? 1L : idle / 3);
   curl_easy_setopt(c.get(), CURLOPT_NOPROGRESS, 0L);

@@ -4,6 +4,10 @@
 
 namespace nat::art {
 
+void NdjsonLines::throw_too_long() const {
+  throw std::length_error("a training stream line exceeded " + std::to_string(max_line_) + " bytes");
+}
+
 void NdjsonLines::feed(std::string_view bytes, const std::function<void(std::string_view)> &on_line) {
   size_t start = 0;
   while (start < bytes.size()) {
@@ -11,11 +15,12 @@ void NdjsonLines::feed(std::string_view bytes, const std::function<void(std::str
     if (!nl) break;
     size_t end = static_cast<size_t>(static_cast<const char *>(nl) - bytes.data());
     std::string_view piece = bytes.substr(start, end - start);
+    // The limit holds for every line, whether it arrived in one chunk or in
+    // several (issue 7: a long line in one chunk used to pass).
+    if (pending_.size() + piece.size() > max_line_) throw_too_long();
     if (pending_.empty()) {
       if (!piece.empty() && piece != "\r") on_line(piece);
     } else {
-      if (pending_.size() + piece.size() > max_line_)
-        throw std::length_error("a training stream line exceeded " + std::to_string(max_line_) + " bytes");
       pending_.append(piece.data(), piece.size());
       std::string line = std::move(pending_);
       pending_.clear();
@@ -23,8 +28,7 @@ void NdjsonLines::feed(std::string_view bytes, const std::function<void(std::str
     }
     start = end + 1;
   }
-  if (pending_.size() + (bytes.size() - start) > max_line_)
-    throw std::length_error("a training stream line exceeded " + std::to_string(max_line_) + " bytes");
+  if (pending_.size() + (bytes.size() - start) > max_line_) throw_too_long();
   pending_.append(bytes.data() + start, bytes.size() - start);
 }
 

@@ -16,13 +16,17 @@ class NdjsonLines {
   explicit NdjsonLines(size_t max_line_bytes) : max_line_(max_line_bytes) {}
 
   // Calls on_line for every complete line in `bytes`. Throws
-  // std::length_error when a line grows past the limit.
+  // std::length_error when a line (without its '\n', with a '\r' before it)
+  // is longer than the limit, whether it came in one piece or in several;
+  // lines before it have been delivered.
   void feed(std::string_view bytes, const std::function<void(std::string_view)> &on_line);
   // Delivers a last line that had no newline; call once at a clean end.
   void finish(const std::function<void(std::string_view)> &on_line);
   size_t pending_bytes() const { return pending_.size(); }
 
  private:
+  [[noreturn]] void throw_too_long() const;
+
   size_t max_line_;
   std::string pending_;
 };

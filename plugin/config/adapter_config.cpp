@@ -1,7 +1,9 @@
 #include "config/adapter_config.h"
 
 #include <cmath>
+#include <cstdio>
 #include <string>
+#include <utility>
 
 #include "adapter/error.h"
 #include "json/small_json.h"
@@ -34,13 +36,57 @@ bool get_bool(const Json &obj, const char *key, const std::string &path, bool de
   return it->get<bool>();
 }
 
-double get_number(const Json &obj, const char *key, const std::string &path, double def, double min_value) {
+// A bound as the error message shows it: 20, 0.001, 1073741824.
+std::string bound_text(double v) {
+  char buf[64];
+  if (v == std::floor(v) && std::fabs(v) < 1e15) std::snprintf(buf, sizeof buf, "%.0f", v);
+  else std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+// A number option in [min_value, max_value]. The range is checked on the
+// double itself (NaN and infinities fail it), so callers may cast the result.
+double get_number(const Json &obj, const char *key, const std::string &path, double def, double min_value,
+                  double max_value) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return def;
   if (!it->is_number()) bad(path + key, "expected a number, got " + type_name(*it));
   double v = it->get<double>();
-  if (!std::isfinite(v) || v < min_value) bad(path + key, "must be a finite number >= " + std::to_string(min_value));
+  if (!(v >= min_value && v <= max_value))
+    bad(path + key, "must be a number between " + bound_text(min_value) + " and " + bound_text(max_value) +
+                        ", got " + it->dump());
   return v;
+}
+
+// An integer option in [min_value, max_value] (at most 2^53, so the bounds
+// are exact as doubles). A JSON integer, or a number with an integral value
+// (3.0, as YAML or a JSON serialiser may give it); range checked before any
+// conversion, so no value of the input reaches an out-of-range cast.
+long long get_integer(const Json &obj, const char *key, const std::string &path, long long def,
+                      long long min_value, long long max_value) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return def;
+  if (!it->is_number()) bad(path + key, "expected an integer, got " + type_name(*it));
+  auto out_of_range = [&] {
+    bad(path + key, "must be an integer between " + std::to_string(min_value) + " and " +
+                        std::to_string(max_value) + ", got " + it->dump());
+  };
+  if (it->is_number_unsigned()) {
+    auto u = it->get<unsigned long long>();
+    if (max_value < 0 || u > static_cast<unsigned long long>(max_value) ||
+        (min_value > 0 && u < static_cast<unsigned long long>(min_value)))
+      out_of_range();
+    return static_cast<long long>(u);
+  }
+  if (it->is_number_integer()) {
+    auto i = it->get<long long>();
+    if (i < min_value || i > max_value) out_of_range();
+    return i;
+  }
+  double v = it->get<double>();
+  if (!(v >= static_cast<double>(min_value) && v <= static_cast<double>(max_value)) || v != std::floor(v))
+    out_of_range();
+  return static_cast<long long>(v);
 }
 
 Json get_object_or_null(const Json &obj, const char *key, const std::string &path) {
@@ -58,7 +104,7 @@ void parse_backend(const Json &b, BackendConfig &out) {
   if (port == b.end() || port->is_null()) bad("backend.port", "missing required key");
   if (!port->is_number_integer()) bad("backend.port", "expected an integer, got " + type_name(*port));
   long long pv = port->get<long long>();
-  if (pv < 1 || pv > 65535) bad("backend.port", "must be between 1 and 65535, got " + std::to_string(pv));
+  if (pv < 1 || pv > 65535) bad("backend.port", "must be between 1 and 65535, got " + port->dump());
   out.port = static_cast<int>(pv);
   out.name = get_string(b, "name", p, out.name);
   out.project = get_string(b, "project", p, out.project);
@@ -95,18 +141,23 @@ void parse_native(const Json &n, NativeOptions &o) {
   o.scheme = get_string(n, "scheme", p, o.scheme);
   if (o.scheme != "http" && o.scheme != "https") bad("native.scheme", "expected \"http\" or \"https\"");
   o.inference_base_url = get_string(n, "inference_base_url", p, "");
-  o.connect_timeout_s = get_number(n, "connect_timeout_s", p, o.connect_timeout_s, 0.001);
-  o.request_timeout_s = get_number(n, "request_timeout_s", p, o.request_timeout_s, 0.001);
-  o.get_step_timeout_s = get_number(n, "get_step_timeout_s", p, o.get_step_timeout_s, 0.001);
-  o.prepare_timeout_s = get_number(n, "prepare_timeout_s", p, o.prepare_timeout_s, 0.001);
-  o.health_timeout_s = get_number(n, "health_timeout_s", p, o.health_timeout_s, 0.001);
-  o.retries = static_cast<int>(get_number(n, "retries", p, o.retries, 0));
-  if (o.retries > 20) bad("native.retries", "must be at most 20");
-  o.retry_backoff_s = get_number(n, "retry_backoff_s", p, o.retry_backoff_s, 0);
-  o.keepalive_idle_s = get_number(n, "keepalive_idle_s", p, o.keepalive_idle_s, 1);
-  o.max_json_depth = static_cast<int>(get_number(n, "max_json_depth", p, o.max_json_depth, 2));
-  if (o.max_json_depth > 1000) bad("native.max_json_depth", "must be at most 1000");
-  o.max_response_bytes = static_cast<size_t>(get_number(n, "max_response_bytes", p, static_cast<double>(o.max_response_bytes), 1024));
+  // Ranges checked on the JSON value before it is converted (issue 7: a
+  // float-to-int cast of an unchecked double, e.g. retries 1e300, is UB).
+  using O = NativeOptions;
+  for (auto [key, field] : {std::pair{"connect_timeout_s", &O::connect_timeout_s},
+                            {"request_timeout_s", &O::request_timeout_s},
+                            {"get_step_timeout_s", &O::get_step_timeout_s},
+                            {"prepare_timeout_s", &O::prepare_timeout_s},
+                            {"health_timeout_s", &O::health_timeout_s}})
+    o.*field = get_number(n, key, p, o.*field, O::kMinTimeoutS, O::kMaxTimeoutS);
+  o.retries = static_cast<int>(get_integer(n, "retries", p, o.retries, 0, O::kMaxRetries));
+  o.retry_backoff_s = get_number(n, "retry_backoff_s", p, o.retry_backoff_s, 0, O::kMaxRetryBackoffS);
+  o.keepalive_idle_s = get_number(n, "keepalive_idle_s", p, o.keepalive_idle_s, 1, O::kMaxKeepaliveIdleS);
+  o.max_json_depth = static_cast<int>(
+      get_integer(n, "max_json_depth", p, o.max_json_depth, O::kMinJsonDepth, O::kMaxJsonDepth));
+  o.max_response_bytes = static_cast<size_t>(get_integer(n, "max_response_bytes", p,
+                                                         static_cast<long long>(o.max_response_bytes),
+                                                         O::kMinResponseBytes, O::kMaxResponseBytes));
   o.ca_path = get_string(n, "ca_path", p, "");
   o.insecure_skip_tls_verify = get_bool(n, "insecure_skip_tls_verify", p, false);
   o.spool = get_bool(n, "spool", p, true);

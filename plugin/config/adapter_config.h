@@ -32,6 +32,19 @@ struct BackendConfig {
 };
 
 struct NativeOptions {
+  // Ranges of the numeric options; parse_adapter_config refuses a value
+  // outside them (before any conversion to an integer type), naming the option
+  // and the range. The JSON Schema (adapter_config_schema) states the same.
+  static constexpr double kMinTimeoutS = 0.001;      // every *_timeout_s
+  static constexpr double kMaxTimeoutS = 1e6;        // about 11.6 days
+  static constexpr int kMaxRetries = 20;
+  static constexpr double kMaxRetryBackoffS = 3600;  // doubled per attempt: at most 2^19 h
+  static constexpr double kMaxKeepaliveIdleS = 32767;  // Linux's TCP_KEEPIDLE maximum
+  static constexpr int kMinJsonDepth = 2;
+  static constexpr int kMaxJsonDepth = 1000;
+  static constexpr long long kMinResponseBytes = 1024;
+  static constexpr long long kMaxResponseBytes = 1ll << 30;  // 1 GiB; also the training stream's line limit
+
   ValidationMode validation = ValidationMode::Compat;
   Dialect dialect = Dialect::Auto;
   std::string scheme = "http";         // "https" for a TLS-terminating proxy in front of the server

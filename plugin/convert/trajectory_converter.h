@@ -4,8 +4,10 @@
 // validated: from the plan's spans it emits each kept trajectory as an ART
 // Trajectory, exactly as NAT's ARTTrainerAdapter._construct_trajectory_groups
 // builds them, copying content strings and logprobs byte for byte from the
-// input. Output goes to a ByteSink in chunks, so the caller can send it while
-// it is being produced.
+// input; logprobs that contain a line break (insignificant whitespace, which
+// would split a JSON Lines record) are minified instead (minify_json).
+// Output goes to a ByteSink in chunks, so the caller can send it while it is
+// being produced.
 #pragma once
 
 #include <cstddef>
@@ -15,6 +17,13 @@
 #include "nat/collection_plan.h"
 
 namespace nat {
+
+// Copies the valid JSON text `json` to `out` without insignificant
+// whitespace (outside strings); everything else, numbers and escapes
+// included, byte for byte. Returns the bytes written; `out` needs room for
+// json.size() bytes, and nothing beyond is written. On text that is not valid
+// JSON the result is unspecified (but stays within those bounds).
+size_t minify_json(std::string_view json, char *out);
 
 class ByteSink {
  public:
@@ -46,7 +55,7 @@ class TrajectoryConverter {
  private:
   std::string_view input_;
   const CollectionPlan &plan_;
-  int max_depth_;
+  [[maybe_unused]] int max_depth_;  // kept for the API; the plan already checked the depth
 };
 
 }  // namespace nat

@@ -87,9 +87,12 @@ ExportConfig parse_export_config(std::string_view json_text) {
         if (!mode) throw_invalid("config: native.validation: expected \"compat\" or \"strict\"");
         cfg.validation = *mode;
       } else if (it.key() == "max_json_depth") {
-        if (!it->is_number_integer() || it->get<int>() < 2 || it->get<int>() > 1000)
-          throw_invalid("config: native.max_json_depth: expected an integer between 2 and 1000");
-        cfg.max_json_depth = it->get<int>();
+        // Compared as a 64-bit value: get<int>() would truncate 4294967298 to 2.
+        const bool in_range = it->is_number_unsigned()  ? it->get<uint64_t>() >= 2 && it->get<uint64_t>() <= 1000
+                              : it->is_number_integer() ? it->get<int64_t>() >= 2 && it->get<int64_t>() <= 1000
+                                                        : false;
+        if (!in_range) throw_invalid("config: native.max_json_depth: expected an integer between 2 and 1000");
+        cfg.max_json_depth = static_cast<int>(it->get<int64_t>());
       } else {
         throw_invalid("config: native." + it.key() + ": unknown option");
       }

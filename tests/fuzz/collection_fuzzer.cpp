@@ -14,7 +14,14 @@
 // the converter must not throw, its output must be valid JSON
 // (nlohmann::json::accept), and it must hold exactly plan.groups_kept groups
 // and plan.trajectories_kept trajectories, in order, each with one message or
-// choice per planned episode item and a numeric reward.
+// choice per planned episode item and a numeric reward; no raw line break
+// outside the framing. minify_json, on the whole (valid) input and on each
+// logprobs span, equals a byte-by-byte minify.
+//
+// Valid JSON, here, tolerates exactly one thing nlohmann refuses: a number
+// that overflows a double (-1e999), passed through in logprobs by decision
+// (tests/fuzz/reproducers/README.md). accept_json() replaces such number
+// tokens by 0 before nlohmann::json::accept; anything else invalid still fails.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -43,6 +50,93 @@ namespace {
   } while (0)
 
 constexpr int kDepths[4] = {128, 4, 16, 1000};
+
+bool is_number_char(char c) { return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'; }
+
+// Whether `t` is a JSON number (RFC 8259 grammar) whose value overflows a double.
+bool overflowing_number(std::string_view t) {
+  size_t i = 0;
+  auto digits = [&] {
+    size_t start = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    return i > start;
+  };
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i < t.size() && t[i] == '0') ++i;
+  else if (!digits()) return false;
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  if (i != t.size()) return false;
+  return std::isinf(std::strtod(std::string(t).c_str(), nullptr));
+}
+
+// `text` with every number token outside strings that overflows a double
+// replaced by 0 (a token: a maximal run of number characters outside
+// strings, so the replacement never changes what surrounds it).
+std::string without_overflowing_numbers(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false, escaped = false;
+  for (size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      out += c;
+      ++i;
+    } else if (is_number_char(c)) {
+      size_t j = i;
+      while (j < text.size() && is_number_char(text[j])) ++j;
+      std::string_view token = text.substr(i, j - i);
+      if (overflowing_number(token)) out += '0';
+      else out.append(token.data(), token.size());
+      i = j;
+    } else {
+      in_string = c == '"';
+      out += c;
+      ++i;
+    }
+  }
+  return out;
+}
+
+// Valid JSON, numbers that overflow a double allowed (and nothing else).
+bool accept_json(std::string_view text) { return nlohmann::json::accept(without_overflowing_numbers(text)); }
+
+// Parses what accept_json accepted (overflowing numbers read as 0).
+nlohmann::json parse_json(std::string_view text) { return nlohmann::json::parse(without_overflowing_numbers(text)); }
+
+// The obvious minify, byte by byte, against nat::minify_json.
+std::string reference_minify(std::string_view s) {
+  std::string out;
+  bool in_string = false, escaped = false;
+  for (char c : s) {
+    if (in_string) {
+      out += c;
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+      out += c;
+      in_string = c == '"';
+    }
+  }
+  return out;
+}
+
+void check_minify(std::string_view json) {
+  std::string out(json.size(), '\0');
+  out.resize(nat::minify_json(json, out.data()));
+  CHECK(out == reference_minify(json));
+}
 
 bool inside(const char *p, size_t n, std::string_view range) {
   return p >= range.data() && n <= range.size() && p - range.data() <= static_cast<std::ptrdiff_t>(range.size() - n);
@@ -84,7 +178,11 @@ std::vector<size_t> check_plan(const nat::CollectionPlan &plan, std::string_view
         const nat::ItemSpan &item = plan.items[i];
         CHECK(item.content_len == 0 || inside(item.content, item.content_len, input));
         CHECK(item.logprobs == nullptr || inside(item.logprobs, item.logprobs_len, input));
-        if (item.logprobs) CHECK(nlohmann::json::accept(std::string_view(item.logprobs, item.logprobs_len)));
+        if (item.logprobs) {
+          std::string_view lp(item.logprobs, item.logprobs_len);
+          CHECK(accept_json(lp));
+          check_minify(lp);
+        }
       }
       next_item = t.first_item + t.item_count;
       item_counts.push_back(t.item_count);
@@ -143,6 +241,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
 
   const std::vector<size_t> item_counts = check_plan(plan, input);
+  check_minify(input);  // valid JSON: plan_collection accepted it
   if (plan.groups_kept == 0) return 0;
 
   std::string out;
@@ -165,14 +264,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       size_t nl = out.find('\n', start);
       CHECK(nl != std::string::npos);
       std::string_view line(out.data() + start, nl - start);
-      CHECK(nlohmann::json::accept(line));
-      check_group(nlohmann::json::parse(line), item_counts, trajectories_out);
+      CHECK(line.find('\r') == std::string_view::npos);
+      CHECK(accept_json(line));
+      check_group(parse_json(line), item_counts, trajectories_out);
       ++groups_out;
       start = nl + 1;
     }
   } else {
-    CHECK(nlohmann::json::accept(out));
-    nlohmann::json doc = nlohmann::json::parse(out);
+    CHECK(out.find_first_of("\r\n") == std::string::npos);
+    CHECK(accept_json(out));
+    nlohmann::json doc = parse_json(out);
     CHECK(doc.is_array());
     for (const auto &g : doc) {
       check_group(g, item_counts, trajectories_out);

@@ -2,7 +2,9 @@
 //
 // Input: the config JSON text as the C ABI receives it (nat_trainer_adapter_create).
 // Contract checked: parse_adapter_config() either returns a config that obeys
-// the documented ranges or throws nat::Error(InvalidArgument). Any other
+// the documented ranges (NativeOptions::kMin*/kMax*: every numeric option
+// bounded, so the adapter's later conversions to integers cannot overflow)
+// or throws nat::Error(InvalidArgument). Any other
 // exception escaping, a sanitizer report, or a broken invariant is a bug.
 #include <cmath>
 #include <cstddef>
@@ -49,12 +51,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(std::isfinite(c.beta()));
     const nat::NativeOptions &n = c.native;
     CHECK(n.scheme == "http" || n.scheme == "https");
-    CHECK(n.retries >= 0 && n.retries <= 20);
+    using O = nat::NativeOptions;
+    CHECK(n.retries >= 0 && n.retries <= 20 && n.retries <= O::kMaxRetries);
     CHECK(n.max_json_depth >= 2 && n.max_json_depth <= 1000);
-    CHECK(n.max_response_bytes >= 1024);
+    CHECK(n.max_response_bytes >= 1024 && n.max_response_bytes <= static_cast<size_t>(O::kMaxResponseBytes));
     for (double t : {n.connect_timeout_s, n.request_timeout_s, n.get_step_timeout_s, n.prepare_timeout_s,
-                     n.health_timeout_s, n.retry_backoff_s, n.keepalive_idle_s})
-      CHECK(std::isfinite(t) && t >= 0);
+                     n.health_timeout_s})
+      CHECK(std::isfinite(t) && t >= O::kMinTimeoutS && t <= O::kMaxTimeoutS);
+    CHECK(std::isfinite(n.retry_backoff_s) && n.retry_backoff_s >= 0 && n.retry_backoff_s <= O::kMaxRetryBackoffS);
+    // The training stream's keepalive goes to curl as a long (http_client.cpp).
+    CHECK(std::isfinite(n.keepalive_idle_s) && n.keepalive_idle_s >= 1 && n.keepalive_idle_s <= 32767);
     // What the adapter later does with the stored JSON values: dump them into
     // request bodies. The dump must not throw either.
     (void)nat::json::dump(c.backend.init_args);

@@ -78,3 +78,111 @@ TEST(AdapterConfig, SchemaIsValidJson) {
   EXPECT_EQ(schema["required"], json::array({"backend"}));
   EXPECT_TRUE(schema["properties"]["native"]["properties"].contains("validation"));
 }
+
+// Issue 7: numeric options are range-checked on the JSON value, before any
+// conversion to an integer type (retries 1e300 used to be a float-cast
+// overflow, undefined behaviour), and the message names the option and range.
+namespace {
+
+std::string native_rejection(const std::string &native) {
+  return rejection(R"({"backend":{"ip":"h","port":1},"native":)" + native + "}");
+}
+
+nat::NativeOptions native_options(const std::string &native) {
+  return nat::parse_adapter_config(R"({"backend":{"ip":"h","port":1},"native":)" + native + "}",
+                                   "openpipe_art_trainer_adapter")
+      .native;
+}
+
+}  // namespace
+
+TEST(AdapterConfig, RangeChecksIntegerOptionsBeforeConverting) {
+  // tests/fuzz/reproducers/config/ub-*-float-cast.json
+  EXPECT_EQ(native_rejection(R"({"retries":1e300})"),
+            "config: native.retries: must be an integer between 0 and 20, got 1e+300");
+  EXPECT_EQ(native_rejection(R"({"max_json_depth":1e300})"),
+            "config: native.max_json_depth: must be an integer between 2 and 1000, got 1e+300");
+  EXPECT_EQ(native_rejection(R"({"max_response_bytes":1e300})"),
+            "config: native.max_response_bytes: must be an integer between 1024 and 1073741824, got 1e+300");
+  EXPECT_EQ(native_rejection(R"({"retries":-1e300})"),
+            "config: native.retries: must be an integer between 0 and 20, got -1e+300");
+  EXPECT_EQ(native_rejection(R"({"retries":21})"), "config: native.retries: must be an integer between 0 and 20, got 21");
+  EXPECT_EQ(native_rejection(R"({"retries":-1})"), "config: native.retries: must be an integer between 0 and 20, got -1");
+  EXPECT_EQ(native_rejection(R"({"retries":2.5})"), "config: native.retries: must be an integer between 0 and 20, got 2.5");
+  EXPECT_EQ(native_rejection(R"({"retries":"3"})"), "config: native.retries: expected an integer, got string");
+  EXPECT_EQ(native_rejection(R"({"max_json_depth":1})"),
+            "config: native.max_json_depth: must be an integer between 2 and 1000, got 1");
+  EXPECT_EQ(native_rejection(R"({"max_json_depth":4294967298})"),
+            "config: native.max_json_depth: must be an integer between 2 and 1000, got 4294967298");
+  EXPECT_EQ(native_rejection(R"({"max_response_bytes":18446744073709551615})"),
+            "config: native.max_response_bytes: must be an integer between 1024 and 1073741824, got "
+            "18446744073709551615");
+  EXPECT_EQ(native_rejection(R"({"max_response_bytes":-9223372036854775808})"),
+            "config: native.max_response_bytes: must be an integer between 1024 and 1073741824, got "
+            "-9223372036854775808");
+  EXPECT_EQ(native_rejection(R"({"max_response_bytes":1023})"),
+            "config: native.max_response_bytes: must be an integer between 1024 and 1073741824, got 1023");
+}
+
+TEST(AdapterConfig, RangeChecksNumberOptions) {
+  EXPECT_EQ(native_rejection(R"({"keepalive_idle_s":1e300})"),
+            "config: native.keepalive_idle_s: must be a number between 1 and 32767, got 1e+300");
+  EXPECT_EQ(native_rejection(R"({"keepalive_idle_s":0.5})"),
+            "config: native.keepalive_idle_s: must be a number between 1 and 32767, got 0.5");
+  EXPECT_EQ(native_rejection(R"({"retry_backoff_s":1e300})"),
+            "config: native.retry_backoff_s: must be a number between 0 and 3600, got 1e+300");
+  EXPECT_EQ(native_rejection(R"({"retry_backoff_s":-0.5})"),
+            "config: native.retry_backoff_s: must be a number between 0 and 3600, got -0.5");
+  for (const char *key : {"connect_timeout_s", "request_timeout_s", "get_step_timeout_s", "prepare_timeout_s",
+                          "health_timeout_s"}) {
+    EXPECT_EQ(native_rejection(std::string("{\"") + key + "\":1e300}"),
+              std::string("config: native.") + key + ": must be a number between 0.001 and 1000000, got 1e+300");
+    EXPECT_EQ(native_rejection(std::string("{\"") + key + "\":0}"),
+              std::string("config: native.") + key + ": must be a number between 0.001 and 1000000, got 0");
+    EXPECT_EQ(native_rejection(std::string("{\"") + key + "\":true}"),
+              std::string("config: native.") + key + ": expected a number, got boolean");
+  }
+}
+
+TEST(AdapterConfig, AcceptsTheBoundsAndIntegralNumbers) {
+  nat::NativeOptions lo = native_options(
+      R"({"retries":0,"max_json_depth":2,"max_response_bytes":1024,"keepalive_idle_s":1,"retry_backoff_s":0,)"
+      R"("connect_timeout_s":0.001,"request_timeout_s":0.001,"get_step_timeout_s":0.001,"prepare_timeout_s":0.001,)"
+      R"("health_timeout_s":0.001})");
+  EXPECT_EQ(lo.retries, 0);
+  EXPECT_EQ(lo.max_json_depth, 2);
+  EXPECT_EQ(lo.max_response_bytes, 1024u);
+  EXPECT_DOUBLE_EQ(lo.keepalive_idle_s, 1);
+  EXPECT_DOUBLE_EQ(lo.connect_timeout_s, 0.001);
+  nat::NativeOptions hi = native_options(
+      R"({"retries":20.0,"max_json_depth":1000,"max_response_bytes":1073741824,"keepalive_idle_s":32767,)"
+      R"("retry_backoff_s":3600,"prepare_timeout_s":1e6})");
+  EXPECT_EQ(hi.retries, 20);
+  EXPECT_EQ(hi.max_json_depth, 1000);
+  EXPECT_EQ(hi.max_response_bytes, size_t{1} << 30);
+  EXPECT_DOUBLE_EQ(hi.keepalive_idle_s, 32767);
+  EXPECT_DOUBLE_EQ(hi.retry_backoff_s, 3600);
+  EXPECT_DOUBLE_EQ(hi.prepare_timeout_s, 1e6);
+  nat::NativeOptions d = native_options("{}");
+  EXPECT_EQ(d.retries, 3);
+  EXPECT_EQ(d.max_json_depth, 128);
+  EXPECT_EQ(d.max_response_bytes, size_t{16} << 20);
+  EXPECT_DOUBLE_EQ(d.keepalive_idle_s, 30);
+}
+
+TEST(AdapterConfig, SchemaStatesTheSameRanges) {
+  json n = json::parse(nat::adapter_config_schema())["properties"]["native"]["properties"];
+  using O = nat::NativeOptions;
+  EXPECT_EQ(n["retries"]["maximum"], O::kMaxRetries);
+  EXPECT_EQ(n["max_json_depth"]["minimum"], O::kMinJsonDepth);
+  EXPECT_EQ(n["max_json_depth"]["maximum"], O::kMaxJsonDepth);
+  EXPECT_EQ(n["max_response_bytes"]["minimum"], O::kMinResponseBytes);
+  EXPECT_EQ(n["max_response_bytes"]["maximum"], O::kMaxResponseBytes);
+  EXPECT_EQ(n["keepalive_idle_s"]["maximum"].get<double>(), O::kMaxKeepaliveIdleS);
+  EXPECT_EQ(n["retry_backoff_s"]["maximum"].get<double>(), O::kMaxRetryBackoffS);
+  for (const char *key : {"connect_timeout_s", "request_timeout_s", "get_step_timeout_s", "prepare_timeout_s",
+                          "health_timeout_s"}) {
+    EXPECT_EQ(n[key]["minimum"].get<double>(), O::kMinTimeoutS) << key;
+    EXPECT_EQ(n[key]["maximum"].get<double>(), O::kMaxTimeoutS) << key;
+  }
+}

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "nat/collection_plan.h"
 
@@ -249,4 +250,171 @@ TEST(TrajectoryConverter, MatchesTheReferenceConversionByteForByteOnGeneratedCol
     ++compared;
   }
   EXPECT_EQ(compared, 400);
+}
+
+// ---------------------------------------------------------------------------
+// Issue 7: line breaks in copied logprobs (JSON Lines framing), minify_json,
+// numbers that overflow a double.
+
+namespace {
+
+std::string convert_jsonl(const std::string &text) {
+  nat::CollectionPlan plan = nat::plan_collection(text, nat::ValidationMode::Compat);
+  std::string out;
+  nat::StringSink sink(out);
+  nat::TrajectoryConverter(text, plan).write_groups(sink, "", "\n", "\n");
+  return out;
+}
+
+std::vector<std::string> lines_of(const std::string &out) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  for (size_t nl; (nl = out.find('\n', start)) != std::string::npos; start = nl + 1)
+    lines.push_back(out.substr(start, nl - start));
+  EXPECT_EQ(start, out.size()) << "output does not end with a newline";
+  return lines;
+}
+
+// The obvious minify, byte by byte: what minify_json must produce.
+std::string reference_minify(std::string_view s) {
+  std::string out;
+  bool in_string = false, escaped = false;
+  for (char c : s) {
+    if (in_string) {
+      out += c;
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+      out += c;
+      in_string = c == '"';
+    }
+  }
+  return out;
+}
+
+std::string minify(std::string_view s) {
+  std::string out(s.size(), '\0');
+  out.resize(nat::minify_json(s, out.data()));
+  return out;
+}
+
+// Valid JSON with whitespace of every kind between tokens, and strings full of
+// what a minifier must leave alone: spaces, escaped quotes, backslashes
+// (also at the end of a 16-byte block), escaped newlines, UTF-8.
+std::string random_spaced_json(std::mt19937 &rng, int depth = 0) {
+  static const char *ws[] = {"", "", " ", "  ", "\n", "\r\n", "\t", "\n    "};
+  static const char *strings[] = {"\"a b\"", "\"\\\"\"", "\"\\\\\"", "\"x\\\\\\\"y\"", "\"line\\nbreak\"",
+                                  "\"token_id:123\"", "\"\xc3\xa9 \xe6\xbc\xa2\"", "\"               \\\\\"",
+                                  "\"\\u0022 \\\\ \\/\"", "\"\""};
+  auto w = [&] { return std::string(ws[rng() % 8]); };
+  switch (depth > 4 ? rng() % 3 : rng() % 5) {
+    case 0: return strings[rng() % 10];
+    case 1: return std::to_string(static_cast<int>(rng() % 2000) - 1000) + (rng() % 2 ? ".25e-3" : "");
+    case 2: return rng() % 2 ? "true" : "null";
+    case 3: {
+      std::string s = "[" + w();
+      for (int i = 0, n = static_cast<int>(rng() % 5); i < n; ++i)
+        s += (i ? "," + w() : "") + random_spaced_json(rng, depth + 1) + w();
+      return s + "]";
+    }
+    default: {
+      std::string s = "{" + w();
+      for (int i = 0, n = static_cast<int>(rng() % 5); i < n; ++i)
+        s += (i ? "," + w() : "") + strings[rng() % 10] + w() + ":" + w() + random_spaced_json(rng, depth + 1) + w();
+      return s + "}";
+    }
+  }
+}
+
+}  // namespace
+
+TEST(TrajectoryConverter, MinifiesLogprobsWithLineBreaksSoJsonLinesStayOneRecordPerLine) {
+  // tests/fuzz/reproducers/collection/jsonl-newline-in-copied-logprobs.json, and CRLF.
+  std::string text =
+      "{\"run_id\":\"r\",\"trajectories\":[[{\"episode\":[{\"role\":\"user\",\"content\":\"x\"},"
+      "{\"role\":\"assistant\",\"content\":\"y\",\"logprobs\":{\n}}],\"reward\":1}],"
+      "[{\"episode\":[{\"role\":\"user\",\"content\":\"x\"},{\"role\":\"assistant\",\"content\":\"y\",\"logprobs\":"
+      "{\r\n  \"content\": [\r\n    {\"token\": \"a b\\n\", \"logprob\": -0.5,\t\"top_logprobs\": []}\r\n  ],\r\n"
+      "  \"refusal\": null\r\n}}],\"reward\":2}]]}";
+  std::string out = convert_jsonl(text);
+  std::vector<std::string> lines = lines_of(out);
+  ASSERT_EQ(lines.size(), 2u) << out;
+  for (const std::string &line : lines) {
+    EXPECT_EQ(line.find('\r'), std::string::npos) << line;
+    EXPECT_TRUE(json::accept(line)) << line;
+  }
+  EXPECT_NE(lines[0].find("\"logprobs\":{},\"message\""), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("\"logprobs\":{\"content\":[{\"token\":\"a b\\n\",\"logprob\":-0.5,\"top_logprobs\":[]}],"
+                          "\"refusal\":null},\"message\""),
+            std::string::npos)
+      << lines[1];
+  // The same as NAT's conversion, as JSON.
+  json c = json::parse(text);
+  json ref = json::parse(reference_convert(c));
+  ASSERT_EQ(ref.size(), 2u);
+  EXPECT_EQ(json::parse(lines[0]), ref[0]);
+  EXPECT_EQ(json::parse(lines[1]), ref[1]);
+}
+
+TEST(TrajectoryConverter, CopiesLogprobsWithoutLineBreaksByteForByte) {
+  // Python's json.dumps spacing (", ", ": "), tabs: no line break, so the
+  // span is copied as it is (the hot path of the benchmark).
+  const std::string lp = "{\"content\": [{\"token\": \"token_id:1\",\t\"logprob\": -0.5, \"top_logprobs\": []}], "
+                         "\"refusal\": null}";
+  std::string text = "{\"run_id\":\"r\",\"trajectories\":[[{\"episode\":[{\"role\":\"user\",\"content\":\"x\"},"
+                     "{\"role\":\"assistant\",\"content\":\"y\",\"logprobs\":" + lp + "}],\"reward\":1}]]}";
+  EXPECT_NE(convert(text).find("\"logprobs\":" + lp + ",\"message\""), std::string::npos);
+  EXPECT_NE(convert_jsonl(text).find("\"logprobs\":" + lp + ",\"message\""), std::string::npos);
+}
+
+TEST(TrajectoryConverter, PassesNumbersThatOverflowADoubleThrough) {
+  // Decision of issue 7 (tests/fuzz/reproducers/README.md): a logprob of
+  // -1e999 is copied as written, as NAT's pydantic path reads it (-inf) and
+  // ART's server (Python's json) reads it back the same.
+  std::string text = R"({"run_id":"r","trajectories":[[{"episode":[{"role":"user","content":"x"},)"
+                     R"({"role":"assistant","content":"y","logprobs":{"content":[{"token":"a","logprob":-1e999,)"
+                     R"("top_logprobs":[]}]}}],"reward":1}]]})";
+  EXPECT_NE(convert(text).find(R"("logprobs":{"content":[{"token":"a","logprob":-1e999,"top_logprobs":[]}]})"),
+            std::string::npos);
+}
+
+TEST(MinifyJson, DropsWhitespaceOutsideStringsOnly) {
+  EXPECT_EQ(minify(""), "");
+  EXPECT_EQ(minify(" \t\r\n"), "");
+  EXPECT_EQ(minify("{ \"a b\" : [ 1 , 2.5e-3 ,\n\"\\\" x\" ] }"), "{\"a b\":[1,2.5e-3,\"\\\" x\"]}");
+  EXPECT_EQ(minify("[\"\\\\\" , \"\\\\\\\" \" ]"), "[\"\\\\\",\"\\\\\\\" \"]");
+  EXPECT_EQ(minify("{\"content\": [], \"refusal\": null}"), "{\"content\":[],\"refusal\":null}");
+  // Long enough for the 16-byte blocks, with a backslash as the last byte of
+  // the first block (the escaped quote opens the second).
+  std::string s = "[\"0123456789abc\\\"   \" ,\n  \"x y\" ,  1 ,  2 ,  3 ,  4 ,  5 ]";
+  ASSERT_EQ(s[15], '\\');
+  EXPECT_EQ(minify(s), "[\"0123456789abc\\\"   \",\"x y\",1,2,3,4,5]");
+}
+
+TEST(MinifyJson, MatchesTheByteByByteMinifyOnGeneratedJson) {
+  std::mt19937 rng(7);
+  for (int i = 0; i < 3000; ++i) {
+    std::string s = random_spaced_json(rng);
+    // Every alignment of the 16-byte blocks against the text.
+    for (size_t pad = 0; pad < 3; ++pad) {
+      std::string t = std::string(pad * 7, ' ') + s;
+      std::string want = reference_minify(t);
+      ASSERT_EQ(minify(t), want) << t;
+      ASSERT_TRUE(json::accept(want)) << want;
+      ASSERT_EQ(json::parse(want), json::parse(t));
+    }
+  }
+}
+
+TEST(MinifyJson, WritesNothingPastTheInputSize) {
+  // minify_json may write 16 bytes at a time; never beyond json.size().
+  std::mt19937 rng(11);
+  for (int i = 0; i < 500; ++i) {
+    std::string s = random_spaced_json(rng);
+    std::vector<char> out(s.size() + 64, '\x7f');
+    size_t n = nat::minify_json(s, out.data());
+    ASSERT_LE(n, s.size());
+    for (size_t k = s.size(); k < out.size(); ++k) ASSERT_EQ(out[k], '\x7f') << s;
+  }
 }
