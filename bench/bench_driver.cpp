@@ -6,6 +6,8 @@
 //   nat-bench-driver load-one PLUGIN CONFIG_JSON [PRELOAD...]
 //                                                    dlopen + abi_version + plugin_info + create
 //                                                    (PRELOAD: libraries loaded first, untimed)
+//   nat-bench-driver first-request PLUGIN            create, then is_healthy twice against a closed
+//                                                    loopback port: the first request loads libcurl
 //   nat-bench-driver discover DIR [PRELOAD...]       the host's discover_plugins() on DIR
 //   nat-bench-driver host-load PLUGIN                the host's PluginLibrary::load()
 //   nat-bench-driver exec-fresh PROGRAM ARGS...      runs PROGRAM in a child forked from this small
@@ -116,6 +118,39 @@ int load_one(const std::string &plugin, const std::string &config, const std::ve
   return 0;
 }
 
+// The openpipe-art plugin loads libcurl (and the ~30 libraries it needs) at
+// its first request rather than at dlopen or create: what that first request
+// costs, against a closed port so that no server time is included.
+int first_request(const std::string &plugin) {
+  static const char config[] =
+      "{\"_type\":\"openpipe_art_trainer_adapter\",\"backend\":{\"ip\":\"127.0.0.1\",\"port\":1},"
+      "\"native\":{\"inference_base_url\":\"http://127.0.0.1:1/v1\",\"connect_timeout_s\":2,"
+      "\"request_timeout_s\":2}}";
+  PluginApi api = PluginApi::load(plugin);
+  auto is_healthy = reinterpret_cast<decltype(&nat_trainer_adapter_is_healthy)>(
+      ::dlsym(api.handle, "nat_trainer_adapter_is_healthy"));
+  if (!is_healthy) throw BenchError("nat_trainer_adapter_is_healthy is missing");
+  nat_trainer_adapter *adapter = nullptr;
+  api.check(api.create(config, std::strlen(config), &adapter), "create");
+  size_t objects_before = loaded_objects();
+  int32_t healthy = 0;
+  double c0 = process_cpu_seconds();
+  auto t0 = Clock::now();
+  api.check(is_healthy(adapter, &healthy), "is_healthy");
+  double first = seconds_since(t0);
+  double first_cpu = process_cpu_seconds() - c0;
+  size_t objects = loaded_objects() - objects_before;
+  c0 = process_cpu_seconds();
+  t0 = Clock::now();
+  api.check(is_healthy(adapter, &healthy), "is_healthy");
+  double second = seconds_since(t0);
+  double second_cpu = process_cpu_seconds() - c0;
+  api.destroy(adapter);
+  std::printf("first_s=%.6f first_cpu_s=%.6f second_s=%.6f second_cpu_s=%.6f objects_loaded=%zu healthy=%d\n", first,
+              first_cpu, second, second_cpu, objects, static_cast<int>(healthy));
+  return 0;
+}
+
 #ifdef NAT_BENCH_HAVE_HOST
 int discover(const std::string &dir, const std::vector<std::string> &preloads) {
   preload(preloads);
@@ -167,13 +202,15 @@ int main(int argc, char **argv) {
     if (cmd == "convert-rss" && argc == 4) return convert_rss(argv[2], argv[3]);
     if (cmd == "load-one" && argc >= 4) return load_one(argv[2], argv[3], std::vector<std::string>(argv + 4, argv + argc));
     if (cmd == "exec-fresh" && argc >= 3) return exec_fresh(argv + 2);
+    if (cmd == "first-request" && argc == 3) return first_request(argv[2]);
 #ifdef NAT_BENCH_HAVE_HOST
     if (cmd == "discover" && argc >= 3) return discover(argv[2], std::vector<std::string>(argv + 3, argv + argc));
     if (cmd == "host-load" && argc == 3) return host_load(argv[2]);
 #endif
     std::fprintf(stderr,
                  "usage: nat-bench-driver convert-rss PLUGIN FILE | load-one PLUGIN CONFIG [PRELOAD...] |\n"
-                 "       discover DIR [PRELOAD...] | host-load PLUGIN | exec-fresh PROGRAM ARGS...\n");
+                 "       first-request PLUGIN | discover DIR [PRELOAD...] | host-load PLUGIN |\n"
+                 "       exec-fresh PROGRAM ARGS...\n");
     return 2;
   } catch (const std::exception &e) {
     std::fprintf(stderr, "nat-bench-driver: %s\n", e.what());

@@ -6,7 +6,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <set>
+#include <string>
+#include <unordered_set>
 
 namespace nat::host {
 namespace {
@@ -23,24 +24,36 @@ std::string octal_mode(mode_t mode) {
 // nat-trainer process that searches there.
 bool writable_by_others(const struct stat& status) { return (status.st_mode & (S_IWGRP | S_IWOTH)) != 0; }
 
-std::vector<std::filesystem::path> library_files(const std::filesystem::path& directory, std::string& error) {
-  std::vector<std::filesystem::path> files;
+struct LibraryFile {
+  std::filesystem::path path;
+  // A symlink, or a file system that did not say (readdir's DT_UNKNOWN):
+  // resolved on its own. Any other file resolves to the resolved directory
+  // plus its name.
+  bool resolve_alone = true;
+};
+
+std::vector<LibraryFile> library_files(const std::filesystem::path& directory, std::string& error) {
+  std::vector<LibraryFile> files;
   std::error_code code;
   std::filesystem::directory_iterator it(directory, code);
   for (; !code && it != std::filesystem::directory_iterator(); it.increment(code)) {
     if (it->path().extension() == kSharedLibrarySuffix) {
-      files.push_back(it->path());
+      // The type readdir reported, without a stat where it did.
+      std::error_code type_error;
+      const bool link = it->is_symlink(type_error);
+      files.push_back({it->path(), link || type_error});
     }
   }
   if (code) {
     error = code.message();
   }
-  std::sort(files.begin(), files.end());
+  std::sort(files.begin(), files.end(),
+            [](const LibraryFile& a, const LibraryFile& b) { return a.path < b.path; });
   return files;
 }
 
 void scan_directory(const SearchDirectory& directory, PluginCatalog& catalog,
-                    std::set<std::filesystem::path>& loaded) {
+                    std::unordered_set<std::string>& loaded) {
   struct stat status {};
   if (::stat(directory.path.c_str(), &status) != 0) {
     const bool asked_for =
@@ -62,18 +75,24 @@ void scan_directory(const SearchDirectory& directory, PluginCatalog& catalog,
   }
 
   std::string list_error;
-  std::vector<std::filesystem::path> files = library_files(directory.path, list_error);
+  std::vector<LibraryFile> files = library_files(directory.path, list_error);
   if (!list_error.empty()) {
     catalog.refuse(directory.path, "cannot list plugin directory: " + list_error);
   }
-  for (const auto& file : files) {
+  // Resolved once for the directory rather than through every component for
+  // each file (canonical() reads each component's link).
+  std::error_code directory_error;
+  const std::filesystem::path real_directory = std::filesystem::canonical(directory.path, directory_error);
+  for (const auto& [file, resolve_alone] : files) {
     std::error_code error;
-    const std::filesystem::path real_path = std::filesystem::canonical(file, error);
+    const std::filesystem::path real_path = resolve_alone || directory_error
+                                                ? std::filesystem::canonical(file, error)
+                                                : real_directory / file.filename();
     if (error) {
       catalog.refuse(file, "cannot resolve path: " + error.message());
       continue;
     }
-    if (!loaded.insert(real_path).second) {
+    if (!loaded.insert(real_path.native()).second) {
       continue;
     }
     struct stat file_status {};
@@ -146,7 +165,7 @@ void PluginCatalog::refuse(std::filesystem::path path, std::string reason) {
 
 PluginCatalog discover_plugins(const SearchPath& search_path) {
   PluginCatalog catalog(search_path);
-  std::set<std::filesystem::path> loaded;
+  std::unordered_set<std::string> loaded;
   for (const auto& directory : search_path.directories) {
     scan_directory(directory, catalog, loaded);
   }

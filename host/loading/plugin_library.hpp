@@ -4,8 +4,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -23,6 +28,23 @@ class PluginLoadError : public std::runtime_error {
 // "major.minor" of an ABI version number.
 std::string abi_version_text(std::uint32_t abi_version);
 
+// What loading needs from a plugin's info JSON, read in one pass without
+// building a document.
+struct PluginInfoSummary {
+  bool is_object = false;
+  // The top-level members whose value is a string, unescaped, in order. Of
+  // duplicate keys the last wins, as in nlohmann::json; a key whose last
+  // value is not a string is absent.
+  std::vector<std::pair<std::string, std::string>> strings;
+};
+
+// Checks that `text` is exactly one JSON value as nlohmann::json::parse
+// accepts it (RFC 8259 grammar, an optional UTF-8 byte order mark, UTF-8
+// checked, \u escapes with paired surrogates, numbers that fit a double;
+// nesting depth unlimited; a NUL byte ends the text) and collects its
+// top-level string members. std::nullopt when it is not valid JSON.
+std::optional<PluginInfoSummary> scan_plugin_info(std::string_view text);
+
 class PluginLibrary {
  public:
   // Loads `file` (an absolute path) with RTLD_NOW | RTLD_LOCAL, checks that
@@ -30,16 +52,23 @@ class PluginLibrary {
   // calling anything else, reads and checks its info JSON and resolves every
   // ABI function. The library is never unloaded (see keep_resident), also
   // when it is refused. Throws PluginLoadError.
+  //
+  // RTLD_NOW stays although discovery loads every plugin only to read its
+  // name: a library with an unresolvable symbol is refused here rather than
+  // killing the process at its first call. The info JSON is checked and its
+  // top-level strings read by scan_plugin_info; the document (info()) is
+  // built only when asked for.
   static std::shared_ptr<const PluginLibrary> load(const std::filesystem::path& file);
 
   const std::filesystem::path& path() const { return path_; }
   std::uint32_t abi_version() const { return abi_version_; }
   // The plugin's info: name, backend, version, abi, description,
-  // config_schema.
-  const nlohmann::json& info() const { return info_; }
+  // config_schema. Parsed on the first call (thread-safe).
+  const nlohmann::json& info() const;
   // NAT's `_type` this plugin implements.
   const std::string& name() const { return name_; }
-  // An info field as text, "" when absent or not a string.
+  // An info field as text, "" when absent or not a string (does not parse
+  // the whole document).
   std::string info_text(const char* key) const;
   const AbiFunctions& functions() const { return functions_; }
 
@@ -48,7 +77,10 @@ class PluginLibrary {
 
   std::filesystem::path path_;
   std::uint32_t abi_version_ = 0;
-  nlohmann::json info_;
+  std::string info_json_;
+  std::vector<std::pair<std::string, std::string>> info_strings_;
+  mutable std::once_flag info_parsed_;
+  mutable nlohmann::json info_;
   std::string name_;
   AbiFunctions functions_;
 };

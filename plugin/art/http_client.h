@@ -1,6 +1,9 @@
 // HTTP over libcurl: unary requests with finite timeouts, and the streamed
 // POST the training call needs (request body produced while it is sent,
-// response read line by line, no read timeout, cancellable).
+// response read line by line, no read timeout, cancellable). libcurl is not
+// linked: art/curl_library.cpp loads libcurl.so.4 at the first request, and
+// without it every request fails with CURLE_FAILED_INIT and a message naming
+// the library (see art/curl_library.h).
 #pragma once
 
 #include <atomic>
@@ -85,7 +88,9 @@ class HttpClient {
   TlsOptions tls_;
 };
 
-// Calls curl_global_init once per process.
+// Calls curl_global_init once per process. That only records the flags (see
+// art/curl_library.h): libcurl is loaded and initialised at the first
+// request, so calling this from create costs nothing.
 void ensure_curl_initialized();
 
 }  // namespace nat::art

@@ -85,6 +85,33 @@ TEST(PluginCatalog, SameFileReachedTwiceIsLoadedOnce) {
   EXPECT_TRUE(catalog.refused().empty());
 }
 
+// Discovery resolves the directory once and only symlinked files on their
+// own: what is loaded is still the fully resolved path.
+TEST(PluginCatalog, LoadsTheResolvedPathOfPlainAndSymlinkedFiles) {
+  TemporaryDirectory temporary;
+  const auto real = temporary.make_directory("real");
+  const auto elsewhere = temporary.make_directory("elsewhere");
+  copy_fixture("fixture_alpha", real);
+  const auto target = copy_fixture("fixture_beta", elsewhere);
+  std::filesystem::create_symlink(target, real / "liblinked.so");
+  std::filesystem::create_symlink(real / "libnothing-there.so", real / "libdangling.so");
+  std::filesystem::create_directory_symlink(real, temporary.path() / "via-link");
+
+  const auto through_link = temporary.path() / "via-link" / ".." / "via-link";
+  const PluginCatalog catalog = discover_plugins(search_path_of({through_link}));
+  EXPECT_EQ(names_of(catalog), (std::vector<std::string>{"fixture_alpha", "fixture_beta"}));
+  const FoundPlugin* alpha = catalog.find("fixture_alpha");
+  ASSERT_NE(alpha, nullptr);
+  EXPECT_EQ(alpha->library->path(), std::filesystem::canonical(real / "libfixture_alpha.so"));
+  EXPECT_EQ(alpha->path, through_link / "libfixture_alpha.so");
+  const FoundPlugin* beta = catalog.find("fixture_beta");
+  ASSERT_NE(beta, nullptr);
+  EXPECT_EQ(beta->library->path(), std::filesystem::canonical(target));
+  EXPECT_EQ(beta->path, through_link / "liblinked.so");
+  EXPECT_NE(reason_for(catalog, through_link / "libdangling.so").find("cannot resolve path"), std::string::npos)
+      << reason_for(catalog, through_link / "libdangling.so");
+}
+
 TEST(PluginCatalog, FilesWritableByGroupOrOthersAreRefused) {
   TemporaryDirectory temporary;
   const auto directory = temporary.make_directory("plugins");

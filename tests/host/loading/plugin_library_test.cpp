@@ -1,6 +1,13 @@
 #include "loading/plugin_library.hpp"
 
+#include <algorithm>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "test_fixtures.hpp"
 
@@ -63,6 +70,124 @@ TEST(PluginLibrary, UnresolvableLibraryKeepsTheDlerrorText) {
   const std::string message = load_error("broken_library");
   EXPECT_EQ(message.rfind("cannot load: ", 0), 0u) << message;
   EXPECT_NE(message.find("undefined symbol: symbol_provided_by_nobody"), std::string::npos) << message;
+}
+
+TEST(PluginLibrary, InfoDocumentIsParsedOnDemandAndEqualsThePluginsText) {
+  const auto plugin = PluginLibrary::load(testing::fixture_library("nat_trainer_adapter_minimal"));
+  const nlohmann::json expected = nlohmann::json::parse(plugin->functions().plugin_info());
+  EXPECT_EQ(plugin->info(), expected);
+  EXPECT_EQ(&plugin->info(), &plugin->info());
+  EXPECT_EQ(plugin->info_text("name"), expected["name"].get<std::string>());
+  EXPECT_EQ(plugin->info_text("version"), expected["version"].get<std::string>());
+  EXPECT_EQ(plugin->info_text("config_schema"), "");  // not a string
+  EXPECT_EQ(plugin->info_text("no such key"), "");
+}
+
+// --- scan_plugin_info against nlohmann::json --------------------------------
+
+// The verdict of nlohmann::json::parse (what loading used before), and the
+// top-level strings of its document.
+std::optional<PluginInfoSummary> reference_scan(const std::string& text) {
+  const nlohmann::json document = nlohmann::json::parse(text, nullptr, false);
+  if (document.is_discarded()) return std::nullopt;
+  PluginInfoSummary summary;
+  summary.is_object = document.is_object();
+  if (summary.is_object) {
+    for (const auto& [key, value] : document.items()) {
+      if (value.is_string()) summary.strings.emplace_back(key, value.get<std::string>());
+    }
+  }
+  return summary;
+}
+
+std::vector<std::pair<std::string, std::string>> sorted(std::vector<std::pair<std::string, std::string>> strings) {
+  std::sort(strings.begin(), strings.end());
+  return strings;
+}
+
+std::string printable(const std::string& text) {
+  return nlohmann::json(text).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+}
+
+void expect_same_as_nlohmann(const std::string& text) {
+  const std::optional<PluginInfoSummary> expected = reference_scan(text);
+  const std::optional<PluginInfoSummary> actual = scan_plugin_info(text);
+  ASSERT_EQ(actual.has_value(), expected.has_value()) << "input: " << printable(text.substr(0, 300));
+  if (!expected) return;
+  EXPECT_EQ(actual->is_object, expected->is_object) << printable(text);
+  EXPECT_EQ(sorted(actual->strings), sorted(expected->strings)) << printable(text);
+}
+
+TEST(ScanPluginInfo, ReadsTopLevelStringsUnescaped) {
+  const auto summary = scan_plugin_info(
+      R"({"name":"a\"b\\c\/d\u00e9\ud83d\ude00\n","version":"1.0","nested":{"name":"inner"},"list":["x"],)"
+      R"("n":-1.5e3,"t":true,"f":false,"z":null,"backend":"x","backend":"y","version":7})");
+  ASSERT_TRUE(summary.has_value());
+  EXPECT_TRUE(summary->is_object);
+  EXPECT_EQ(sorted(summary->strings),
+            (std::vector<std::pair<std::string, std::string>>{{"backend", "y"},
+                                                              {"name", "a\"b\\c/d\xC3\xA9\xF0\x9F\x98\x80\n"}}));
+  const auto array = scan_plugin_info(R"(["name","x"])");
+  ASSERT_TRUE(array.has_value());
+  EXPECT_FALSE(array->is_object);
+  EXPECT_TRUE(array->strings.empty());
+}
+
+TEST(ScanPluginInfo, AcceptsAndRefusesWhatNlohmannDoes) {
+  const std::vector<std::string> cases = {
+      "", " ", "{}", "[]", R"("x")", "0", "-0", "01", "1.", ".5", "+1", "1e5", "1E+5", "1e-5", "1e", "-", "--1",
+      "1e400", "-1e400", "1e-400", "123456789012345678901234567890", std::string(400, '9'), "0.0000001e310",
+      "18446744073709551615", "18446744073709551616", "-9223372036854775809", "true", "tru", "truex", "nul",
+      "null ", "NaN", "Infinity", R"({"a":1,})", "[1,]", "[,1]", "{,}", R"({"a" 1})", R"({"a":})", "{a:1}",
+      "{'a':1}", "[1 2]", "[[[[[]]]]]", "[[[[[]]]]", R"({"a":{"b":[{}]}})", "{} {}", "{}x", " \t\r\n{}\n",
+      "\f{}", "\xEF\xBB\xBF{}", "\xEF\xBB{}", "\xEF{}", std::string("{}\0x", 4), R"({"\u0000":"\u0000"})",
+      R"("\ud800")", R"("\udc00")", R"("\ud800\u0041")", R"("\ud800\udbff")", R"("\ud800x")",
+      R"("\uD83D\uDE00")", R"("\u12")", R"("\u12G4")", R"("\x")", R"("\'")", "\"a\tb\"", "\"a\x01\"",
+      "\"\x7f\"", "\"\xC2\x80\"", "\"\xC1\xBF\"", "\"\xE0\x9F\x80\"", "\"\xE0\xA0\x80\"", "\"\xED\xA0\x80\"",
+      "\"\xED\x9F\xBF\"", "\"\xF0\x8F\x80\x80\"", "\"\xF0\x90\x80\x80\"", "\"\xF4\x8F\xBF\xBF\"",
+      "\"\xF4\x90\x80\x80\"", "\"\xF5\x80\x80\x80\"", "\"\xFF\"", "\"\x80\"", "\"\xE2\x82\"", "\"unterminated",
+      R"({"a":"b")", R"(["a")", R"("\")", R"("\)", std::string(10000, '[') + std::string(10000, ']'),
+      std::string(10000, '[') + std::string(9999, ']'), R"({"name":1,"name":"x"})", R"({"name":"x","name":[]})",
+      R"({"name":"x","name":{}})",
+  };
+  for (const auto& text : cases) expect_same_as_nlohmann(text);
+}
+
+// Random edits of a real info document (plus every kind of token) get the
+// same verdict and the same top-level strings from both.
+TEST(ScanPluginInfo, MutatedInfoDocumentsGetNlohmannsVerdict) {
+  const std::string info =
+      PluginLibrary::load(testing::fixture_library("nat_trainer_adapter_minimal"))->functions().plugin_info();
+  const std::string seed =
+      info.substr(0, info.rfind('}')) +
+      R"(,"escapes":"\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00","utf8":")" + "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80" +
+      R"(","numbers":[0,-0.5,1e10,-2E-3,12345678901234567890],"literals":[true,false,null],"nested":{"a":[{"b":{}}]}})";
+  ASSERT_TRUE(nlohmann::json::accept(seed)) << seed;
+  expect_same_as_nlohmann(seed);
+  const std::string alphabet =
+      "{}[]\",:\\/ubfnrt0123456789.eE+-aAdDfF \t\n\x01\x7f\x80\xbf\xc2\xe0\xed\xef\xf0\xf4\xff";
+  std::mt19937 random(20240611u);
+  for (int round = 0; round < 20000; ++round) {
+    std::string text = seed;
+    const int edits = 1 + static_cast<int>(random() % 3);
+    for (int e = 0; e < edits && !text.empty(); ++e) {
+      const std::size_t at = random() % text.size();
+      const char c = alphabet[random() % alphabet.size()];
+      switch (random() % 3) {
+        case 0:
+          text[at] = c;
+          break;
+        case 1:
+          text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c);
+          break;
+        default:
+          text.erase(at, 1 + random() % 4);
+          break;
+      }
+    }
+    expect_same_as_nlohmann(text);
+    if (::testing::Test::HasFailure()) break;
+  }
 }
 
 TEST(PluginLibrary, AbiVersionText) {

@@ -1,0 +1,268 @@
+// libcurl loaded with dlopen on first use; see curl_library.h.
+//
+// The functions below replace libcurl's own for this plugin: they have the
+// exact declarations of <curl/curl.h>, are defined with hidden visibility (so
+// they are neither exported, see abi/exported-symbols.txt, nor able to
+// interpose on a libcurl another part of the process uses) and forward to the
+// functions of the dlopen'ed library.
+
+// The definitions below must not be rewritten by the type-checking macros
+// curl/typecheck-gcc.h defines for C compilers.
+#define CURL_DISABLE_TYPECHECK 1
+#include "art/curl_library.h"
+
+#include <curl/curl.h>
+#include <dlfcn.h>
+
+#include <atomic>
+#include <cstdarg>
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <string>
+
+#define NAT_CURL_HIDDEN __attribute__((visibility("hidden")))
+
+namespace nat::art {
+namespace {
+
+// CURLOPT_PROTOCOLS_STR (7.85.0) is the newest option http_client.cpp sets;
+// an older libcurl would ignore it and allow every protocol.
+constexpr unsigned kMinimumVersion = 0x075500;
+constexpr const char *kMinimumVersionText = "7.85.0";
+
+struct Functions {
+  CURLcode (*global_init)(long flags) = nullptr;
+  curl_version_info_data *(*version_info)(CURLversion) = nullptr;
+  CURL *(*easy_init)() = nullptr;
+  CURLcode (*easy_setopt)(CURL *, CURLoption, ...) = nullptr;
+  CURLcode (*easy_perform)(CURL *) = nullptr;
+  CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...) = nullptr;
+  void (*easy_cleanup)(CURL *) = nullptr;
+  const char *(*easy_strerror)(CURLcode) = nullptr;
+  curl_slist *(*slist_append)(curl_slist *, const char *) = nullptr;
+  void (*slist_free_all)(curl_slist *) = nullptr;
+};
+
+struct Library {
+  std::once_flag once;
+  std::atomic<bool> tried{false};
+  bool usable = false;       // written once inside `once`, read after it
+  Functions fn;
+  std::string error;         // why it is not usable
+  std::atomic<long> global_flags{CURL_GLOBAL_DEFAULT};
+};
+
+// Never destroyed: handles and messages may be used by threads still running
+// while the process exits.
+Library &library() {
+  static Library *const instance = new Library;
+  return *instance;
+}
+
+std::string not_loaded(const std::string &why) { return std::string(NAT_ART_LIBCURL_SONAME) + " could not be loaded: " + why; }
+
+template <typename F>
+bool resolve(void *handle, const char *name, F &slot, std::string &error) {
+  ::dlerror();
+  void *symbol = ::dlsym(handle, name);
+  if (symbol == nullptr) {
+    const char *text = ::dlerror();
+    error = not_loaded(std::string("it has no ") + name + (text ? std::string(" (") + text + ")" : std::string()));
+    return false;
+  }
+  slot = reinterpret_cast<F>(symbol);
+  return true;
+}
+
+void load(Library &lib) {
+  void *handle = ::dlopen(NAT_ART_LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char *text = ::dlerror();
+    lib.error = not_loaded(text ? text : "dlopen failed");
+    return;
+  }
+  // The handle is never closed: libcurl and OpenSSL register process-exit
+  // handlers and keep global state for the rest of the process.
+  Functions f;
+  if (!resolve(handle, "curl_global_init", f.global_init, lib.error) ||
+      !resolve(handle, "curl_version_info", f.version_info, lib.error) ||
+      !resolve(handle, "curl_easy_init", f.easy_init, lib.error) ||
+      !resolve(handle, "curl_easy_setopt", f.easy_setopt, lib.error) ||
+      !resolve(handle, "curl_easy_perform", f.easy_perform, lib.error) ||
+      !resolve(handle, "curl_easy_getinfo", f.easy_getinfo, lib.error) ||
+      !resolve(handle, "curl_easy_cleanup", f.easy_cleanup, lib.error) ||
+      !resolve(handle, "curl_easy_strerror", f.easy_strerror, lib.error) ||
+      !resolve(handle, "curl_slist_append", f.slist_append, lib.error) ||
+      !resolve(handle, "curl_slist_free_all", f.slist_free_all, lib.error)) {
+    return;
+  }
+  const curl_version_info_data *version = f.version_info(CURLVERSION_NOW);
+  if (version == nullptr || version->version_num < kMinimumVersion) {
+    lib.error = not_loaded(std::string("it is version ") + (version && version->version ? version->version : "?") +
+                           "; " + kMinimumVersionText + " or newer is needed");
+    return;
+  }
+  CURLcode rc = f.global_init(lib.global_flags.load());
+  if (rc != CURLE_OK) {
+    lib.error = not_loaded(std::string("curl_global_init failed: ") + f.easy_strerror(rc));
+    return;
+  }
+  lib.fn = f;
+  lib.usable = true;
+}
+
+// The library, loaded on the first call.
+const Library &loaded() {
+  Library &lib = library();
+  std::call_once(lib.once, [&lib] {
+    load(lib);
+    lib.tried.store(true, std::memory_order_release);
+  });
+  return lib;
+}
+
+// What curl_easy_init hands out when libcurl could not be loaded: it keeps
+// the error buffer so that perform can say why.
+struct Placeholder {
+  char *error_buffer = nullptr;
+};
+
+Placeholder *placeholder(CURL *handle) { return static_cast<Placeholder *>(handle); }
+
+}  // namespace
+
+bool load_libcurl(std::string *why) {
+  const Library &lib = loaded();
+  if (!lib.usable && why != nullptr) *why = lib.error;
+  return lib.usable;
+}
+
+bool libcurl_loaded() {
+  const Library &lib = library();
+  return lib.tried.load(std::memory_order_acquire) && lib.usable;
+}
+
+}  // namespace nat::art
+
+using nat::art::loaded;
+using nat::art::Placeholder;
+
+extern "C" {
+
+// Only records the flags: the real curl_global_init runs once libcurl is
+// loaded, at the first request. Calls after that change nothing (libcurl
+// is initialised once per process by this plugin).
+NAT_CURL_HIDDEN CURLcode curl_global_init(long flags) {
+  nat::art::library().global_flags.store(flags);
+  return CURLE_OK;
+}
+
+NAT_CURL_HIDDEN CURL *curl_easy_init(void) {
+  const auto &lib = loaded();
+  if (lib.usable) return lib.fn.easy_init();
+  return new (std::nothrow) Placeholder;
+}
+
+// Dispatches on the option's type range, as libcurl itself reads the
+// argument: long, object/string/slist/callback-data pointer, function
+// pointer, curl_off_t, struct curl_blob *.
+NAT_CURL_HIDDEN CURLcode curl_easy_setopt(CURL *handle, CURLoption option, ...) {
+  const auto &lib = loaded();
+  va_list args;
+  va_start(args, option);
+  CURLcode rc = CURLE_OK;
+  const int tag = static_cast<int>(option);
+  if (!lib.usable) {
+    if (handle == nullptr) {
+      rc = CURLE_BAD_FUNCTION_ARGUMENT;
+    } else if (option == CURLOPT_ERRORBUFFER) {
+      nat::art::placeholder(handle)->error_buffer = va_arg(args, char *);
+    }
+  } else if (tag < CURLOPTTYPE_OBJECTPOINT) {
+    rc = lib.fn.easy_setopt(handle, option, va_arg(args, long));
+  } else if (tag < CURLOPTTYPE_FUNCTIONPOINT) {
+    rc = lib.fn.easy_setopt(handle, option, va_arg(args, void *));
+  } else if (tag < CURLOPTTYPE_OFF_T) {
+    rc = lib.fn.easy_setopt(handle, option, va_arg(args, void (*)(void)));
+  } else if (tag < CURLOPTTYPE_BLOB) {
+    rc = lib.fn.easy_setopt(handle, option, va_arg(args, curl_off_t));
+  } else if (tag < CURLOPTTYPE_BLOB + 10000) {
+    rc = lib.fn.easy_setopt(handle, option, va_arg(args, struct curl_blob *));
+  } else {
+    rc = CURLE_UNKNOWN_OPTION;
+  }
+  va_end(args);
+  return rc;
+}
+
+NAT_CURL_HIDDEN CURLcode curl_easy_perform(CURL *handle) {
+  const auto &lib = loaded();
+  if (lib.usable) return lib.fn.easy_perform(handle);
+  if (handle == nullptr) return CURLE_BAD_FUNCTION_ARGUMENT;
+  if (char *buffer = nat::art::placeholder(handle)->error_buffer) {
+    std::strncpy(buffer, lib.error.c_str(), CURL_ERROR_SIZE - 1);
+    buffer[CURL_ERROR_SIZE - 1] = '\0';
+  }
+  return CURLE_FAILED_INIT;
+}
+
+// Every CURLINFO_* argument is a pointer to where the value goes.
+NAT_CURL_HIDDEN CURLcode curl_easy_getinfo(CURL *handle, CURLINFO info, ...) {
+  const auto &lib = loaded();
+  va_list args;
+  va_start(args, info);
+  void *out = va_arg(args, void *);
+  va_end(args);
+  if (lib.usable) return lib.fn.easy_getinfo(handle, info, out);
+  if (out != nullptr) {
+    switch (static_cast<int>(info) & CURLINFO_TYPEMASK) {
+      case CURLINFO_LONG:
+        *static_cast<long *>(out) = 0;
+        break;
+      case CURLINFO_DOUBLE:
+        *static_cast<double *>(out) = 0;
+        break;
+      case CURLINFO_OFF_T:
+        *static_cast<curl_off_t *>(out) = 0;
+        break;
+      case CURLINFO_SOCKET:
+        *static_cast<curl_socket_t *>(out) = CURL_SOCKET_BAD;
+        break;
+      default:  // string, slist, pointer
+        *static_cast<void **>(out) = nullptr;
+        break;
+    }
+  }
+  return CURLE_FAILED_INIT;
+}
+
+NAT_CURL_HIDDEN void curl_easy_cleanup(CURL *handle) {
+  const auto &lib = loaded();
+  if (lib.usable) {
+    lib.fn.easy_cleanup(handle);
+  } else {
+    delete nat::art::placeholder(handle);
+  }
+}
+
+NAT_CURL_HIDDEN const char *curl_easy_strerror(CURLcode code) {
+  const auto &lib = loaded();
+  if (lib.usable) return lib.fn.easy_strerror(code);
+  return code == CURLE_FAILED_INIT ? lib.error.c_str() : "libcurl is not available";
+}
+
+// Without libcurl no list is ever built (NULL is curl's "out of memory"
+// answer; the request then fails at perform anyway).
+NAT_CURL_HIDDEN curl_slist *curl_slist_append(curl_slist *list, const char *text) {
+  const auto &lib = loaded();
+  return lib.usable ? lib.fn.slist_append(list, text) : nullptr;
+}
+
+NAT_CURL_HIDDEN void curl_slist_free_all(curl_slist *list) {
+  if (list == nullptr) return;
+  const auto &lib = loaded();
+  if (lib.usable) lib.fn.slist_free_all(list);
+}
+
+}  // extern "C"
