@@ -7,13 +7,10 @@
 #include <string>
 #include <string_view>
 
+#include <nat/trainer_adapter.h>
 #include <nlohmann/json.hpp>
 
 #include "loading/plugin_library.hpp"
-
-struct nat_trainer_adapter;
-struct nat_trainer_adapter_error;
-struct nat_trainer_adapter_buffer;
 
 namespace nat::host {
 
@@ -47,6 +44,13 @@ class Adapter {
                     const std::optional<std::filesystem::path>& output_dir);
   // What submit would send, as the plugin returns it (not necessarily JSON).
   std::string convert(std::string_view collection_json);
+  // Whether the plugin exports nat_trainer_adapter_resubmit (older plugins
+  // and the minimal example do not).
+  bool can_resubmit() const { return resubmit_ != nullptr; }
+  // nat_trainer_adapter_resubmit: submits a spooled collection again; returns
+  // the TrainingJobRef. A plugin without the function gives a
+  // FAILED_PRECONDITION AdapterError.
+  nlohmann::json resubmit(const std::filesystem::path& spool_file);
 
  private:
   void check(nat_trainer_adapter_error* error, const char* operation) const;
@@ -56,6 +60,7 @@ class Adapter {
   std::shared_ptr<const PluginLibrary> plugin_;
   const AbiFunctions& abi_;
   nat_trainer_adapter* handle_ = nullptr;
+  decltype(&nat_trainer_adapter_resubmit) resubmit_ = nullptr;
 };
 
 }  // namespace nat::host

@@ -38,6 +38,7 @@ Subcommand add_info_command(CLI::App& parent, const GlobalOptions& global);
 Subcommand add_health_command(CLI::App& parent, const GlobalOptions& global);
 Subcommand add_run_command(CLI::App& parent, const GlobalOptions& global);
 Subcommand add_convert_command(CLI::App& parent, const GlobalOptions& global);
+Subcommand add_resubmit_command(CLI::App& parent, const GlobalOptions& global);
 // status, wait and cancel: they explain why jobs cannot be reached from
 // another process.
 std::vector<Subcommand> add_job_commands(CLI::App& parent);

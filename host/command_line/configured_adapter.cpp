@@ -1,10 +1,14 @@
 #include "command_line/configured_adapter.hpp"
 
+#include <iostream>
 #include <stdexcept>
+#include <vector>
 
 #include <CLI/CLI.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include "adapter/adapter_error.hpp"
+#include "command_line/foreground_job.hpp"
 #include "configuration/config_document.hpp"
 #include "configuration/config_error.hpp"
 #include "files/text_file.hpp"
@@ -30,8 +34,93 @@ std::string describe_plugin(const FoundPlugin& plugin) {
   return plugin.library->name() + " (" + plugin.path.string() + ")";
 }
 
+namespace {
+
+// The scalars under every `api_key` key of a YAML (or JSON) document.
+void collect_api_keys(const YAML::Node& node, std::vector<std::string>& keys, int depth) {
+  if (depth > 200) {
+    return;
+  }
+  if (node.IsMap()) {
+    for (const auto& entry : node) {
+      if (entry.first.IsScalar() && entry.first.Scalar() == "api_key" && entry.second.IsScalar()) {
+        keys.push_back(entry.second.Scalar());
+      }
+      collect_api_keys(entry.second, keys, depth + 1);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) {
+      collect_api_keys(item, keys, depth + 1);
+    }
+  }
+}
+
+// A config error without the secrets of the config. Two ways a message can
+// quote one:
+// - nlohmann's parse errors end by quoting the text the parser stopped in
+//   ("...; last read: '\"sk-..."), which can be an api key with a stray
+//   control character or a missing quote: the quote is dropped, the line and
+//   column stay;
+// - a scalar that does not convert is quoted ("backend.api_key: 'sk-...' is
+//   not a valid !!int"): every api_key value the file holds (when it parses
+//   as YAML at all) is masked. Short values and NAT's public "default" are
+//   left alone, as the plugin does.
+std::string without_config_secrets(std::string message, const std::filesystem::path& config) {
+  const std::size_t at = message.find("; last read: '");
+  if (at != std::string::npos) {
+    message.erase(at);
+  }
+  std::vector<std::string> keys;
+  try {
+    collect_api_keys(YAML::Load(read_text_file(config)), keys, 0);
+  } catch (const std::exception&) {
+    // Not YAML: the parser's quote, the only place a key could be, is gone.
+  }
+  for (const std::string& key : keys) {
+    if (key.size() < 4 || key == "default") {
+      continue;
+    }
+    const std::string mask = "[redacted]";
+    for (std::size_t found = message.find(key); found != std::string::npos;
+         found = message.find(key, found + mask.size())) {
+      message.replace(found, key.size(), mask);
+    }
+  }
+  return message;
+}
+
+// Warns once per command on stderr: the plugin also warns, once per adapter,
+// as an event of its first job.
+void warn_if_tls_unverified(const AdapterSelection& selection) {
+  const nlohmann::json& config = selection.adapter_config;
+  auto native = config.find("native");
+  if (native == config.end() || !native->is_object()) {
+    return;
+  }
+  auto insecure = native->find("insecure_skip_tls_verify");
+  if (insecure != native->end() && *insecure == true) {
+    std::cerr << "nat-trainer: warning: " << selection.origin
+              << ": native.insecure_skip_tls_verify is true: the TLS certificate and host name of the backend are "
+                 "not verified, so anyone on the network path can impersonate it and read the trajectories and "
+                 "the api key; use native.ca_path for a private CA instead\n";
+  }
+}
+
+}  // namespace
+
+AdapterSelection select_configured_adapter(const AdapterOptions& options) {
+  nlohmann::json document;
+  try {
+    document = read_config_document(options.config);
+  } catch (const ConfigError& e) {
+    throw ConfigError(without_config_secrets(e.what(), options.config));
+  }
+  return select_adapter(document, options.config, options.adapter);
+}
+
 ConfiguredAdapter open_configured_adapter(const GlobalOptions& global, const AdapterOptions& options) {
-  AdapterSelection selection = select_adapter(read_config_document(options.config), options.config, options.adapter);
+  AdapterSelection selection = select_configured_adapter(options);
+  warn_if_tls_unverified(selection);
   PluginCatalog catalog = discover_plugins_for(global);
   const FoundPlugin& plugin = catalog.require(selection.type, "the _type of " + selection.origin);
   try {
@@ -41,6 +130,18 @@ ConfiguredAdapter open_configured_adapter(const GlobalOptions& global, const Ada
     throw std::runtime_error(selection.origin + ": plugin " + describe_plugin(plugin) +
                              " refused the adapter config: " + adapter_code_name(e.code()) + ": " + e.message());
   }
+}
+
+std::string resubmit_command_for(const GlobalOptions& global, const AdapterOptions& options) {
+  std::string command = "nat-trainer";
+  for (const std::string& directory : global.plugin_dirs) {
+    command += " --plugin-dir " + shell_quoted(directory);
+  }
+  command += " resubmit --config " + shell_quoted(options.config);
+  if (options.adapter) {
+    command += " --adapter " + shell_quoted(*options.adapter);
+  }
+  return command;
 }
 
 std::string read_trajectory_collection(const std::filesystem::path& file) {

@@ -27,8 +27,8 @@ timed out, or backend unhealthy; 2 usage, config, plugin or adapter error;
 }
 
 int run_command_line(int argc, char** argv) {
-  CLI::App app("Run NeMo Agent Toolkit trainer adapter plugins: list them, check a backend, convert and submit "
-               "trajectory collections and follow training jobs.",
+  CLI::App app("Run NeMo Agent Toolkit trainer adapter plugins: list them, check a backend, convert, submit and "
+               "resubmit trajectory collections and follow training jobs.",
                "nat-trainer");
   app.set_version_flag("--version", std::string("nat-trainer ") + NAT_HOST_VERSION + " (trainer adapter ABI " +
                                         std::to_string(NAT_TRAINER_ADAPTER_ABI_MAJOR) + "." +
@@ -48,7 +48,7 @@ int run_command_line(int argc, char** argv) {
 
   std::vector<Subcommand> subcommands{add_list_command(app, global), add_info_command(app, global),
                                       add_health_command(app, global), add_run_command(app, global),
-                                      add_convert_command(app, global)};
+                                      add_convert_command(app, global), add_resubmit_command(app, global)};
   for (Subcommand& job_command : add_job_commands(app)) {
     subcommands.push_back(std::move(job_command));
   }

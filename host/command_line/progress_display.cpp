@@ -35,6 +35,13 @@ class TerminalProgress : public ProgressDisplay {
 
   void on_event(const nlohmann::json& event) override {
     const std::string type = text_field(event, "type", "");
+    if (type == "warning") {
+      // On its own line above the bar, which is redrawn below it.
+      std::fprintf(stream_, "\r\033[2Knat-trainer: %s: warning: %s\n", run_id_.c_str(),
+                   text_field(event, "message", "").c_str());
+      redraw();
+      return;
+    }
     if (type == "step") {
       progress_ = StepProgress::from_event(event);
       state_ = "running";
@@ -92,6 +99,8 @@ class PlainProgress : public ProgressDisplay {
     const std::string type = text_field(event, "type", "event");
     if (type == "step") {
       print(step_text(StepProgress::from_event(event)));
+    } else if (type == "warning") {
+      print("warning: " + text_field(event, "message", ""));
     } else if (!is_final_event(event)) {
       print(type);
     }

@@ -16,12 +16,31 @@ std::string read_text_file(const std::filesystem::path& path) {
   if (!in) {
     throw FileError("cannot read " + path.string() + ": " + std::strerror(errno));
   }
-  std::ostringstream contents;
-  contents << in.rdbuf();
+  std::string contents;
+  std::error_code size_error;
+  const auto size = std::filesystem::is_regular_file(path, size_error) ? std::filesystem::file_size(path, size_error)
+                                                                     : std::uintmax_t{0};
+  if (size > 0 && !size_error) {
+    // Collections run to hundreds of MB: read into a string of the file's
+    // size in one go rather than through a growing stream buffer and a copy.
+    contents.resize(static_cast<size_t>(size));
+    in.read(contents.data(), static_cast<std::streamsize>(size));
+    contents.resize(static_cast<size_t>(in.gcount()));
+    if (in.bad()) {
+      throw FileError("cannot read " + path.string() + ": " + std::strerror(errno));
+    }
+    in.clear();
+  }
+  // Whatever follows (all of a pipe, or a file that grew): read to the end.
+  std::ostringstream rest;
+  if (in.peek() != std::char_traits<char>::eof()) {
+    rest << in.rdbuf();
+    contents += rest.str();
+  }
   if (in.bad()) {
     throw FileError("cannot read " + path.string() + ": " + std::strerror(errno));
   }
-  return contents.str();
+  return contents;
 }
 
 void write_text_file(const std::filesystem::path& path, std::string_view contents) {

@@ -1,5 +1,10 @@
 #include "adapter/art_trainer_adapter.h"
 
+#include <algorithm>
+#include <cctype>
+#include <clocale>
+#include <cstdlib>
+#include <cstring>
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -33,10 +38,180 @@ std::string no_groups_message(const CollectionPlan &plan) {
   return msg;
 }
 
+std::string insecure_tls_warning(const AdapterConfig &config) {
+  std::string text =
+      "native.insecure_skip_tls_verify is on: the TLS certificate and host name of the ART backend are not "
+      "verified, so anyone on the network path can impersonate it and read the trajectories and the api key; "
+      "use native.ca_path for a private CA instead";
+  if (config.native.scheme != "https") text += " (native.scheme is " + config.native.scheme + ": no TLS is used at all)";
+  return text + ".";
+}
+
+// The largest step count taken from the stream: 2^53, where doubles still
+// hold every integer, far below what int64_t holds.
+constexpr double kMaxGradientSteps = 9007199254740992.0;
+
+// A line's num_gradient_steps (the total of the call, repeated on every line)
+// as a count, or nullopt when it is not one. ART sends an int. A value that
+// is negative, not a whole number or beyond 2^53 (1e300, -1e300; NaN,
+// Infinity and 1e400 arrive as null, see parse_stream_line) cannot be
+// converted to an integer without undefined behaviour, or means nothing as a
+// step count. Decision: the field
+// is ignored, not a protocol error. It only feeds the progress percentage;
+// the server is training regardless, and failing the job would report a
+// failure for a step the server completes (and invite a resubmit that trains
+// the collection twice). The job's metadata notes that it was ignored.
+std::optional<int64_t> gradient_step_count(const nlohmann::json &value) {
+  if (value.is_number_unsigned()) {
+    uint64_t v = value.get<uint64_t>();
+    if (v <= static_cast<uint64_t>(kMaxGradientSteps)) return static_cast<int64_t>(v);
+    return std::nullopt;
+  }
+  if (value.is_number_integer()) {
+    int64_t v = value.get<int64_t>();
+    if (v >= 0 && v <= static_cast<int64_t>(kMaxGradientSteps)) return v;
+    return std::nullopt;
+  }
+  if (value.is_number_float()) {
+    double v = value.get<double>();
+    // NaN fails every comparison, so it is refused here too.
+    if (v >= 0.0 && v <= kMaxGradientSteps && std::floor(v) == v) return static_cast<int64_t>(v);
+  }
+  return std::nullopt;
+}
+
+// Python's json.dumps writes float('nan') and float('inf') as the bare words
+// NaN, Infinity and -Infinity, which are not JSON. ART streams its metrics
+// with json.dumps, so a NaN loss arrives that way. A number literal beyond
+// the range of a double (1e400) is JSON, but no parser can hold it. Replaces
+// those values (outside strings, where a value starts) by null; returns false
+// when there were none.
+bool null_nonfinite_values(std::string_view line, std::string &out) {
+  static constexpr std::string_view kWords[] = {"-Infinity", "Infinity", "NaN"};
+  out.clear();
+  out.reserve(line.size());
+  bool in_string = false, escaped = false, replaced = false;
+  char previous = '\0';  // last non-space character outside strings
+  for (size_t i = 0; i < line.size();) {
+    char c = line[i];
+    if (in_string) {
+      out.push_back(c);
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      ++i;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      previous = c;
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    const bool value_position = previous == ':' || previous == ',' || previous == '[' || previous == '\0';
+    std::string_view replaced_token;
+    if (value_position) {
+      for (std::string_view word : kWords) {
+        if (line.substr(i, word.size()) == word &&
+            (i + word.size() == line.size() || !std::isalnum(static_cast<unsigned char>(line[i + word.size()])))) {
+          replaced_token = word;
+          break;
+        }
+      }
+      if (replaced_token.empty() && (c == '-' || std::isdigit(static_cast<unsigned char>(c)))) {
+        size_t end = i + 1;
+        while (end < line.size() && std::strchr("0123456789+-.eE", line[end]) != nullptr) ++end;
+        std::string number(line.substr(i, end - i));
+        // strtod reads the locale's decimal point (as nlohmann's lexer does).
+        std::string in_locale = number;
+        const char point = *std::localeconv()->decimal_point;
+        std::replace(in_locale.begin(), in_locale.end(), '.', point);
+        double value = std::strtod(in_locale.c_str(), nullptr);
+        if (std::isinf(value)) replaced_token = line.substr(i, end - i);
+        if (replaced_token.empty()) {
+          out += number;
+          i = end;
+          previous = '0';
+          continue;
+        }
+      }
+    }
+    if (!replaced_token.empty()) {
+      out += "null";
+      i += replaced_token.size();
+      previous = 'l';
+      replaced = true;
+      continue;
+    }
+    if (!std::isspace(static_cast<unsigned char>(c))) previous = c;
+    out.push_back(c);
+    ++i;
+  }
+  return replaced;
+}
+
+// One NDJSON line of the training stream. Strict JSON first; failing that,
+// the same line with NaN, Infinity and overflowing numbers as null
+// (*nonfinite set).
+nlohmann::json parse_stream_line(std::string_view line, bool *nonfinite) {
+  *nonfinite = false;
+  try {
+    return json::parse_checked(line, "training stream line");
+  } catch (const Error &) {
+    std::string nulled;
+    if (!null_nonfinite_values(line, nulled)) throw;
+    nlohmann::json parsed;
+    try {
+      parsed = json::parse_checked(nulled, "training stream line");
+    } catch (const Error &) {
+      // Report the line as the server sent it.
+      return json::parse_checked(line, "training stream line");
+    }
+    *nonfinite = true;
+    return parsed;
+  }
+}
+
+void add_note(nlohmann::json &metadata, const std::string &note) {
+  nlohmann::json &notes = metadata["stream_notes"];
+  if (!notes.is_array()) notes = nlohmann::json::array();
+  for (const auto &n : notes)
+    if (n == note) return;
+  notes.push_back(note);
+}
+
 }  // namespace
 
 ArtTrainerAdapter::ArtTrainerAdapter(AdapterConfig config) : config_(std::move(config)), client_(config_) {
   art::ensure_curl_initialized();
+  secrets_.add(config_.backend.api_key);
+  // The key the server is told to use for its vLLM (server_args.api_key) is
+  // the one it hands back from /_prepare_backend_for_training.
+  const nlohmann::json &server_config = config_.backend.server_config;
+  if (server_config.is_object() && server_config.contains("server_args") && server_config["server_args"].is_object()) {
+    const nlohmann::json &args = server_config["server_args"];
+    if (args.contains("api_key") && args["api_key"].is_string()) secrets_.add(args["api_key"].get<std::string>());
+  }
+  tls_warning_pending_ = config_.native.insecure_skip_tls_verify;
+}
+
+template <class F>
+auto ArtTrainerAdapter::redacting_errors(F &&fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const Error &e) {
+    throw Error(e.code(), secrets_.redact(e.what()));
+  } catch (const std::bad_alloc &) {
+    throw;
+  } catch (const std::exception &e) {
+    throw Error(ErrorCode::Internal, secrets_.redact(e.what()));
+  }
+}
+
+void ArtTrainerAdapter::finish_job(Job &job, JobState state, const std::string &message,
+                                   std::optional<double> progress) const {
+  job.finish(state, secrets_.redact(message), progress);
 }
 
 ArtTrainerAdapter::~ArtTrainerAdapter() { shutdown(); }
@@ -62,6 +237,10 @@ ArtTrainerAdapter::Session ArtTrainerAdapter::current_session(bool require_initi
 }
 
 void ArtTrainerAdapter::initialize(std::string_view run_config_json) {
+  redacting_errors([&] { initialize_unredacted(run_config_json); });
+}
+
+void ArtTrainerAdapter::initialize_unredacted(std::string_view run_config_json) {
   nlohmann::json run_config = run_config_json.empty() ? nlohmann::json::object()
                                                       : json::parse_checked(run_config_json, "run config");
   if (!run_config.is_object()) throw_invalid("run config: expected a FinetuneConfig JSON object");
@@ -76,6 +255,7 @@ void ArtTrainerAdapter::initialize(std::string_view run_config_json) {
     std::string model = model_json(s, false);
     client_.register_model(model);
     s.inference = client_.prepare_backend(model, config_.backend.server_config);
+    secrets_.add(s.inference.api_key);
     s.step = client_.get_step(model);
     s.inference.model_name = s.server.dialect == Dialect::V05 ? config_.backend.name + "@" + std::to_string(s.step)
                                                               : config_.backend.name;
@@ -120,10 +300,19 @@ ArtTrainerAdapter::Body ArtTrainerAdapter::body_frame(const Session &session) co
 }
 
 std::string ArtTrainerAdapter::convert(std::string_view collection_json) {
+  return redacting_errors([&] { return convert_unredacted(collection_json); });
+}
+
+std::string ArtTrainerAdapter::convert_unredacted(std::string_view collection_json) {
   CollectionPlan plan =
       plan_collection(collection_json, config_.native.validation, CollectionLimits{config_.native.max_json_depth});
   if (plan.groups_kept == 0) throw_invalid(no_groups_message(plan));
   Body frame = body_frame(current_session(false));
+  // The model object carries the inference api key once initialize has
+  // learned it. convert shows what would be sent, for inspection: the key
+  // is masked there as everywhere else the adapter reports something (the
+  // trajectories are the caller's own bytes and are left alone).
+  frame.prefix = secrets_.redact(std::move(frame.prefix));
   std::string out;
   out.reserve(collection_json.size() + frame.prefix.size() + frame.suffix.size() + 1024);
   StringSink sink(out);
@@ -136,13 +325,15 @@ std::string ArtTrainerAdapter::convert(std::string_view collection_json) {
 std::string ArtTrainerAdapter::submit(std::string_view collection_json) {
   // The caller's bytes are borrowed for this call only: the job keeps a copy
   // and the plan's views point into that copy.
-  return submit_bytes(std::make_shared<const std::string>(collection_json), "");
+  return redacting_errors([&] { return submit_bytes(std::make_shared<const std::string>(collection_json), ""); });
 }
 
 std::string ArtTrainerAdapter::resubmit(const std::string &spool_path) {
   // The file stays where it is and is the job's spool file again.
-  auto input = std::make_shared<const std::string>(Spool::read(spool_path, SIZE_MAX));
-  return submit_bytes(std::move(input), spool_path);
+  return redacting_errors([&] {
+    auto input = std::make_shared<const std::string>(Spool::read(spool_path, SIZE_MAX));
+    return submit_bytes(std::move(input), spool_path);
+  });
 }
 
 std::string ArtTrainerAdapter::submit_bytes(std::shared_ptr<const std::string> input, std::string spool_file) {
@@ -163,6 +354,7 @@ std::string ArtTrainerAdapter::submit_bytes(std::shared_ptr<const std::string> i
       {session.server.beta_field, config_.beta()},
   };
   if (plan->dropped_count > 0) metadata["dropped"] = dropped_details(*plan);
+  if (config_.native.insecure_skip_tls_verify) metadata["tls_verification"] = "off (native.insecure_skip_tls_verify)";
   // Nothing is sent before the collection is on disk.
   bool spooled_here = false;
   if (spool_file.empty() && config_.native.spool) {
@@ -177,7 +369,14 @@ std::string ArtTrainerAdapter::submit_bytes(std::shared_ptr<const std::string> i
     if (spooled_here) Spool::remove(spool_file);
     throw;
   }
-  job->start([this, session, input, plan, spool_file](Job &j) { run_job(j, session, input, plan, spool_file); });
+  job->start([this, session, input, plan, spool_file](Job &j) {
+    try {
+      run_job(j, session, input, plan, spool_file);
+    } catch (const std::exception &e) {
+      // What Job::start would report, redacted.
+      finish_job(j, JobState::Failed, std::string("Training failed with error: ") + e.what(), std::nullopt);
+    }
+  });
   return job->ref_json();
 }
 
@@ -188,6 +387,8 @@ void ArtTrainerAdapter::run_job(Job &job, Session session, std::shared_ptr<const
             {"groups", plan->groups_kept},
             {"trajectories", plan->trajectories_kept},
             {"trajectories_dropped", plan->dropped_count}});
+  if (tls_warning_pending_.exchange(false))
+    job.emit({{"type", "warning"}, {"code", "insecure_skip_tls_verify"}, {"message", insecure_tls_warning(config_)}});
   if (job.cancel_requested()) {
     job.finish(JobState::Canceled, "Training was cancelled.", std::nullopt);
     return;
@@ -202,7 +403,7 @@ void ArtTrainerAdapter::run_job(Job &job, Session session, std::shared_ptr<const
       client_.delete_checkpoints(session.server.dialect, model, step_before);
       job.update_metadata([&](nlohmann::json &m) { m["checkpoint_deletion"] = "ok"; });
     } catch (const std::exception &e) {
-      std::string warning = std::string("Failed to delete old checkpoints: ") + e.what();
+      std::string warning = secrets_.redact(std::string("Failed to delete old checkpoints: ") + e.what());
       job.update_metadata([&](nlohmann::json &m) { m["checkpoint_deletion"] = warning; });
     }
   }
@@ -224,11 +425,27 @@ void ArtTrainerAdapter::run_job(Job &job, Session session, std::shared_ptr<const
   int64_t total_steps = -1;
   auto started = std::chrono::steady_clock::now();
   auto on_line = [&](std::string_view line) {
-    nlohmann::json metrics = json::parse_checked(line, "training stream line");
+    bool nonfinite = false;
+    nlohmann::json metrics = parse_stream_line(line, &nonfinite);
     if (!metrics.is_object()) throw std::runtime_error("training stream line is not a JSON object");
+    secrets_.redact(metrics);
     ++lines;
-    if (metrics.contains("num_gradient_steps") && metrics["num_gradient_steps"].is_number())
-      total_steps = static_cast<int64_t>(metrics["num_gradient_steps"].get<double>());
+    std::string ignored;
+    if (metrics.contains("num_gradient_steps") && metrics["num_gradient_steps"].is_number()) {
+      // Range-checked before any conversion; see gradient_step_count.
+      if (auto count = gradient_step_count(metrics["num_gradient_steps"])) {
+        total_steps = *count;
+      } else {
+        ignored = "num_gradient_steps " + json::dump(metrics["num_gradient_steps"]) +
+                  " is not a step count (a whole number from 0 to 2^53) and was ignored";
+      }
+    }
+    if (nonfinite || !ignored.empty()) {
+      job.update_metadata([&](nlohmann::json &m) {
+        if (nonfinite) add_note(m, "the stream had NaN or Infinity values (not JSON; Python's json.dumps writes them) or numbers beyond the range of a double, read as null");
+        if (!ignored.empty()) add_note(m, ignored);
+      });
+    }
     std::optional<double> progress;
     if (total_steps > 0) progress = std::min(100.0, 100.0 * static_cast<double>(lines) / static_cast<double>(total_steps));
     job.set_progress(progress);
@@ -290,7 +507,7 @@ void ArtTrainerAdapter::run_job(Job &job, Session session, std::shared_ptr<const
   }
 
   if (result.status >= 300) {
-    job.finish(JobState::Failed,
+    finish_job(job, JobState::Failed,
                "Training failed with error: POST /_train_model returned HTTP " + std::to_string(result.status) + ": " +
                    art::error_detail(art::HttpResponse{result.status, result.error_body}),
                std::nullopt);
@@ -308,19 +525,19 @@ void ArtTrainerAdapter::run_job(Job &job, Session session, std::shared_ptr<const
                          : "/_get_step reports step " + std::to_string(step_now) +
                                " (unchanged): no new checkpoint was recorded";
   } catch (const std::exception &e) {
-    reconciliation = std::string("the server could not be asked for its step: ") + e.what();
+    reconciliation = secrets_.redact(std::string("the server could not be asked for its step: ") + e.what());
   }
   job.update_metadata([&](nlohmann::json &m) { m["reconciliation"] = reconciliation; });
   std::string steps = total_steps >= 0 ? std::to_string(lines) + " of " + std::to_string(total_steps)
                                        : std::to_string(lines);
   if (result.status == 0) {
-    job.finish(JobState::Failed,
+    finish_job(job, JobState::Failed,
                "Training failed with error: POST /_train_model got no answer (" + result.curl_error + "); " +
                    reconciliation + ".",
                std::nullopt);
     return;
   }
-  job.finish(JobState::Failed,
+  finish_job(job, JobState::Failed,
              "Training failed with error: the training stream ended without its final chunk after " + steps +
                  " gradient steps (" + result.curl_error + "); " + reconciliation + ".",
              std::nullopt);

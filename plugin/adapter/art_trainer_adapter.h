@@ -2,12 +2,14 @@
 // streams them to an ART `art run` server and follows the training job.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 
 #include "adapter/job_adapter.h"
+#include "adapter/secret_redactor.h"
 #include "art/art_client.h"
 #include "config/adapter_config.h"
 
@@ -44,14 +46,27 @@ class ArtTrainerAdapter : public JobAdapter {
     std::string suffix;  // ,"config":{...},"dev_config":{},"verbose":false}
   };
   Body body_frame(const Session &session) const;
+  void initialize_unredacted(std::string_view run_config_json);
+  std::string convert_unredacted(std::string_view collection_json);
   Session current_session(bool require_initialized) const;
   std::string model_json(const Session &session, bool with_inference) const;
   std::string submit_bytes(std::shared_ptr<const std::string> input, std::string spool_file);
   void run_job(Job &job, Session session, std::shared_ptr<const std::string> input,
                std::shared_ptr<const CollectionPlan> plan, std::string spool_file);
+  // Runs `fn`; a nat::Error or other exception leaving it has its message
+  // redacted (the api keys masked).
+  template <class F>
+  auto redacting_errors(F &&fn) -> decltype(fn());
+  // job.finish with the message redacted.
+  void finish_job(Job &job, JobState state, const std::string &message, std::optional<double> progress) const;
 
   AdapterConfig config_;
   art::ArtClient client_;
+  // The api keys, masked in every message, status and event.
+  SecretRedactor secrets_;
+  // native.insecure_skip_tls_verify: warned once per adapter, as a "warning"
+  // event of the first job that runs.
+  std::atomic<bool> tls_warning_pending_{false};
   mutable std::mutex session_mu_;
   std::optional<Session> session_;
   nlohmann::json run_config_;

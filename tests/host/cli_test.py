@@ -19,7 +19,7 @@ MINIMAL_ADAPTER = None
 FIXTURES = os.environ.get("NAT_HOST_FIXTURE_DIR", "")
 DATA = os.environ.get("NAT_HOST_TEST_DATA_DIR", "")
 TRAJECTORIES = os.path.join(DATA, "trajectories.json")
-SUBCOMMANDS = ["list", "info", "health", "run", "convert", "status", "wait", "cancel"]
+SUBCOMMANDS = ["list", "info", "health", "run", "convert", "resubmit", "status", "wait", "cancel"]
 
 # Whatever the failure, nat-trainer prints one message, never these.
 CRASH_MARKERS = ["terminate called", "what():", "Traceback", "Segmentation fault", "Aborted"]
@@ -248,6 +248,28 @@ trainer_adapters:
         self.assertEqual(process.returncode, 130, stderr)
         self.assertEqual(json.loads(stdout)["status"], "canceled")
         self.assertIn("interrupted", stderr)
+
+    def test_resubmit_needs_a_plugin_with_a_spool_and_resubmit(self):
+        # The minimal example has no spool (no native.spool_dir in its schema)
+        # and does not export nat_trainer_adapter_resubmit (the ART plugin
+        # against the reference server: art_reliability_test.py).
+        result = nat_trainer("resubmit", "--config", self.config, "--list", "--plugin-dir", self.plugins)
+        self.assert_clean_failure(result)
+        self.assertIn("plugin minimal_trainer_adapter has no spool", result.stderr)
+        spool = os.path.join(self.tmp, "spool")
+        os.makedirs(spool)
+        spooled = os.path.join(spool, "art_run_1a2b3c4d.1700000000000.42.0.json")
+        shutil.copyfile(TRAJECTORIES, spooled)
+        result = nat_trainer("resubmit", "--config", self.config, "--list", "--spool-dir", spool,
+                             "--plugin-dir", self.plugins)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn(spooled, result.stdout)
+        self.assertIn("art_run_1a2b3c4d", result.stdout)
+        result = nat_trainer("resubmit", "--config", self.config, "--spool-dir", spool, spooled,
+                             "--plugin-dir", self.plugins)
+        self.assert_clean_failure(result)
+        self.assertIn("does not export nat_trainer_adapter_resubmit", result.stderr)
+        self.assertTrue(os.path.exists(spooled))
 
     # --- errors ---------------------------------------------------------------------
 

@@ -471,6 +471,170 @@ TEST_P(ArtAdapter, LogProgressWritesNatsJsonLines) {
   EXPECT_EQ(a->log_progress(ref, "[1]", dir.c_str()).code, kInvalidArgument);
 }
 
+// native.insecure_skip_tls_verify warns once per adapter, as a "warning"
+// event of its first job (right after "started"); every job's status says
+// that verification is off.
+TEST_P(ArtAdapter, WarnsOnceThroughTheEventsWhenTlsVerificationIsOff) {
+  auto warnings_of = [&](Adapter &a, const std::string &run_id, json *status) {
+    CallResult sub = a.submit(collection(run_id, {1.0, 0.0}).dump());
+    EXPECT_TRUE(sub.ok()) << sub.message;
+    if (!sub.ok()) return std::vector<json>{};
+    std::vector<json> events = drain_events(a, sub.out.value());
+    std::vector<json> warnings;
+    for (const auto &ev : events)
+      if (ev["type"] == "warning") warnings.push_back(ev);
+    if (!warnings.empty()) {
+      EXPECT_EQ(events.at(1)["type"], "warning");
+    }
+    *status = a.wait(sub.out.value()).json();
+    EXPECT_EQ((*status)["status"], "completed");
+    return warnings;
+  };
+  json status;
+  auto insecure = ready_adapter({{"insecure_skip_tls_verify", true}});
+  std::vector<json> first = warnings_of(*insecure, "tls_first", &status);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0]["code"], "insecure_skip_tls_verify");
+  const std::string text = first[0]["message"];
+  EXPECT_NE(text.find("native.insecure_skip_tls_verify is on"), std::string::npos) << text;
+  EXPECT_NE(text.find("not verified"), std::string::npos) << text;
+  EXPECT_NE(text.find("native.scheme is http"), std::string::npos) << text;
+  EXPECT_EQ(status["metadata"]["tls_verification"], "off (native.insecure_skip_tls_verify)");
+  EXPECT_TRUE(warnings_of(*insecure, "tls_second", &status).empty());  // once per adapter
+  EXPECT_EQ(status["metadata"]["tls_verification"], "off (native.insecure_skip_tls_verify)");
+  insecure.reset();
+  auto another = ready_adapter({{"insecure_skip_tls_verify", true}});
+  EXPECT_EQ(warnings_of(*another, "tls_other_adapter", &status).size(), 1u);  // each adapter warns
+  auto verified = ready_adapter();
+  EXPECT_TRUE(warnings_of(*verified, "tls_verified", &status).empty());
+  EXPECT_FALSE(status["metadata"].contains("tls_verification"));
+}
+
+// The api key (backend.api_key, and the same key as server_args.api_key,
+// which the server hands back and the adapter sends as inference_api_key)
+// never appears in what the adapter reports, whatever fails: errors, events,
+// statuses, the jobs list, log_progress lines, spool files. Where a server
+// answer echoes it (a FastAPI 422 quotes its input, a 500 its traceback), it
+// is masked.
+TEST_P(ArtAdapter, TheApiKeyNeverAppearsInErrorsEventsStatusesOrFiles) {
+  const std::string key = "sk-nat-LEAKCHECK-7f3a9c";
+  const auto dir = std::filesystem::path(server_->data_dir());
+  const auto spool = dir / "key_spool";
+  std::vector<std::string> reported;  // everything the adapter said
+  auto keep = [&](const CallResult &r) {
+    reported.push_back(r.message);
+    if (r.out) reported.push_back(*r.out);
+    return r;
+  };
+  auto keyed = [&](json native) {
+    json c = config(native);
+    c["backend"]["api_key"] = key;
+    c["backend"]["server_config"] = {{"server_args", {{"api_key", key}}}};
+    return c;
+  };
+  const json native = {{"spool_dir", spool.string()}, {"retries", 0}, {"connect_timeout_s", 2}, {"health_timeout_s", 2}};
+
+  // A config the plugin cannot parse, with the key in the broken string.
+  for (const std::string &broken :
+       {R"({"_type":"openpipe_art_trainer_adapter","backend":{"ip":"127.0.0.1","port":1,"api_key":")" + key + "\x01\"}}",
+        R"({"_type":"openpipe_art_trainer_adapter","backend":{"ip":"127.0.0.1","port":1,"api_key":")" + key + "}}",
+        R"({"_type":"openpipe_art_trainer_adapter","backend":{"ip":"127.0.0.1","port":"x","api_key":")" + key + "\"}}"}) {
+    nat_trainer_adapter *h = nullptr;
+    nat_trainer_adapter_error *e = api().create(broken.data(), broken.size(), &h);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(api().error_code(e), kInvalidArgument);
+    reported.push_back(api().error_message(e));
+    api().error_free(e);
+  }
+
+  {  // Nothing listens.
+    json c = keyed(native);
+    c["backend"]["port"] = nat::testing::closed_port();
+    Adapter a(api(), c);
+    EXPECT_EQ(keep(a.initialize()).code, kUnavailable);
+    int32_t healthy = 1;
+    keep(a.is_healthy(&healthy));
+    EXPECT_EQ(keep(a.submit(collection("key_unreachable", {1, 0}).dump())).code, kFailedPrecondition);
+  }
+  {  // 401 from /register.
+    server_->set_faults({{"fail", {{"/register", {{"status", 401}, {"body", {{"error", "Unauthorized"}}}}}}}});
+    Adapter a(api(), keyed(native));
+    EXPECT_EQ(keep(a.initialize()).code, kUnavailable);
+  }
+  {  // 500 from prepare, with a traceback that quotes the server config.
+    server_->set_faults({{"fail", {{"/_prepare_backend_for_training",
+                                    {{"status", 500}, {"body", "Traceback: bad server_args={'api_key': '" + key + "'}"}}}}}});
+    Adapter a(api(), keyed(native));
+    CallResult r = keep(a.initialize());
+    EXPECT_EQ(r.code, kUnavailable);
+    EXPECT_NE(r.message.find("[redacted]"), std::string::npos) << r.message;
+  }
+
+  server_->set_faults(json::object());
+  Adapter a(api(), keyed(native));
+  ASSERT_TRUE(keep(a.initialize()).ok());
+  int32_t healthy = 0;
+  ASSERT_TRUE(keep(a.is_healthy(&healthy)).ok());
+  EXPECT_EQ(healthy, 1);
+  json model_echo = {{"name", "tic_tac_toe_training_run"}, {"inference_api_key", key}};
+  const std::vector<json> train_faults = {
+      {{"status", 422},
+       {"body", {{"detail", {{{"type", "missing"}, {"loc", {"body", "model", "x"}}, {"msg", "Field required"}, {"input", model_echo}}}}}}},
+      {{"status", 500}, {"body", "Internal Server Error: Bearer " + key}},
+      {{"status", 401}, {"body", {{"error", "Unauthorized"}}}},
+  };
+  int n = 0;
+  for (const json &fault : train_faults) {
+    server_->set_faults({{"fail", {{"/_train_model", fault}}}});
+    CallResult sub = keep(a.submit(collection("key_train_" + std::to_string(n++), {1.0, 0.0}).dump()));
+    ASSERT_TRUE(sub.ok()) << sub.message;
+    for (const json &ev : drain_events(a, sub.out.value())) reported.push_back(ev.dump());
+    json st = keep(a.wait(sub.out.value())).json();
+    EXPECT_EQ(st["status"], "failed");
+    if (fault["status"] != 401) {  // the 422 and the 500 echo the key
+      EXPECT_NE(st["message"].get<std::string>().find("[redacted]"), std::string::npos) << st["message"];
+    }
+    keep(a.status(sub.out.value()));
+  }
+  EXPECT_NE(reported.back().find("HTTP 401"), std::string::npos) << reported.back();
+  server_->set_faults(json::object());
+  // A stream cut, then a resubmit that completes.
+  server_->set_faults({{"train", {{"cut_after", 1}}}});
+  CallResult cut = keep(a.submit(collection("key_cut", {1.0, 0.0, 0.5}).dump()));
+  ASSERT_TRUE(cut.ok()) << cut.message;
+  json cut_status = keep(a.wait(cut.out.value())).json();
+  ASSERT_EQ(cut_status["status"], "failed");
+  server_->set_faults(json::object());
+  CallResult again = keep(a.resubmit(cut_status["metadata"]["spool_file"]));
+  ASSERT_TRUE(again.ok()) << again.message;
+  for (const json &ev : drain_events(a, again.out.value())) reported.push_back(ev.dump());
+  EXPECT_EQ(keep(a.wait(again.out.value())).json()["status"], "completed");
+  EXPECT_EQ(keep(a.resubmit((spool / "missing.json").string())).code, kNotFound);
+  EXPECT_EQ(keep(a.convert("{\"run_id\": 1}")).code, kInvalidArgument);
+  keep(a.convert(collection("key_convert", {1.0, 0.0}).dump()));
+  keep(a.jobs());
+  const auto progress = dir / "key_progress";
+  ASSERT_TRUE(keep(a.log_progress(cut.out.value(), R"({"status":"failed"})", progress.c_str())).ok());
+
+  bool masked = false;
+  for (const std::string &text : reported) {
+    EXPECT_EQ(text.find(key), std::string::npos) << text;
+    masked = masked || text.find("[redacted]") != std::string::npos;
+  }
+  EXPECT_TRUE(masked) << "the echoing faults were not exercised";
+  int files = 0;
+  for (const auto &d : {spool, progress}) {
+    if (!std::filesystem::exists(d)) continue;
+    for (const auto &entry : std::filesystem::directory_iterator(d)) {
+      std::ifstream in(entry.path(), std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      EXPECT_EQ(bytes.find(key), std::string::npos) << entry.path();
+      ++files;
+    }
+  }
+  EXPECT_GE(files, 4);  // the spool files of the failed jobs, the progress file
+}
+
 INSTANTIATE_TEST_SUITE_P(Dialects, ArtAdapter, ::testing::Values("0.4", "0.5"),
                          [](const auto &info) { return "art_" + std::string(info.param == "0.4" ? "04" : "05"); });
 

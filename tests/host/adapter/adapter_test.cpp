@@ -53,6 +53,21 @@ TEST(Adapter, ConvertNeedsNoInitialize) {
   EXPECT_EQ(body["groups"], 1);
 }
 
+TEST(Adapter, ResubmitIsRefusedWhenThePluginDoesNotExportIt) {
+  // The minimal example predates nat_trainer_adapter_resubmit; it still
+  // loads, and resubmit says what is missing (the ART plugin's resubmit runs
+  // in art_reliability_test.py).
+  Adapter adapter(minimal_plugin(), kConfig);
+  EXPECT_FALSE(adapter.can_resubmit());
+  try {
+    adapter.resubmit("/nonexistent/spool.json");
+    FAIL() << "expected AdapterError";
+  } catch (const AdapterError& e) {
+    EXPECT_EQ(e.code(), 4);  // FAILED_PRECONDITION
+    EXPECT_NE(e.message().find("does not export nat_trainer_adapter_resubmit"), std::string::npos) << e.message();
+  }
+}
+
 TEST(Adapter, ErrorsCarryCodeAndMessage) {
   Adapter adapter(minimal_plugin(), kConfig);
   try {

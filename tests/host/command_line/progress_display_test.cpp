@@ -34,6 +34,7 @@ TEST(ProgressDisplay, PlainLinesWhenNotATerminal) {
   {
     auto display = ProgressDisplay::for_stream(stream, "run_1");
     display->on_event(json::parse(R"({"type": "started"})"));
+    display->on_event(json::parse(R"({"type": "warning", "code": "x", "message": "TLS is off"})"));
     display->on_event(
         json::parse(R"({"type": "step", "step": 1, "num_gradient_steps": 2, "metrics": {"loss": 0.5}})"));
     display->on_event(json::parse(R"({"type": "completed", "final": true})"));
@@ -48,6 +49,7 @@ TEST(ProgressDisplay, PlainLinesWhenNotATerminal) {
   std::fclose(stream);
   EXPECT_EQ(text,
             "nat-trainer: [00:00] run_1: started\n"
+            "nat-trainer: [00:00] run_1: warning: TLS is off\n"
             "nat-trainer: [00:00] run_1: step 1/2  loss 0.5\n"
             "nat-trainer: [00:00] run_1: completed: done\n");
 }

@@ -1,0 +1,73 @@
+// Keeps secrets (the backend api key, the inference key the server hands
+// out) out of everything an adapter reports: error messages, job status
+// messages and metadata, events. Server answers are quoted in errors (a
+// FastAPI 422 echoes its `input`, which can be the model body with its
+// `inference_api_key`), so text is redacted where it leaves the adapter, not
+// where it is made.
+#pragma once
+
+#include <cstring>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace nat {
+
+class SecretRedactor {
+ public:
+  static constexpr const char *kMask = "[redacted]";
+
+  // Registers a secret. Ignored: "" and "default" (NAT's documented default
+  // key, public), and anything shorter than 4 bytes, which would mask common
+  // words rather than a secret. The raw text and its JSON-escaped forms (as
+  // nlohmann and as Python's json.dumps write it) are masked.
+  void add(const std::string &secret) {
+    if (secret.size() < 4 || secret == "default") return;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (std::string form : {secret, json_escaped(secret, false), json_escaped(secret, true)}) {
+      bool known = false;
+      for (const auto &s : forms_) known = known || s == form;
+      if (!known) forms_.push_back(std::move(form));
+    }
+  }
+
+  std::string redact(std::string text) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto &form : forms_) {
+      for (size_t at = text.find(form); at != std::string::npos; at = text.find(form, at + std::strlen(kMask)))
+        text.replace(at, form.size(), kMask);
+    }
+    return text;
+  }
+
+  // Masks secrets in every string and object key of `value`.
+  void redact(nlohmann::json &value) const {
+    if (value.is_string()) {
+      value = redact(value.get<std::string>());
+    } else if (value.is_array()) {
+      for (auto &item : value) redact(item);
+    } else if (value.is_object()) {
+      nlohmann::json out = nlohmann::json::object();
+      for (auto it = value.begin(); it != value.end(); ++it) {
+        nlohmann::json item = it.value();
+        redact(item);
+        out[redact(it.key())] = std::move(item);
+      }
+      value = std::move(out);
+    }
+  }
+
+ private:
+  // The inside of a JSON string literal of `s`; with ascii_only, every
+  // non-ASCII code point as \uXXXX (surrogate pairs beyond the BMP).
+  static std::string json_escaped(const std::string &s, bool ascii_only) {
+    std::string out = nlohmann::json(s).dump(-1, ' ', ascii_only, nlohmann::json::error_handler_t::replace);
+    return out.size() >= 2 ? out.substr(1, out.size() - 2) : out;
+  }
+
+  mutable std::mutex mu_;
+  std::vector<std::string> forms_;
+};
+
+}  // namespace nat
