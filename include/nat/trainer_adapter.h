@@ -287,9 +287,14 @@ NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_jobs(nat_
  * JSON objects:
  *   {"run_id", "job_id", "seq", "type", ...}
  * with type "started", "step" (one per gradient step: "step", "num_gradient_steps",
- * "metrics"), or the final event "completed" | "failed" | "canceled" (with
- * "final": true and the "status"). Each event is delivered once, in order,
- * to whichever caller pulls it.
+ * "metrics"), "warning" ("code" and "message": for example code
+ * "insecure_skip_tls_verify", sent once per adapter on its first job when TLS
+ * verification is off), or the final event "completed" | "failed" |
+ * "canceled" (with "final": true and the "status"). Callers should ignore
+ * types they do not know: later 1.x versions may add some. Each event is
+ * delivered once, in order, to whichever caller pulls it. No event, status or
+ * error carries the backend's api key: where a server reply quotes it, it is
+ * replaced by "[redacted]".
  * Waits up to timeout_s seconds for an event (0: do not wait; < 0: wait
  * without limit). *out_event_or_null receives the event buffer (owned by the
  * caller), or NULL if none arrived in time, or NULL at once if the final
@@ -318,7 +323,9 @@ NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_log_progr
  * returns what would be sent, without sending anything: for openpipe-art the
  * /_train_model request body (the model of the dialect last detected, or of
  * the configured dialect). Needs no initialize and no backend. Same
- * validation errors as submit. *out_body receives a buffer owned by the
+ * validation errors as submit. The api key, which a real body carries in its
+ * model part once initialize has run, is replaced by "[redacted]": the output
+ * is for inspection, not for replay. *out_body receives a buffer owned by the
  * caller. Thread-safe. */
 NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_convert(nat_trainer_adapter *adapter,
                                                                                const char *collection_json,
