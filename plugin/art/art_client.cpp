@@ -1,5 +1,7 @@
 #include "art/art_client.h"
 
+#include <curl/curl.h>
+
 #include <chrono>
 #include <thread>
 
@@ -11,6 +13,23 @@ namespace nat::art {
 namespace {
 
 bool retryable_status(long status) { return status == 429 || status == 502 || status == 503 || status == 504; }
+
+// Transport failures that no retry can cure: libcurl missing (FAILED_INIT),
+// a URL or protocol libcurl refuses, a certificate that does not verify or a
+// CA file that cannot be read. Retrying them only delays the error.
+bool permanent(const TransportError &e) {
+  switch (e.curl_code()) {
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_FAILED_INIT:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+      return true;
+    default:
+      return false;
+  }
+}
 
 std::string host_for_url(const std::string &host) {
   if (host.find(':') != std::string::npos && host.front() != '[') return "[" + host + "]";
@@ -106,8 +125,9 @@ HttpResponse ArtClient::post_with_retries(const std::string &route, const std::s
         return r;
       }
     } catch (const TransportError &e) {
-      if (attempt >= attempts) throw Error(e.timed_out() ? ErrorCode::DeadlineExceeded : ErrorCode::Unavailable,
-                                           "POST " + route + " failed: " + e.what());
+      if (attempt >= attempts || permanent(e))
+        throw Error(e.timed_out() ? ErrorCode::DeadlineExceeded : ErrorCode::Unavailable,
+                    "POST " + route + " failed: " + e.what());
     }
     std::this_thread::sleep_for(std::chrono::duration<double>(backoff));
     backoff *= 2;
@@ -126,7 +146,8 @@ void ArtClient::healthcheck(int attempts) const {
       if (r.status == 200) return;
       if (attempt >= attempts) fail_http("GET /healthcheck", r);
     } catch (const TransportError &e) {
-      if (attempt >= attempts) throw Error(ErrorCode::Unavailable, std::string("GET /healthcheck failed: ") + e.what());
+      if (attempt >= attempts || permanent(e))
+        throw Error(ErrorCode::Unavailable, std::string("GET /healthcheck failed: ") + e.what());
     }
     std::this_thread::sleep_for(std::chrono::duration<double>(backoff));
     backoff *= 2;

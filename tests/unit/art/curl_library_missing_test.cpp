@@ -3,6 +3,7 @@
 // with an error naming the library and dlopen's reason, and never crash.
 #include <curl/curl.h>
 
+#include <chrono>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -83,6 +84,18 @@ TEST(MissingLibcurl, AdapterCreatesAndInitializeIsUnavailable) {
     EXPECT_EQ(message.rfind("Failed to connect to ART backend.", 0), 0u) << message;
     EXPECT_NE(message.find(kNotLoaded), std::string::npos) << message;
   }
+}
+
+TEST(MissingLibcurl, InitializeDoesNotRetryWhatNoRetryCanCure) {
+  // With retries and a 30 s first backoff, one retry alone would take 30 s:
+  // a missing libcurl must fail at the first attempt.
+  const std::string config =
+      R"({"_type":"openpipe_art_trainer_adapter","backend":{"ip":"127.0.0.1","port":1},)"
+      R"("native":{"retries":3,"retry_backoff_s":30}})";
+  nat::ArtTrainerAdapter adapter(nat::parse_adapter_config(config, nat::ArtTrainerAdapter::kType));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(adapter.initialize("{}"), nat::Error);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
 }
 
 }  // namespace
