@@ -1,33 +1,24 @@
 #include "adapter/adapter.hpp"
 
-#include <dlfcn.h>
-
 #include <nat/trainer_adapter.h>
 
 #include "adapter/adapter_error.hpp"
 
 namespace nat::host {
-namespace {
 
-// nat_trainer_adapter_resubmit of an already loaded plugin, or nullptr.
-//
-// The loader's function table (loading/abi_functions.hpp) predates resubmit,
-// and a plugin without it must stay loadable, so it is looked up here, in
-// the plugin's own library: RTLD_NOLOAD only finds the library the loader
-// already opened (by path, else by device and inode) and never loads
-// anything. The reference is dropped at once: the loader keeps the library
-// resident for the life of the process, so the address stays valid.
-decltype(&nat_trainer_adapter_resubmit) find_resubmit(const PluginLibrary& plugin) {
-  void* library = ::dlopen(plugin.path().c_str(), RTLD_LAZY | RTLD_LOCAL | RTLD_NOLOAD);
-  if (library == nullptr) {
-    return nullptr;
+PluginBuffer::~PluginBuffer() {
+  if (buffer_ != nullptr) {
+    abi_->buffer_free(buffer_);
   }
-  void* symbol = ::dlsym(library, "nat_trainer_adapter_resubmit");
-  ::dlclose(library);
-  return reinterpret_cast<decltype(&nat_trainer_adapter_resubmit)>(symbol);
 }
 
-}  // namespace
+std::string_view PluginBuffer::view() const {
+  if (buffer_ == nullptr) {
+    return {};
+  }
+  const char* data = abi_->buffer_data(buffer_);
+  return data != nullptr ? std::string_view(data, abi_->buffer_size(buffer_)) : std::string_view();
+}
 
 Adapter::Adapter(std::shared_ptr<const PluginLibrary> plugin, const nlohmann::json& config)
     : plugin_(std::move(plugin)), abi_(plugin_->functions()) {
@@ -39,7 +30,6 @@ Adapter::Adapter(std::shared_ptr<const PluginLibrary> plugin, const nlohmann::js
                        plugin_->name(), "create");
   }
   handle_ = handle;
-  resubmit_ = find_resubmit(*plugin_);
 }
 
 Adapter::~Adapter() { abi_.destroy(handle_); }
@@ -137,21 +127,25 @@ void Adapter::log_progress(const nlohmann::json& job_ref, const nlohmann::json& 
 }
 
 nlohmann::json Adapter::resubmit(const std::filesystem::path& spool_file) {
-  if (resubmit_ == nullptr) {
+  if (abi_.resubmit == nullptr) {
     throw AdapterError(NAT_TRAINER_ADAPTER_FAILED_PRECONDITION,
                        "the plugin does not export nat_trainer_adapter_resubmit (" + plugin_->path().string() + ")",
                        plugin_->name(), "resubmit");
   }
   const std::string path = spool_file.string();
   nat_trainer_adapter_buffer* job_ref = nullptr;
-  check(resubmit_(handle_, path.data(), path.size(), &job_ref), "resubmit");
+  check(abi_.resubmit(handle_, path.data(), path.size(), &job_ref), "resubmit");
   return take_json(job_ref, "resubmit");
 }
 
 std::string Adapter::convert(std::string_view collection_json) {
+  return std::string(convert_in_place(collection_json).view());
+}
+
+PluginBuffer Adapter::convert_in_place(std::string_view collection_json) {
   nat_trainer_adapter_buffer* body = nullptr;
   check(abi_.convert(handle_, collection_json.data(), collection_json.size(), &body), "convert");
-  return take_text(body);
+  return PluginBuffer(abi_, body);
 }
 
 }  // namespace nat::host

@@ -14,6 +14,26 @@
 
 namespace nat::host {
 
+// A buffer returned by a plugin, owned: freed with the plugin's
+// nat_trainer_adapter_buffer_free on destruction. Lets a caller use a large
+// result (convert's body) in place instead of copying it. Move-only.
+class PluginBuffer {
+ public:
+  PluginBuffer(const AbiFunctions& abi, nat_trainer_adapter_buffer* buffer) : abi_(&abi), buffer_(buffer) {}
+  ~PluginBuffer();
+  PluginBuffer(PluginBuffer&& other) noexcept : abi_(other.abi_), buffer_(other.buffer_) { other.buffer_ = nullptr; }
+  PluginBuffer& operator=(PluginBuffer&&) = delete;
+  PluginBuffer(const PluginBuffer&) = delete;
+  PluginBuffer& operator=(const PluginBuffer&) = delete;
+
+  // The bytes, valid while this object lives; empty for a null buffer.
+  std::string_view view() const;
+
+ private:
+  const AbiFunctions* abi_;
+  nat_trainer_adapter_buffer* buffer_;
+};
+
 // Owns a nat_trainer_adapter handle: created in the constructor, destroyed
 // in the destructor (which cancels the adapter's running jobs). Every
 // failure is an AdapterError carrying the ABI code and message. JSON results
@@ -44,9 +64,12 @@ class Adapter {
                     const std::optional<std::filesystem::path>& output_dir);
   // What submit would send, as the plugin returns it (not necessarily JSON).
   std::string convert(std::string_view collection_json);
+  // The same in the plugin's own buffer, not copied: the body is about the
+  // size of the collection.
+  PluginBuffer convert_in_place(std::string_view collection_json);
   // Whether the plugin exports nat_trainer_adapter_resubmit (older plugins
   // and the minimal example do not).
-  bool can_resubmit() const { return resubmit_ != nullptr; }
+  bool can_resubmit() const { return abi_.resubmit != nullptr; }
   // nat_trainer_adapter_resubmit: submits a spooled collection again; returns
   // the TrainingJobRef. A plugin without the function gives a
   // FAILED_PRECONDITION AdapterError.
@@ -60,7 +83,6 @@ class Adapter {
   std::shared_ptr<const PluginLibrary> plugin_;
   const AbiFunctions& abi_;
   nat_trainer_adapter* handle_ = nullptr;
-  decltype(&nat_trainer_adapter_resubmit) resubmit_ = nullptr;
 };
 
 }  // namespace nat::host

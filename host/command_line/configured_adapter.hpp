@@ -45,8 +45,9 @@ struct ConfiguredAdapter {
 // (native.insecure_skip_tls_verify).
 ConfiguredAdapter open_configured_adapter(const GlobalOptions& global, const AdapterOptions& options);
 
-// A TrajectoryCollection file's text, checked to be JSON (the adapter
-// validates the rest).
+// A TrajectoryCollection file's text, not parsed: the adapter validates it
+// (invalid JSON included) when it converts or submits it, and the commands
+// put the file name before its error. Throws FileError naming the file.
 std::string read_trajectory_collection(const std::filesystem::path& file);
 
 // The command line that resubmits spool files of this config:

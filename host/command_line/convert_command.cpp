@@ -1,4 +1,6 @@
 #include <iostream>
+#include <optional>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
@@ -18,18 +20,24 @@ struct ConvertOptions {
 
 int convert(const GlobalOptions& global, const ConvertOptions& options) {
   ConfiguredAdapter configured = open_configured_adapter(global, options.target);
-  const std::string collection = read_trajectory_collection(options.trajectories);
-  std::string body;
-  try {
-    body = configured.adapter->convert(collection);
-  } catch (const AdapterError& e) {
-    throw std::runtime_error(options.trajectories + ": " + e.what());
+  std::optional<PluginBuffer> converted;
+  {
+    // The collection is not needed once converted: freed before the body is
+    // written.
+    const std::string collection = read_trajectory_collection(options.trajectories);
+    try {
+      converted.emplace(configured.adapter->convert_in_place(collection));
+    } catch (const AdapterError& e) {
+      throw std::runtime_error(options.trajectories + ": " + e.what());
+    }
   }
+  // Written from the plugin's buffer: a body of hundreds of MB is not copied.
+  const std::string_view body = converted->view();
   if (options.out) {
     write_text_file(*options.out, body);
     return kExitSuccess;
   }
-  std::cout << body;
+  std::cout.write(body.data(), static_cast<std::streamsize>(body.size()));
   if (body.empty() || body.back() != '\n') {
     std::cout << '\n';
   }

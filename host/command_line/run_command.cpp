@@ -23,6 +23,19 @@ int run_job(const GlobalOptions& global, const RunOptions& options) {
   Adapter& adapter = *configured.adapter;
   const std::string collection = read_trajectory_collection(options.trajectories);
 
+  // A collection the adapter would refuse is reported before initialize,
+  // which for openpipe-art contacts the backend and prepares it for
+  // training. convert runs the same validation as submit and needs no
+  // backend; an adapter that cannot convert before initialize is left to
+  // submit's own validation.
+  try {
+    (void)adapter.convert_in_place(collection);
+  } catch (const AdapterError& e) {
+    if (e.code() == NAT_TRAINER_ADAPTER_INVALID_ARGUMENT) {
+      throw std::runtime_error(options.trajectories + ": " + e.what());
+    }
+  }
+
   adapter.initialize(configured.selection.finetuning);
 
   // From here on Ctrl-C cancels the job instead of killing the process.

@@ -27,6 +27,36 @@ std::string describe_json_error(const nlohmann::json::exception& error) {
       text.erase(0, end + 2);
     }
   }
+  // A syntax error quotes the token the lexer stopped in:
+  //   "...: <problem>; last read: '<token>'[; expected <token name>]"
+  // The token can be most of a string value (an api key with a control
+  // character or without its closing quote). It goes; the line, column and
+  // what was expected stay. The token may itself hold "'" or ";": the
+  // "; expected" suffix is recognised only when what follows it is one of
+  // nlohmann's token names, which a token followed by its closing quote
+  // cannot be.
+  const std::string last_read = "; last read: '";
+  const std::size_t at = text.find(last_read);
+  if (at != std::string::npos) {
+    std::string expected;
+    const std::size_t suffix = text.rfind("; expected ");
+    if (suffix != std::string::npos && suffix > at) {
+      const std::string name = text.substr(suffix + std::string("; expected ").size());
+      static const char* const kTokenNames[] = {
+          "<uninitialized>", "true literal", "false literal", "null literal", "string literal",
+          "number literal",  "'['",          "'{'",           "']'",          "'}'",
+          "':'",             "','",          "<parse error>", "end of input", "'[', '{', or a literal",
+          "unknown token"};
+      for (const char* known : kTokenNames) {
+        if (name == known) {
+          expected = text.substr(suffix);
+          break;
+        }
+      }
+    }
+    text.erase(at);
+    text += expected;
+  }
   return text;
 }
 

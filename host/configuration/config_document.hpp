@@ -18,7 +18,9 @@ nlohmann::json read_config_document(const std::filesystem::path& path);
 // extension picks the parser.
 nlohmann::json parse_config_document(std::string_view text, const std::string& source);
 
-// nlohmann's exception text without its "[json.exception.x.y] " prefix.
+// nlohmann's exception text without its "[json.exception.x.y] " prefix and
+// without the text a syntax error quotes ("; last read: '...'", which can be
+// a secret such as an api key); the line, column and what was expected stay.
 std::string describe_json_error(const nlohmann::json::exception& error);
 
 }  // namespace nat::host

@@ -235,7 +235,9 @@ class Converter {
     if (tag == kPlainTag || tag.empty()) {
       std::optional<nlohmann::json> value = resolve_plain_scalar(text);
       if (!value) {
-        throw error(node, key_path, "'" + text + "' (infinity or NaN) cannot be represented in JSON");
+        // Scalars are not quoted (here nor below): one could be a secret, such
+        // as an api key. The key path and the line say which it is.
+        throw error(node, value_path(key_path), "infinity or NaN cannot be represented in JSON");
       }
       return *value;
     }
@@ -248,7 +250,7 @@ class Converter {
                       (type == "float" && value->is_number()) || (type == "bool" && value->is_boolean()) ||
                       (type == "null" && value->is_null()));
       if (!matches) {
-        throw error(node, key_path, "'" + text + "' is not a valid !!" + type);
+        throw error(node, value_path(key_path), "the value is not a valid !!" + type);
       }
       if (type == "float") {
         return value->get<double>();
@@ -257,6 +259,11 @@ class Converter {
     }
     // Application tags (!foo) mean nothing to NAT's config loader; keep the text.
     return text;
+  }
+
+  // The key path of a scalar for messages; a document that is one scalar has none.
+  static std::string value_path(const std::string& key_path) {
+    return key_path.empty() ? std::string("the top-level value") : key_path;
   }
 
   static std::string join(const std::string& key_path, const std::string& key) {

@@ -9,6 +9,11 @@ namespace nat::host {
 // taken from the header's declarations, so a changed signature there changes
 // them here. The header's functions are never called directly by the host:
 // it links no plugin.
+//
+// Every slot is set once a plugin is loaded, except the optional ones below
+// the required ones: those are null when the plugin does not export them
+// (older plugins and examples/minimal_adapter), and such a plugin is not
+// refused.
 struct AbiFunctions {
   decltype(&nat_trainer_adapter_abi_version) abi_version = nullptr;
   decltype(&nat_trainer_adapter_plugin_info) plugin_info = nullptr;
@@ -30,6 +35,9 @@ struct AbiFunctions {
   decltype(&nat_trainer_adapter_next_event) next_event = nullptr;
   decltype(&nat_trainer_adapter_log_progress) log_progress = nullptr;
   decltype(&nat_trainer_adapter_convert) convert = nullptr;
+
+  // Optional: null when the plugin does not export it.
+  decltype(&nat_trainer_adapter_resubmit) resubmit = nullptr;
 };
 
 }  // namespace nat::host

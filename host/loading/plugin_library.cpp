@@ -345,6 +345,12 @@ void resolve(void* library, const char* symbol, FunctionPointer& slot) {
   slot = reinterpret_cast<FunctionPointer>(address);
 }
 
+// A function a plugin may leave out: the slot stays null without it.
+template <typename FunctionPointer>
+void resolve_optional(void* library, const char* symbol, FunctionPointer& slot) {
+  slot = reinterpret_cast<FunctionPointer>(::dlsym(library, symbol));
+}
+
 void resolve_all(void* library, AbiFunctions& functions) {
   resolve(library, "nat_trainer_adapter_error_code", functions.error_code);
   resolve(library, "nat_trainer_adapter_error_message", functions.error_message);
@@ -364,6 +370,7 @@ void resolve_all(void* library, AbiFunctions& functions) {
   resolve(library, "nat_trainer_adapter_next_event", functions.next_event);
   resolve(library, "nat_trainer_adapter_log_progress", functions.log_progress);
   resolve(library, "nat_trainer_adapter_convert", functions.convert);
+  resolve_optional(library, "nat_trainer_adapter_resubmit", functions.resubmit);
 }
 
 PluginInfoSummary summary_of(const nlohmann::json& info) {

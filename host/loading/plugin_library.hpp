@@ -50,7 +50,8 @@ class PluginLibrary {
   // Loads `file` (an absolute path) with RTLD_NOW | RTLD_LOCAL, checks that
   // it exports the bootstrap functions, refuses a different ABI major before
   // calling anything else, reads and checks its info JSON and resolves every
-  // ABI function. The library is never unloaded (see keep_resident), also
+  // ABI function (the optional ones of AbiFunctions, such as resubmit, stay
+  // null when the plugin does not export them). The library is never unloaded (see keep_resident), also
   // when it is refused. Throws PluginLoadError.
   //
   // RTLD_NOW stays although discovery loads every plugin only to read its

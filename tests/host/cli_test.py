@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Tests of the nat-trainer command line, run against fixture plugins.
 
-Usage: cli_test.py NAT_TRAINER MINIMAL_ADAPTER_SO
-Environment: NAT_HOST_FIXTURE_DIR (the fixture libraries), NAT_HOST_TEST_DATA_DIR.
+Usage: cli_test.py NAT_TRAINER MINIMAL_ADAPTER_SO [ART_PLUGIN_SO]
+Environment: NAT_HOST_FIXTURE_DIR (the fixture libraries), NAT_HOST_TEST_DATA_DIR,
+NAT_HOST_EXAMPLES_DIR.
 """
 import json
 import os
@@ -16,8 +17,10 @@ import unittest
 
 NAT_TRAINER = None
 MINIMAL_ADAPTER = None
+ART_PLUGIN = None  # optional: the openpipe-art plugin, for what the minimal example cannot show
 FIXTURES = os.environ.get("NAT_HOST_FIXTURE_DIR", "")
 DATA = os.environ.get("NAT_HOST_TEST_DATA_DIR", "")
+EXAMPLES = os.environ.get("NAT_HOST_EXAMPLES_DIR", "")
 TRAJECTORIES = os.path.join(DATA, "trajectories.json")
 SUBCOMMANDS = ["list", "info", "health", "run", "convert", "resubmit", "status", "wait", "cancel"]
 
@@ -301,15 +304,35 @@ trainer_adapters:
         self.assertIn("INVALID_ARGUMENT: fixture fixture_beta refuses every config", result.stderr)
 
     def test_invalid_trajectories_are_reported_with_the_file(self):
+        # nat-trainer does not parse the collection: the plugin's verdict is
+        # reported after the file name. The minimal example's scanner is lax...
         bad_json = self.write("bad.json", '{"run_id": ')
         result = nat_trainer("run", "--config", self.config, "--trajectories", bad_json, "--plugin-dir", self.plugins)
         self.assert_clean_failure(result)
-        self.assertIn("bad.json: not a TrajectoryCollection: invalid JSON", result.stderr)
+        # run validates (through convert) before initialize.
+        self.assertIn("bad.json: minimal_trainer_adapter: convert: INVALID_ARGUMENT: "
+                      "TrajectoryCollection: not a JSON object", result.stderr)
+        # ...the ART plugin says where the JSON breaks (convert needs no backend).
+        if ART_PLUGIN:
+            art = self.make_plugin_dir("art", [ART_PLUGIN])
+            art_config = os.path.join(EXAMPLES, "configs", "openpipe_art.yml")
+            result = nat_trainer("convert", "--config", art_config, "--trajectories", bad_json, "--plugin-dir", art)
+            self.assert_clean_failure(result)
+            self.assertIn("bad.json: openpipe_art_trainer_adapter: convert: INVALID_ARGUMENT: "
+                          "TrajectoryCollection: invalid JSON at byte 11", result.stderr)
+            self.assertEqual(result.stdout, "")
+            # run refuses it before initialize contacts the backend (none
+            # listens on the example's port: the error is the JSON, not
+            # UNAVAILABLE).
+            result = nat_trainer("run", "--config", art_config, "--trajectories", bad_json, "--plugin-dir", art)
+            self.assert_clean_failure(result)
+            self.assertIn("TrajectoryCollection: invalid JSON at byte 11", result.stderr)
+            self.assertNotIn("UNAVAILABLE", result.stderr)
 
         invalid = self.write("invalid.json", '{"run_id": "r", "trajectories": [[{"episode": []}]]}')
         result = nat_trainer("run", "--config", self.config, "--trajectories", invalid, "--plugin-dir", self.plugins)
         self.assert_clean_failure(result)
-        self.assertIn("invalid.json: minimal_trainer_adapter: submit: INVALID_ARGUMENT: "
+        self.assertIn("invalid.json: minimal_trainer_adapter: convert: INVALID_ARGUMENT: "
                       "trajectories[0][0]: reward must be a number", result.stderr)
 
     def test_job_commands_explain_that_jobs_live_in_the_run_process(self):
@@ -323,4 +346,5 @@ if __name__ == "__main__":
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     NAT_TRAINER, MINIMAL_ADAPTER = sys.argv[1], sys.argv[2]
+    ART_PLUGIN = sys.argv[3] if len(sys.argv) > 3 else None
     unittest.main(argv=[sys.argv[0], "-v"])

@@ -68,6 +68,29 @@ TEST(Adapter, ResubmitIsRefusedWhenThePluginDoesNotExportIt) {
   }
 }
 
+TEST(Adapter, ResubmitCallsTheLoadedFunction) {
+  // never_ending_adapter exports nat_trainer_adapter_resubmit: the loader's
+  // slot is what Adapter calls.
+  const auto plugin = PluginLibrary::load(testing::fixture_library("never_ending_adapter"));
+  ASSERT_NE(plugin->functions().resubmit, nullptr);
+  Adapter adapter(plugin, json{{"_type", "never_ending_adapter"}});
+  EXPECT_TRUE(adapter.can_resubmit());
+  testing::TemporaryDirectory directory;
+  const std::filesystem::path spooled = directory.path() / "spooled.json";
+  std::ofstream(spooled) << testing::test_data_text("trajectories.json");
+  const json ref = adapter.resubmit(spooled);
+  EXPECT_EQ(ref["run_id"], "art_run_1a2b3c4d");
+  EXPECT_EQ(ref["backend"], "never");
+  adapter.cancel(ref);
+  try {
+    adapter.resubmit(directory.path() / "missing.json");
+    FAIL() << "expected AdapterError";
+  } catch (const AdapterError& e) {
+    EXPECT_EQ(e.code(), NAT_TRAINER_ADAPTER_NOT_FOUND);
+    EXPECT_NE(std::string(e.what()).find("never_ending_adapter: resubmit: NOT_FOUND"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Adapter, ErrorsCarryCodeAndMessage) {
   Adapter adapter(minimal_plugin(), kConfig);
   try {

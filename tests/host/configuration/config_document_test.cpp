@@ -26,6 +26,44 @@ TEST(ConfigDocument, JsonExtensionMeansStrictJson) {
   }
 }
 
+std::string json_config_error(const std::string& text) {
+  try {
+    parse_config_document(text, "adapter.json");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected ConfigError for " << text;
+  return "";
+}
+
+TEST(ConfigDocument, JsonErrorsDoNotQuoteTheTextTheParserStoppedIn) {
+  const std::string secret = "sk-live-0123456789abcdef";
+  // An invalid escape, a control character, an unterminated string, a token
+  // that looks like the end of nlohmann's message, a broken literal.
+  const std::string head = R"({"_type": "x", "api_key": ")";
+  for (const std::string& text :
+       {head + secret + R"(\x"})", head + secret + "\x01\"}", head + secret + "}",
+        head + secret + "'; expected '['\x02\"}", R"({"api_key": tru)" + secret + "}"}) {
+    const std::string message = json_config_error(text);
+    EXPECT_EQ(message.rfind("adapter.json: invalid JSON: ", 0), 0u) << message;
+    EXPECT_EQ(message.find(secret), std::string::npos) << message;
+    EXPECT_EQ(message.find("sk-live"), std::string::npos) << message;
+    EXPECT_EQ(message.find("last read"), std::string::npos) << message;
+    EXPECT_NE(message.find("line 1, column "), std::string::npos) << message;
+  }
+}
+
+TEST(ConfigDocument, JsonErrorsKeepWhatWasExpected) {
+  // "unexpected" errors quote no text and stay whole.
+  EXPECT_NE(json_config_error(R"({"a" 1})").find("unexpected number literal; expected ':'"), std::string::npos)
+      << json_config_error(R"({"a" 1})");
+  // After a lexer error the expected token survives the quote's removal.
+  const std::string message = json_config_error("{\"a\" \"sk-live-0123456789abcdef\x01\": 1}");
+  EXPECT_NE(message.find("control character"), std::string::npos) << message;
+  EXPECT_NE(message.find("; expected ':'"), std::string::npos) << message;
+  EXPECT_EQ(message.find("sk-live"), std::string::npos) << message;
+}
+
 TEST(ConfigDocument, JsonTextInAYamlFileIsReadToo) {
   const nlohmann::json config =
       parse_config_document(R"({"_type": "x", "training": {"learning_rate": 1e-5}, "name": "n"})", "config.yml");

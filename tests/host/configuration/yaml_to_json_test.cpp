@@ -177,6 +177,33 @@ TEST(YamlToJson, InfinityNamesFileKeyAndLine) {
   }
 }
 
+TEST(YamlToJson, ScalarErrorsNameTheKeyNotTheValue) {
+  const std::string secret = "sk-live-0123456789abcdef";
+  struct Case {
+    std::string text;
+    std::string expected;
+  };
+  for (const Case& c : {Case{"backend:\n  api_key: !!int " + secret + "\n",
+                             "test.yml:2:12: backend.api_key: the value is not a valid !!int"},
+                        Case{"backend:\n  port: !!float " + secret + "\n",
+                             "test.yml:2:9: backend.port: the value is not a valid !!float"},
+                        Case{"list: [1, !!bool " + secret + "]\n", "list[1]: the value is not a valid !!bool"},
+                        Case{"!!null " + secret + "\n", "test.yml:1:1: the top-level value: the value is not a valid !!null"},
+                        Case{"training:\n  beta: -.inf\n",
+                             "training.beta: infinity or NaN cannot be represented in JSON"},
+                        Case{".nan\n", "the top-level value: infinity or NaN cannot be represented in JSON"}}) {
+    try {
+      yaml(c.text);
+      ADD_FAILURE() << "expected ConfigError for " << c.text;
+    } catch (const ConfigError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find(c.expected), std::string::npos) << message;
+      EXPECT_EQ(message.find(secret), std::string::npos) << message;
+      EXPECT_EQ(message.find('\''), std::string::npos) << message;
+    }
+  }
+}
+
 TEST(YamlToJson, EveryInfinityAndNanSpellingIsRefused) {
   for (const char* scalar : {".inf", "-.Inf", "+.INF", ".nan", ".NaN", ".NAN"}) {
     EXPECT_FALSE(resolve_plain_scalar(scalar).has_value()) << scalar;

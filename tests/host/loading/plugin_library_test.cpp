@@ -1,5 +1,7 @@
 #include "loading/plugin_library.hpp"
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <optional>
 #include <random>
@@ -40,6 +42,20 @@ TEST(PluginLibrary, LoadsAPluginAndResolvesEveryFunction) {
         (const void*)functions.log_progress, (const void*)functions.convert}) {
     EXPECT_NE(function, nullptr);
   }
+}
+
+TEST(PluginLibrary, OptionalResubmitIsResolvedWhenExportedAndNullOtherwise) {
+  // The minimal example does not export nat_trainer_adapter_resubmit and is
+  // not refused for it.
+  EXPECT_EQ(PluginLibrary::load(testing::fixture_library("nat_trainer_adapter_minimal"))->functions().resubmit,
+            nullptr);
+  const auto plugin = PluginLibrary::load(testing::fixture_library("never_ending_adapter"));
+  const auto resubmit = plugin->functions().resubmit;
+  ASSERT_NE(resubmit, nullptr);
+  void* library = ::dlopen(plugin->path().c_str(), RTLD_LAZY | RTLD_LOCAL | RTLD_NOLOAD);
+  ASSERT_NE(library, nullptr);
+  EXPECT_EQ(reinterpret_cast<void*>(resubmit), ::dlsym(library, "nat_trainer_adapter_resubmit"));
+  ::dlclose(library);
 }
 
 TEST(PluginLibrary, NewerMinorOfTheSameMajorIsAccepted) {
