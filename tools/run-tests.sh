@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the tests need, builds with warnings as errors and runs every
-# test suite. This is what CI runs (.ci/run).
+# test suite, then the fuzzers for a bounded time and the C/C++ suites under
+# AddressSanitizer+UndefinedBehaviorSanitizer and ThreadSanitizer. This is
+# what CI runs (.ci/run). Arguments go to `meson test`.
+#
+# Environment:
+#   FUZZ_SECONDS   fuzzing time per harness (default 60; 0 replays the seed
+#                  corpus and the reproducers only)
+#   SANITIZERS     all (default), address, thread, or none
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -16,3 +23,10 @@ else
 fi
 ninja -C build
 meson test -C build --print-errorlogs "$@"
+
+tools/run-fuzzers.sh "${FUZZ_SECONDS:-60}"
+
+sanitizers=${SANITIZERS:-all}
+if [ "$sanitizers" != none ]; then
+  tools/run-sanitizers.sh --require-all "$sanitizers"
+fi

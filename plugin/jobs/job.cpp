@@ -67,19 +67,30 @@ JobState Job::state() const {
 }
 
 void Job::start(std::function<void(Job &)> body) {
-  thread_ = std::thread([this, body = std::move(body)]() {
-    try {
-      body(*this);
-    } catch (const std::exception &e) {
-      finish(JobState::Failed, std::string("Training failed with error: ") + e.what(), std::nullopt);
-    } catch (...) {
-      finish(JobState::Failed, "Training failed with error: unknown error", std::nullopt);
-    }
-    if (!is_terminal(state())) finish(JobState::Failed, "Training failed with error: the job ended without a result", std::nullopt);
-  });
+  std::lock_guard<std::mutex> lock(thread_mu_);
+  if (thread_.joinable()) throw std::logic_error("Job::start called twice");
+  try {
+    thread_ = std::thread([this, body = std::move(body)]() {
+      try {
+        body(*this);
+      } catch (const std::exception &e) {
+        finish(JobState::Failed, std::string("Training failed with error: ") + e.what(), std::nullopt);
+      } catch (...) {
+        finish(JobState::Failed, "Training failed with error: unknown error", std::nullopt);
+      }
+      if (!is_terminal(state()))
+        finish(JobState::Failed, "Training failed with error: the job ended without a result", std::nullopt);
+    });
+  } catch (const std::exception &e) {
+    // No thread (std::system_error, e.g. EAGAIN): the job must not stay
+    // pending forever and block its run_id.
+    finish(JobState::Failed, std::string("Training failed with error: cannot start the job's thread: ") + e.what(),
+           std::nullopt);
+  }
 }
 
 void Job::join() {
+  std::lock_guard<std::mutex> lock(thread_mu_);
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
 

@@ -48,8 +48,13 @@ class Job {
   // Runs `body` on the job's thread. The body reports through mark_running,
   // emit, set_progress, update_metadata and finish; an exception escaping it
   // fails the job with its message. A body that returns without finishing
-  // fails the job too.
+  // fails the job too. If no thread can be started, the job fails at once.
+  // Called once; start and join may be called from different threads at the
+  // same time (a submit racing with the adapter's shutdown).
   void start(std::function<void(Job &)> body);
+  // Joins the job's thread if it was started (a no-op on the job's own
+  // thread). Safe to call from several threads; a later start is joined by a
+  // later join (the destructor's at the latest).
   void join();
 
   // Worker side.
@@ -94,6 +99,9 @@ class Job {
   bool final_queued_ = false;
   bool final_taken_ = false;
   std::atomic<bool> cancel_{false};
+  // Guards thread_ (not mu_: the job's thread takes mu_, and join() waits
+  // for that thread while holding thread_mu_).
+  std::mutex thread_mu_;
   std::thread thread_;
 };
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <deque>
 #include <string>
 
 #include "adapter/error.h"
@@ -25,8 +26,12 @@ json item(const std::string &role, const std::string &content = "c") {
 json traj(json episode, double reward = 1.0) { return {{"episode", std::move(episode)}, {"reward", reward}}; }
 json collection(json groups) { return {{"run_id", "run-1"}, {"trajectories", std::move(groups)}}; }
 
+// The plan's views point into the text it was made from: the texts live as
+// long as the test program.
 CollectionPlan plan(const json &c, ValidationMode mode = ValidationMode::Compat) {
-  return nat::plan_collection(c.dump(), mode);
+  static std::deque<std::string> texts;
+  texts.push_back(c.dump());
+  return nat::plan_collection(texts.back(), mode);
 }
 
 std::string rejection(const std::string &text, ValidationMode mode = ValidationMode::Compat) {
