@@ -162,10 +162,17 @@ class ChunkWriter {
 
   // Uninitialised: only the pages written are touched. Room for a chunk
   // that is not full yet plus one piece of at most kChunk bytes.
-  explicit ChunkWriter(ByteSink &sink) : sink_(sink), buf_(new char[2 * kChunk]) {}
+  // With a sink that takes appends (a whole body built in memory), bytes go
+  // straight there: no chunk buffer to fault in and no second copy.
+  explicit ChunkWriter(ByteSink &sink)
+      : sink_(sink), direct_(sink.append_target()), buf_(direct_ ? nullptr : new char[2 * kChunk]) {}
 
   void put(std::string_view s) {
     if (s.empty()) return;  // its data() may be null: no memcpy
+    if (direct_) {
+      direct_->append(s.data(), s.size());
+      return;
+    }
     if (s.size() > kChunk) {
       flush();
       sink_.write(s);
@@ -187,6 +194,12 @@ class ChunkWriter {
       put(s);
       return;
     }
+    if (direct_) {
+      const size_t at = direct_->size();
+      direct_->resize(at + s.size());
+      direct_->resize(at + minify_json(s, direct_->data() + at));
+      return;
+    }
     if (s.size() > kChunk) {
       flush();
       std::unique_ptr<char[]> tmp(new char[s.size()]);
@@ -204,6 +217,7 @@ class ChunkWriter {
 
  private:
   ByteSink &sink_;
+  std::string *direct_;
   std::unique_ptr<char[]> buf_;
   size_t size_ = 0;  // < kChunk between calls
 };
