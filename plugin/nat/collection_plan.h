@@ -90,6 +90,9 @@ struct CollectionLimits {
 // or an episode-order rule. Views in the plan point into `input`.
 CollectionPlan plan_collection(std::string_view input, ValidationMode mode,
                                const CollectionLimits &limits = CollectionLimits());
+// A temporary string would leave the plan's views dangling.
+CollectionPlan plan_collection(std::string &&input, ValidationMode mode,
+                               const CollectionLimits &limits = CollectionLimits()) = delete;
 
 // Why an assistant item's logprobs would not validate as OpenAI's
 // ChoiceLogprobs (empty when they do). `logprobs_json` is valid JSON.
