@@ -80,97 +80,9 @@ std::optional<int64_t> gradient_step_count(const nlohmann::json &value) {
   return std::nullopt;
 }
 
-// Python's json.dumps writes float('nan') and float('inf') as the bare words
-// NaN, Infinity and -Infinity, which are not JSON. ART streams its metrics
-// with json.dumps, so a NaN loss arrives that way. A number literal beyond
-// the range of a double (1e400) is JSON, but no parser can hold it. Replaces
-// those values (outside strings, where a value starts) by null; returns false
-// when there were none.
-bool null_nonfinite_values(std::string_view line, std::string &out) {
-  static constexpr std::string_view kWords[] = {"-Infinity", "Infinity", "NaN"};
-  out.clear();
-  out.reserve(line.size());
-  bool in_string = false, escaped = false, replaced = false;
-  char previous = '\0';  // last non-space character outside strings
-  for (size_t i = 0; i < line.size();) {
-    char c = line[i];
-    if (in_string) {
-      out.push_back(c);
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      ++i;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-      previous = c;
-      out.push_back(c);
-      ++i;
-      continue;
-    }
-    const bool value_position = previous == ':' || previous == ',' || previous == '[' || previous == '\0';
-    std::string_view replaced_token;
-    if (value_position) {
-      for (std::string_view word : kWords) {
-        if (line.substr(i, word.size()) == word &&
-            (i + word.size() == line.size() || !std::isalnum(static_cast<unsigned char>(line[i + word.size()])))) {
-          replaced_token = word;
-          break;
-        }
-      }
-      if (replaced_token.empty() && (c == '-' || std::isdigit(static_cast<unsigned char>(c)))) {
-        size_t end = i + 1;
-        while (end < line.size() && std::strchr("0123456789+-.eE", line[end]) != nullptr) ++end;
-        std::string number(line.substr(i, end - i));
-        // strtod reads the locale's decimal point (as nlohmann's lexer does).
-        std::string in_locale = number;
-        const char point = *std::localeconv()->decimal_point;
-        std::replace(in_locale.begin(), in_locale.end(), '.', point);
-        double value = std::strtod(in_locale.c_str(), nullptr);
-        if (std::isinf(value)) replaced_token = line.substr(i, end - i);
-        if (replaced_token.empty()) {
-          out += number;
-          i = end;
-          previous = '0';
-          continue;
-        }
-      }
-    }
-    if (!replaced_token.empty()) {
-      out += "null";
-      i += replaced_token.size();
-      previous = 'l';
-      replaced = true;
-      continue;
-    }
-    if (!std::isspace(static_cast<unsigned char>(c))) previous = c;
-    out.push_back(c);
-    ++i;
-  }
-  return replaced;
-}
-
-// One NDJSON line of the training stream. Strict JSON first; failing that,
-// the same line with NaN, Infinity and overflowing numbers as null
-// (*nonfinite set).
-nlohmann::json parse_stream_line(std::string_view line, bool *nonfinite) {
-  *nonfinite = false;
-  try {
-    return json::parse_checked(line, "training stream line");
-  } catch (const Error &) {
-    std::string nulled;
-    if (!null_nonfinite_values(line, nulled)) throw;
-    nlohmann::json parsed;
-    try {
-      parsed = json::parse_checked(nulled, "training stream line");
-    } catch (const Error &) {
-      // Report the line as the server sent it.
-      return json::parse_checked(line, "training stream line");
-    }
-    *nonfinite = true;
-    return parsed;
-  }
+// "text (cause)", or just "text" when there is no cause to give.
+std::string with_cause(const std::string &text, const std::string &cause) {
+  return cause.empty() ? text : text + " (" + cause + ")";
 }
 
 void add_note(nlohmann::json &metadata, const std::string &note) {
@@ -183,7 +95,7 @@ void add_note(nlohmann::json &metadata, const std::string &note) {
 
 }  // namespace
 
-ArtTrainerAdapter::ArtTrainerAdapter(AdapterConfig config) : config_(std::move(config)), client_(config_) {
+ArtTrainerAdapter::ArtTrainerAdapter(AdapterConfig config) : config_(std::move(config)), client_(config_, secrets_) {
   art::ensure_curl_initialized();
   secrets_.add(config_.backend.api_key);
   // The key the server is told to use for its vLLM (server_args.api_key) is
@@ -211,7 +123,7 @@ auto ArtTrainerAdapter::redacting_errors(F &&fn) -> decltype(fn()) {
 
 void ArtTrainerAdapter::finish_job(Job &job, JobState state, const std::string &message,
                                    std::optional<double> progress) const {
-  job.finish(state, secrets_.redact(message), progress);
+  job.finish(state, text::printable_text(secrets_.redact(message)), progress);
 }
 
 ArtTrainerAdapter::~ArtTrainerAdapter() { shutdown(); }
@@ -284,11 +196,18 @@ bool ArtTrainerAdapter::is_healthy() {
   }
   if (inference_url.empty()) {
     // Before initialize has learned it, NAT's default: port 8000 on the configured ip.
-    inference_url = config_.native.inference_base_url.empty()
-                        ? art::rewrite_url_host("http://0.0.0.0:8000/v1", config_.backend.ip)
-                        : config_.native.inference_base_url;
+    if (!config_.native.inference_base_url.empty()) {
+      inference_url = config_.native.inference_base_url;
+    } else {
+      try {
+        inference_url = art::rewrite_url_host("http://0.0.0.0:8000/v1", config_.backend.ip);
+      } catch (const Error &) {
+        return false;  // no URL to probe (libcurl missing, an ip no URL can hold): not healthy
+      }
+    }
   }
-  return client_.probe_control(nullptr) && client_.probe_inference(inference_url, api_key, nullptr);
+  // Both probes at once: the call takes at most one health timeout.
+  return client_.probe_both(inference_url, api_key);
 }
 
 ArtTrainerAdapter::Body ArtTrainerAdapter::body_frame(const Session &session) const {
@@ -426,7 +345,7 @@ void ArtTrainerAdapter::run_job(Job &job, Session session, std::shared_ptr<const
   auto started = std::chrono::steady_clock::now();
   auto on_line = [&](std::string_view line) {
     bool nonfinite = false;
-    nlohmann::json metrics = parse_stream_line(line, &nonfinite);
+    nlohmann::json metrics = art::parse_stream_line(line, &nonfinite);
     if (!metrics.is_object()) throw std::runtime_error("training stream line is not a JSON object");
     secrets_.redact(metrics);
     ++lines;
@@ -483,15 +402,40 @@ void ArtTrainerAdapter::run_job(Job &job, Session session, std::shared_ptr<const
     return;
   }
 
-  if (result.curl_code == 0 && result.status >= 200 && result.status < 300) {
-    int64_t step_after = client_.get_step(model);
+  // Completed needs the stream's proper end (the final chunk, or the whole
+  // Content-Length) and nothing that contradicts it: fewer gradient steps
+  // than the stream announced means it was cut.
+  const bool clean_end = result.curl_code == 0 && result.status >= 200 && result.status < 300;
+  const bool short_of_steps = total_steps > 0 && lines < total_steps;
+  if (clean_end && result.framed && !short_of_steps) {
+    // Asked with the retries of every unary call. If the server still cannot
+    // say, the training it streamed to its end stands: the job completes
+    // with a note rather than failing (a failure invites a resubmit that
+    // would train the same collection twice).
+    std::optional<int64_t> step_after;
+    std::string step_error;
+    try {
+      step_after = client_.get_step(model);
+    } catch (const std::exception &e) {
+      step_error = secrets_.redact(e.what());
+    }
     job.update_metadata([&](nlohmann::json &m) {
-      m["step_after"] = step_after;
       m["gradient_steps_done"] = lines;
       if (total_steps < 0) m["num_gradient_steps"] = lines;
-      m["trained"] = step_after > step_before && lines > 0 && total_steps != 0;
+      const bool streamed = lines > 0 && total_steps != 0;
+      if (step_after) {
+        m["step_after"] = *step_after;
+        m["trained"] = *step_after > step_before && streamed;
+      } else {
+        m["trained"] = streamed;
+        add_note(m, "the training stream ended cleanly, but /_get_step failed afterwards (" + step_error +
+                        "): the step after training is unknown" +
+                        (session.server.dialect == Dialect::V05 ? "; inference_model_name assumes one step per call"
+                                                                : ""));
+      }
+      int64_t step_for_name = step_after ? *step_after : step_before + 1;
       if (session.server.dialect == Dialect::V05)
-        m["inference_model_name"] = config_.backend.name + "@" + std::to_string(step_after);
+        m["inference_model_name"] = config_.backend.name + "@" + std::to_string(step_for_name);
       else
         m["inference_model_name"] = config_.backend.name;
       if (lines == 0 || total_steps == 0)
@@ -508,13 +452,26 @@ void ArtTrainerAdapter::run_job(Job &job, Session session, std::shared_ptr<const
 
   if (result.status >= 300) {
     finish_job(job, JobState::Failed,
-               "Training failed with error: POST /_train_model returned HTTP " + std::to_string(result.status) + ": " +
-                   art::error_detail(art::HttpResponse{result.status, result.error_body}),
+               "Training failed with error: " +
+                   art::http_error_text("POST /_train_model", result.status, result.error_body, secrets_,
+                                        result.error_body_cut),
+               std::nullopt);
+    return;
+  }
+  if (result.status > 0 && result.status < 200) {
+    // A final 1xx (101 Switching Protocols without an upgrade asked for):
+    // no training stream at all.
+    finish_job(job, JobState::Failed,
+               with_cause("Training failed with error: POST /_train_model answered HTTP " +
+                              std::to_string(result.status) + ", which is not a training stream",
+                          result.curl_error) +
+                   ".",
                std::nullopt);
     return;
   }
 
-  // The stream broke, or never started: ask the server what happened to the step.
+  // The stream broke, never started, had no end of its own, or fell short of
+  // the steps it announced: ask the server what happened to the step.
   std::string reconciliation;
   try {
     int64_t step_now = client_.get_step(model);
@@ -530,17 +487,20 @@ void ArtTrainerAdapter::run_job(Job &job, Session session, std::shared_ptr<const
   job.update_metadata([&](nlohmann::json &m) { m["reconciliation"] = reconciliation; });
   std::string steps = total_steps >= 0 ? std::to_string(lines) + " of " + std::to_string(total_steps)
                                        : std::to_string(lines);
+  std::string what;
   if (result.status == 0) {
-    finish_job(job, JobState::Failed,
-               "Training failed with error: POST /_train_model got no answer (" + result.curl_error + "); " +
-                   reconciliation + ".",
-               std::nullopt);
-    return;
+    what = with_cause("POST /_train_model got no answer", result.curl_error);
+  } else if (clean_end && !result.framed) {
+    what = "the training stream was ended by closing the connection, with neither chunked encoding nor a "
+           "Content-Length (HTTP/1.0 style), so its end cannot be told from a cut; it ended after " +
+           steps + " gradient steps";
+  } else if (clean_end) {
+    what = "the training stream ended after " + steps + " gradient steps: fewer than it announced";
+  } else {
+    what = with_cause("the training stream ended without its final chunk after " + steps + " gradient steps",
+                      result.curl_error);
   }
-  finish_job(job, JobState::Failed,
-             "Training failed with error: the training stream ended without its final chunk after " + steps +
-                 " gradient steps (" + result.curl_error + "); " + reconciliation + ".",
-             std::nullopt);
+  finish_job(job, JobState::Failed, "Training failed with error: " + what + "; " + reconciliation + ".", std::nullopt);
 }
 
 }  // namespace nat

@@ -61,9 +61,10 @@ class ArtTrainerAdapter : public JobAdapter {
   void finish_job(Job &job, JobState state, const std::string &message, std::optional<double> progress) const;
 
   AdapterConfig config_;
-  art::ArtClient client_;
-  // The api keys, masked in every message, status and event.
+  // The api keys, masked in every message, status and event (and in server
+  // replies the client quotes, before they are cut).
   SecretRedactor secrets_;
+  art::ArtClient client_;
   // native.insecure_skip_tls_verify: warned once per adapter, as a "warning"
   // event of the first job that runs.
   std::atomic<bool> tls_warning_pending_{false};

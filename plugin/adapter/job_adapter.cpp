@@ -73,7 +73,8 @@ void JobAdapter::log_progress(std::string_view job_ref_json, std::string_view me
   nlohmann::json ref = json::parse_checked(job_ref_json, "job reference");
   if (!ref.is_object() || !ref.contains("run_id") || !ref["run_id"].is_string())
     throw_invalid("job reference: expected a TrainingJobRef object with a string run_id");
-  nlohmann::json metrics = json::parse_checked(metrics_json, "metrics");
+  // Duplicate keys are refused, as collections refuse them.
+  nlohmann::json metrics = json::parse_checked(metrics_json, "metrics", 64, json::DuplicateKeys::Refuse);
   if (!metrics.is_object()) throw_invalid("metrics: expected a JSON object");
   std::string run_id = ref["run_id"].get<std::string>();
   if (run_id.empty() || run_id.find('/') != std::string::npos || run_id.find('\0') != std::string::npos ||

@@ -3,14 +3,20 @@
 // messages and metadata, events. Server answers are quoted in errors (a
 // FastAPI 422 echoes its `input`, which can be the model body with its
 // `inference_api_key`), so text is redacted where it leaves the adapter, not
-// where it is made.
+// where it is made. Where server text is quoted and shortened, quote() masks
+// before it cuts (so a key that straddles the cut is masked whole) and masks
+// what is left of a key at the cut.
 #pragma once
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "adapter/error.h"
 
 namespace nat {
 
@@ -41,6 +47,30 @@ class SecretRedactor {
     return text;
   }
 
+  // The shortest piece of a secret that quote() masks where text was cut:
+  // shorter pieces say too little about the key to matter, and masking them
+  // would hide ordinary words.
+  static constexpr size_t kMinFragment = 8;
+
+  // Server bytes as they may appear in a message: secrets masked first, then
+  // made valid UTF-8 without NUL (see nat::text::printable_text), then cut to
+  // at most max_bytes on a character boundary with "..." appended. Where the
+  // text was cut (by this call, or before it when input_was_cut says the
+  // bytes were already truncated at their end), a piece of a secret of
+  // kMinFragment or more bytes that ends at the cut, i.e. a prefix of the
+  // secret in any of its forms, is masked too.
+  std::string quote(std::string_view bytes, size_t max_bytes, bool input_was_cut = false) const {
+    std::string text = text::printable_text(redact(std::string(bytes)));
+    bool cut = input_was_cut;
+    if (text.size() > max_bytes) {
+      text.resize(text::utf8_cut_point(text, max_bytes));
+      cut = true;
+    }
+    if (!cut) return text;
+    mask_fragment_at_end(text);
+    return text + "...";
+  }
+
   // Masks secrets in every string and object key of `value`.
   void redact(nlohmann::json &value) const {
     if (value.is_string()) {
@@ -56,6 +86,23 @@ class SecretRedactor {
       }
       value = std::move(out);
     }
+  }
+
+  // Masks the longest prefix (kMinFragment bytes or more) of any secret form
+  // that `text` ends with.
+  void mask_fragment_at_end(std::string &text) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t longest = 0;
+    for (const auto &form : forms_) {
+      size_t most = std::min(form.size(), text.size());
+      for (size_t len = most; len >= kMinFragment && len > longest; --len) {
+        if (text.compare(text.size() - len, len, form, 0, len) == 0) {
+          longest = len;
+          break;
+        }
+      }
+    }
+    if (longest > 0) text.replace(text.size() - longest, longest, kMask);
   }
 
  private:

@@ -5,7 +5,10 @@
 #include <chrono>
 #include <thread>
 
+#include <cstring>
+
 #include "adapter/error.h"
+#include "art/curl_library.h"
 #include "json/small_json.h"
 
 namespace nat::art {
@@ -25,6 +28,7 @@ bool permanent(const TransportError &e) {
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_BAD_FUNCTION_ARGUMENT:  // a header value refused before sending
       return true;
     default:
       return false;
@@ -70,43 +74,66 @@ nlohmann::json model_body(const AdapterConfig &config, Dialect dialect, const In
   return m;
 }
 
+namespace {
+
+struct UrlHandle {
+  CURLU *url = url_api::create();
+  ~UrlHandle() { url_api::cleanup(url); }
+};
+
+struct UrlPart {
+  char *text = nullptr;
+  ~UrlPart() { url_api::free_string(text); }
+};
+
+[[noreturn]] void refuse_url(const std::string &why) { throw Error(ErrorCode::Unavailable, why); }
+
+}  // namespace
+
 std::string rewrite_url_host(const std::string &url, const std::string &host) {
-  size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return url;
-  size_t host_begin = scheme_end + 3;
-  size_t host_end;
-  if (host_begin < url.size() && url[host_begin] == '[') {
-    host_end = url.find(']', host_begin);
-    if (host_end == std::string::npos) return url;
-    ++host_end;
-  } else {
-    host_end = url.find_first_of(":/", host_begin);
-    if (host_end == std::string::npos) host_end = url.size();
+  if (control_char_at(url) != std::string::npos) refuse_url("the URL contains a control character");
+  UrlHandle u;
+  if (u.url == nullptr) {
+    std::string why;
+    load_libcurl(&why);
+    refuse_url("the URL cannot be parsed: " + (why.empty() ? std::string("out of memory") : why));
   }
-  return url.substr(0, host_begin) + host_for_url(host) + url.substr(host_end);
+  if (url_api::set(u.url, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK)
+    refuse_url("the URL is malformed (an absolute http:// or https:// URL is expected)");
+  UrlPart scheme;
+  if (url_api::get(u.url, CURLUPART_SCHEME, &scheme.text, 0) != CURLUE_OK || scheme.text == nullptr ||
+      (std::strcmp(scheme.text, "http") != 0 && std::strcmp(scheme.text, "https") != 0))
+    refuse_url("the URL's scheme is not http or https");
+  for (CURLUPart part : {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS}) {
+    UrlPart p;
+    if (url_api::get(u.url, part, &p.text, 0) == CURLUE_OK && p.text != nullptr)
+      refuse_url("the URL has user-info (a user name or password before '@'); it is refused, as it can make the "
+                 "host look like another");
+  }
+  UrlPart old_host;
+  if (url_api::get(u.url, CURLUPART_HOST, &old_host.text, 0) != CURLUE_OK || old_host.text == nullptr ||
+      *old_host.text == '\0')
+    refuse_url("the URL has no host");
+  if (url_api::set(u.url, CURLUPART_HOST, host_for_url(host).c_str(), 0) != CURLUE_OK)
+    refuse_url("the configured backend.ip cannot be a URL's host");
+  // A fragment is never sent, and "/models" appended after one would not be
+  // either.
+  url_api::set(u.url, CURLUPART_FRAGMENT, nullptr, 0);
+  UrlPart out;
+  if (url_api::get(u.url, CURLUPART_URL, &out.text, 0) != CURLUE_OK || out.text == nullptr)
+    refuse_url("the URL cannot be rebuilt with the configured host");
+  return std::string(out.text);
 }
 
-std::string error_detail(const HttpResponse &r) {
-  std::string detail;
-  try {
-    auto j = nlohmann::json::parse(r.body);
-    if (j.is_object() && j.contains("detail"))
-      detail = j["detail"].is_string() ? j["detail"].get<std::string>() : json::dump(j["detail"]);
-  } catch (...) {
-  }
-  if (detail.empty()) detail = r.body;
-  if (detail.size() > 2000) detail = detail.substr(0, 2000) + "...";
-  return detail;
-}
-
-ArtClient::ArtClient(const AdapterConfig &config)
+ArtClient::ArtClient(const AdapterConfig &config, const SecretRedactor &secrets)
     : config_(config),
+      secrets_(secrets),
       http_(TlsOptions{config.native.ca_path, config.native.insecure_skip_tls_verify}),
       base_url_(config.native.scheme + "://" + host_for_url(config.backend.ip) + ":" +
                 std::to_string(config.backend.port)) {}
 
 void ArtClient::fail_http(const std::string &what, const HttpResponse &r) const {
-  throw Error(ErrorCode::Unavailable, what + " returned HTTP " + std::to_string(r.status) + ": " + error_detail(r));
+  throw Error(ErrorCode::Unavailable, http_error_text(what, r.status, r.body, secrets_));
 }
 
 HttpResponse ArtClient::post_with_retries(const std::string &route, const std::string &body, double timeout_s,
@@ -125,9 +152,10 @@ HttpResponse ArtClient::post_with_retries(const std::string &route, const std::s
         return r;
       }
     } catch (const TransportError &e) {
+      // A timeout is UNAVAILABLE like any other failure to reach the server
+      // (see art_client.h).
       if (attempt >= attempts || permanent(e))
-        throw Error(e.timed_out() ? ErrorCode::DeadlineExceeded : ErrorCode::Unavailable,
-                    "POST " + route + " failed: " + e.what());
+        throw Error(ErrorCode::Unavailable, "POST " + route + " failed: " + e.what());
     }
     std::this_thread::sleep_for(std::chrono::duration<double>(backoff));
     backoff *= 2;
@@ -155,7 +183,6 @@ void ArtClient::healthcheck(int attempts) const {
 }
 
 ServerDialect ArtClient::detect_dialect() const {
-  ServerDialect d;
   RequestOptions o;
   o.connect_timeout_s = config_.native.connect_timeout_s;
   o.timeout_s = config_.native.request_timeout_s;
@@ -167,34 +194,11 @@ ServerDialect ArtClient::detect_dialect() const {
     throw Error(ErrorCode::Unavailable, std::string("GET /openapi.json failed: ") + e.what());
   }
   if (r.status != 200) {
+    ServerDialect d;
     d.note = "GET /openapi.json returned HTTP " + std::to_string(r.status) + "; assuming ART 0.4.x";
     return d;
   }
-  nlohmann::json spec;
-  try {
-    spec = json::parse_checked(r.body, "/openapi.json", 256);
-  } catch (const Error &e) {
-    d.note = std::string("unreadable /openapi.json (") + e.what() + "); assuming ART 0.4.x";
-    return d;
-  }
-  const nlohmann::json *paths = spec.is_object() && spec.contains("paths") ? &spec["paths"] : nullptr;
-  auto has = [&](const char *route) { return paths && paths->is_object() && paths->contains(route); };
-  d.detected = true;
-  d.has_train_model = has("/_train_model");
-  if (has("/_delete_checkpoint_files") || (!has("/_log") && !has("/_delete_checkpoints"))) {
-    d.dialect = Dialect::V05;
-  } else {
-    d.dialect = Dialect::V04;
-  }
-  // Newer ART renamed TrainConfig.beta to kl_penalty_coef; the schema says which.
-  d.beta_field = d.dialect == Dialect::V05 ? "kl_penalty_coef" : "beta";
-  try {
-    const auto &props = spec.at("components").at("schemas").at("TrainConfig").at("properties");
-    if (props.contains("beta")) d.beta_field = "beta";
-    else if (props.contains("kl_penalty_coef")) d.beta_field = "kl_penalty_coef";
-  } catch (...) {
-  }
-  return d;
+  return parse_openapi_reply(r.body);
 }
 
 void ArtClient::register_model(const std::string &model_json) const {
@@ -207,31 +211,30 @@ InferenceEndpoint ArtClient::prepare_backend(const std::string &model_json, cons
   // Not retried: each call restarts the server's vLLM.
   HttpResponse r = post_with_retries("/_prepare_backend_for_training", body, config_.native.prepare_timeout_s, 1);
   if (r.status < 200 || r.status >= 300) fail_http("POST /_prepare_backend_for_training", r);
-  nlohmann::json reply;
-  try {
-    reply = nlohmann::json::parse(r.body);
-  } catch (const std::exception &) {
-    throw Error(ErrorCode::Unavailable, "POST /_prepare_backend_for_training: expected [base_url, api_key], got " + r.body.substr(0, 200));
-  }
-  if (!reply.is_array() || reply.size() != 2 || !reply[0].is_string() || !reply[1].is_string())
-    throw Error(ErrorCode::Unavailable, "POST /_prepare_backend_for_training: expected [base_url, api_key], got " + json::dump(reply).substr(0, 200));
+  PreparedBackend reply = parse_prepare_reply(r.body);
   InferenceEndpoint ep;
-  ep.base_url = config_.native.inference_base_url.empty() ? rewrite_url_host(reply[0].get<std::string>(), config_.backend.ip)
-                                                          : config_.native.inference_base_url;
+  if (config_.native.inference_base_url.empty()) {
+    try {
+      ep.base_url = rewrite_url_host(reply.base_url, config_.backend.ip);
+    } catch (const Error &e) {
+      SecretRedactor with_key;  // the key is not registered with the adapter yet
+      with_key.add(reply.api_key);
+      throw Error(ErrorCode::Unavailable,
+                  "POST /_prepare_backend_for_training: the base_url it returned, '" +
+                      with_key.quote(secrets_.redact(reply.base_url), kMaxQuotedReply) + "', is refused: " + e.what());
+    }
+  } else {
+    ep.base_url = config_.native.inference_base_url;
+  }
   while (!ep.base_url.empty() && ep.base_url.back() == '/') ep.base_url.pop_back();
-  ep.api_key = reply[1].get<std::string>();
+  ep.api_key = std::move(reply.api_key);
   return ep;
 }
 
 int64_t ArtClient::get_step(const std::string &model_json) const {
   HttpResponse r = post_with_retries("/_get_step", model_json, config_.native.get_step_timeout_s, 1 + config_.native.retries);
   if (r.status != 200) fail_http("POST /_get_step", r);
-  try {
-    auto j = nlohmann::json::parse(r.body);
-    if (j.is_number_integer()) return j.get<int64_t>();
-  } catch (...) {
-  }
-  throw Error(ErrorCode::Unavailable, "POST /_get_step: expected an integer, got " + r.body.substr(0, 200));
+  return parse_step_reply(r.body, secrets_);
 }
 
 void ArtClient::delete_checkpoints(Dialect dialect, const std::string &model_json, int64_t keep_step) const {
@@ -262,6 +265,27 @@ bool ArtClient::probe_inference(const std::string &inference_base_url, const std
   }
 }
 
+bool ArtClient::probe_both(const std::string &inference_base_url, const std::string &api_key) const {
+  // The inference probe on a thread of its own, the control probe here: each
+  // has the health timeout, and they run at the same time.
+  bool inference_ok = false;
+  std::thread inference([&] {
+    try {
+      inference_ok = probe_inference(inference_base_url, api_key, nullptr);
+    } catch (...) {
+      inference_ok = false;
+    }
+  });
+  bool control_ok = false;
+  try {
+    control_ok = probe_control(nullptr);
+  } catch (...) {
+    control_ok = false;
+  }
+  inference.join();
+  return control_ok && inference_ok;
+}
+
 bool ArtClient::probe_control(std::string *why) const {
   RequestOptions o;
   o.connect_timeout_s = config_.native.health_timeout_s;
@@ -285,6 +309,7 @@ StreamResult ArtClient::train(BodyReader &body, const std::function<void(std::st
   o.keepalive_idle_s = config_.native.keepalive_idle_s;
   o.max_line_bytes = config_.native.max_response_bytes;
   o.cancel = cancel;
+  o.error_body_timeout_s = config_.native.request_timeout_s;
   return http_.post_streaming(base_url_ + "/_train_model", body, on_line, o);
 }
 

@@ -2,6 +2,15 @@
 // 0.4.x and 0.5.x, with finite timeouts on unary calls and retries with
 // backoff where a route is idempotent (/healthcheck, /openapi.json,
 // /register, /_get_step). /_train_model is never retried.
+//
+// Reply bodies are read by art/replies.h (depth- and size-limited, secrets
+// masked before anything is cut).
+//
+// Timeouts: a request to the server that runs out of time (connect or whole
+// request) is reported like any other failure to reach it, as
+// ErrorCode::Unavailable ("... failed: Operation timed out ..."), on every
+// route. DEADLINE_EXCEEDED is reserved for the caller's own waits
+// (wait_until_complete's timeout_s).
 #pragma once
 
 #include <atomic>
@@ -11,19 +20,12 @@
 #include <string>
 #include <utility>
 
+#include "adapter/secret_redactor.h"
 #include "art/http_client.h"
+#include "art/replies.h"
 #include "config/adapter_config.h"
 
 namespace nat::art {
-
-// What the server's /openapi.json says about it.
-struct ServerDialect {
-  Dialect dialect = Dialect::V04;
-  std::string beta_field = "beta";  // the TrainConfig field of the KL coefficient
-  bool has_train_model = true;
-  bool detected = false;            // false: /openapi.json was unavailable, defaults assumed
-  std::string note;
-};
 
 // Inference endpoint learned from /_prepare_backend_for_training.
 struct InferenceEndpoint {
@@ -35,15 +37,19 @@ struct InferenceEndpoint {
 // The model object of a dialect, as /register and every model-bearing route take it.
 nlohmann::json model_body(const AdapterConfig &config, Dialect dialect, const InferenceEndpoint *inference);
 
-// Replaces the host of `url` with `host` (ART returns its bind address, 0.0.0.0).
+// Replaces the host of `url` with `host` (ART returns its bind address,
+// 0.0.0.0). The URL is parsed by libcurl's URL parser (the one that later
+// reads it for the request), so the host replaced is the host a request
+// would go to. Throws nat::Error(Unavailable) with the reason (never quoting
+// the URL) when it is not an http or https URL with a host, when it carries
+// user-info (`user:password@`, which would let the server pick another host
+// behind an innocent-looking prefix), or when libcurl cannot be loaded.
 std::string rewrite_url_host(const std::string &url, const std::string &host);
-
-// Detail of an error reply ({"detail": ...} when present), shortened.
-std::string error_detail(const HttpResponse &response);
 
 class ArtClient {
  public:
-  explicit ArtClient(const AdapterConfig &config);
+  // `secrets` masks keys in quoted server replies; it must outlive the client.
+  ArtClient(const AdapterConfig &config, const SecretRedactor &secrets);
 
   const std::string &base_url() const { return base_url_; }
 
@@ -58,6 +64,9 @@ class ArtClient {
   // True when anything answers HTTP at `<inference_base_url>/models`.
   bool probe_inference(const std::string &inference_base_url, const std::string &api_key, std::string *why) const;
   bool probe_control(std::string *why) const;
+  // Both probes at once, so the whole check takes at most one
+  // native.health_timeout_s.
+  bool probe_both(const std::string &inference_base_url, const std::string &api_key) const;
 
   StreamResult train(BodyReader &body, const std::function<void(std::string_view)> &on_line,
                      const std::atomic<bool> *cancel) const;
@@ -68,6 +77,7 @@ class ArtClient {
   [[noreturn]] void fail_http(const std::string &what, const HttpResponse &r) const;
 
   const AdapterConfig &config_;
+  const SecretRedactor &secrets_;
   HttpClient http_;
   std::string base_url_;
 };

@@ -42,6 +42,11 @@ struct Functions {
   const char *(*easy_strerror)(CURLcode) = nullptr;
   curl_slist *(*slist_append)(curl_slist *, const char *) = nullptr;
   void (*slist_free_all)(curl_slist *) = nullptr;
+  CURLU *(*url)() = nullptr;
+  void (*url_cleanup)(CURLU *) = nullptr;
+  CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned int) = nullptr;
+  CURLUcode (*url_get)(CURLU *, CURLUPart, char **, unsigned int) = nullptr;
+  void (*free_memory)(void *) = nullptr;
 };
 
 struct Library {
@@ -94,7 +99,10 @@ void load(Library &lib) {
       !resolve(handle, "curl_easy_cleanup", f.easy_cleanup, lib.error) ||
       !resolve(handle, "curl_easy_strerror", f.easy_strerror, lib.error) ||
       !resolve(handle, "curl_slist_append", f.slist_append, lib.error) ||
-      !resolve(handle, "curl_slist_free_all", f.slist_free_all, lib.error)) {
+      !resolve(handle, "curl_slist_free_all", f.slist_free_all, lib.error) ||
+      !resolve(handle, "curl_url", f.url, lib.error) || !resolve(handle, "curl_url_cleanup", f.url_cleanup, lib.error) ||
+      !resolve(handle, "curl_url_set", f.url_set, lib.error) || !resolve(handle, "curl_url_get", f.url_get, lib.error) ||
+      !resolve(handle, "curl_free", f.free_memory, lib.error)) {
     return;
   }
   const curl_version_info_data *version = f.version_info(CURLVERSION_NOW);
@@ -142,6 +150,40 @@ bool libcurl_loaded() {
   const Library &lib = library();
   return lib.tried.load(std::memory_order_acquire) && lib.usable;
 }
+
+namespace url_api {
+
+CURLU *create() {
+  const Library &lib = loaded();
+  return lib.usable ? lib.fn.url() : nullptr;
+}
+
+void cleanup(CURLU *url) {
+  if (url == nullptr) return;
+  const Library &lib = loaded();
+  if (lib.usable) lib.fn.url_cleanup(url);
+}
+
+CURLUcode set(CURLU *url, CURLUPart what, const char *part, unsigned int flags) {
+  const Library &lib = loaded();
+  if (!lib.usable || url == nullptr) return CURLUE_BAD_HANDLE;
+  return lib.fn.url_set(url, what, part, flags);
+}
+
+CURLUcode get(CURLU *url, CURLUPart what, char **part, unsigned int flags) {
+  if (part != nullptr) *part = nullptr;
+  const Library &lib = loaded();
+  if (!lib.usable || url == nullptr) return CURLUE_BAD_HANDLE;
+  return lib.fn.url_get(url, what, part, flags);
+}
+
+void free_string(char *part) {
+  if (part == nullptr) return;
+  const Library &lib = loaded();
+  if (lib.usable) lib.fn.free_memory(part);
+}
+
+}  // namespace url_api
 
 }  // namespace nat::art
 

@@ -20,6 +20,8 @@
 // text.
 #pragma once
 
+#include <curl/curl.h>
+
 #include <string>
 
 #ifndef NAT_ART_LIBCURL_SONAME
@@ -36,5 +38,18 @@ bool load_libcurl(std::string *why = nullptr);
 
 // Whether libcurl has been loaded successfully by this plugin (does not try).
 bool libcurl_loaded();
+
+// libcurl's URL API (curl_url, curl_url_set, curl_url_get, curl_url_cleanup,
+// curl_free) from the same loaded library, under names of our own (the
+// declarations of curl_url_get differ between libcurl versions' headers).
+// create() loads libcurl if needed and returns nullptr when it cannot be
+// loaded; the others accept what create() returned.
+namespace url_api {
+CURLU *create();
+void cleanup(CURLU *url);
+CURLUcode set(CURLU *url, CURLUPart what, const char *part, unsigned int flags);
+CURLUcode get(CURLU *url, CURLUPart what, char **part, unsigned int flags);
+void free_string(char *part);
+}  // namespace url_api
 
 }  // namespace nat::art

@@ -1,9 +1,11 @@
 #include "art/http_client.h"
 
 #include "art/ndjson_lines.h"
+#include "art/replies.h"
 
 #include <curl/curl.h>
 
+#include <cctype>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -67,8 +69,21 @@ std::string describe(CURLcode code, const char *errbuf, const std::string &url) 
   return msg + " (" + url + ")";
 }
 
+// Refuses a header line whose value could end the header and start another.
+void check_header_line(const std::string &line) {
+  size_t colon = line.find(':');
+  std::string_view value = colon == std::string::npos ? std::string_view(line) : std::string_view(line).substr(colon + 1);
+  size_t at = control_char_at(value);
+  if (at == std::string_view::npos) return;
+  std::string name = colon == std::string::npos ? std::string("a") : "the " + line.substr(0, colon);
+  if (control_char_at(name) != std::string::npos || name.size() > 64) name = "a";
+  throw TransportError(CURLE_BAD_FUNCTION_ARGUMENT, "refusing to send " + name + " header: its value contains a "
+                                                    "control character (" + describe_control_char(value, at) + ")");
+}
+
 HttpResponse perform_unary(const TlsOptions &tls, const std::string &url, const std::string *post_body,
                            const RequestOptions &o) {
+  for (const auto &line : o.headers) check_header_line(line);
   ensure_curl_initialized();
   CurlPtr c(curl_easy_init());
   if (!c) throw TransportError(CURLE_FAILED_INIT, "could not create an HTTP handle");
@@ -119,11 +134,60 @@ struct StreamState {
   NdjsonLines *lines = nullptr;
   std::string error_body;
   size_t max_error = 0;
+  bool error_body_cut = false;
+  // When the first byte of a non-2xx body arrived; the progress callback
+  // ends the transfer error_body_timeout after it.
+  bool error_started = false;
+  std::chrono::steady_clock::time_point error_start;
+  double error_body_timeout_s = 60;
+  const std::atomic<bool> *cancel = nullptr;
+  // Framing of the current response (reset at each status line: 1xx
+  // interim answers come first).
+  bool chunked = false;
+  bool has_length = false;
   std::string callback_error;
   bool body_started = false;
   std::chrono::steady_clock::time_point start;
   double first_byte_sent_s = -1;
 };
+
+bool header_is(std::string_view line, std::string_view name) {
+  if (line.size() < name.size() + 1 || line[name.size()] != ':') return false;
+  for (size_t i = 0; i < name.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(line[i])) != name[i]) return false;
+  return true;
+}
+
+size_t stream_header(char *ptr, size_t size, size_t nitems, void *userdata) {
+  auto *st = static_cast<StreamState *>(userdata);
+  size_t n = size * nitems;
+  std::string_view line(ptr, n);
+  if (line.rfind("HTTP/", 0) == 0) {
+    st->chunked = false;
+    st->has_length = false;
+  } else if (header_is(line, "transfer-encoding")) {
+    std::string value;
+    for (char c : line.substr(18)) value.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    // chunked must be the last coding for the body to be self-delimited.
+    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.pop_back();
+    st->chunked = value.size() >= 7 && value.compare(value.size() - 7, 7, "chunked") == 0;
+  } else if (header_is(line, "content-length")) {
+    st->has_length = true;
+  }
+  return n;
+}
+
+int stream_progress(void *clientp, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto *st = static_cast<StreamState *>(clientp);
+  if (st->cancel && st->cancel->load()) return 1;
+  if (st->error_started &&
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - st->error_start).count() >
+          st->error_body_timeout_s) {
+    st->error_body_cut = true;
+    return 1;
+  }
+  return 0;
+}
 
 size_t stream_read(char *buffer, size_t size, size_t nitems, void *userdata) {
   auto *st = static_cast<StreamState *>(userdata);
@@ -144,8 +208,19 @@ size_t stream_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
   long status = 0;
   curl_easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE, &status);
   if (status < 200 || status >= 300) {
+    if (!st->error_started) {
+      st->error_started = true;
+      st->error_start = std::chrono::steady_clock::now();
+    }
     size_t room = st->max_error > st->error_body.size() ? st->max_error - st->error_body.size() : 0;
-    st->error_body.append(ptr, n < room ? n : room);
+    if (n > room) {
+      // Full: what follows is not read (an endless body would keep the
+      // transfer, and the job, going forever).
+      st->error_body.append(ptr, room);
+      st->error_body_cut = true;
+      return 0;
+    }
+    st->error_body.append(ptr, n);
     return n;
   }
   try {
@@ -190,6 +265,8 @@ StreamResult HttpClient::post_streaming(const std::string &url, BodyReader &body
   NdjsonLines lines(o.max_line_bytes);
   st.lines = &lines;
   st.max_error = o.max_error_body_bytes;
+  st.error_body_timeout_s = o.error_body_timeout_s;
+  st.cancel = o.cancel;
   st.start = std::chrono::steady_clock::now();
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_slist *h = nullptr;
@@ -207,6 +284,8 @@ StreamResult HttpClient::post_streaming(const std::string &url, BodyReader &body
   curl_easy_setopt(c.get(), CURLOPT_READDATA, &st);
   curl_easy_setopt(c.get(), CURLOPT_WRITEFUNCTION, stream_write);
   curl_easy_setopt(c.get(), CURLOPT_WRITEDATA, &st);
+  curl_easy_setopt(c.get(), CURLOPT_HEADERFUNCTION, stream_header);
+  curl_easy_setopt(c.get(), CURLOPT_HEADERDATA, &st);
   curl_easy_setopt(c.get(), CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c.get(), CURLOPT_TCP_KEEPALIVE, 1L);
   // Clamped before the cast (a double outside long's range, or NaN, is UB to
@@ -218,13 +297,15 @@ StreamResult HttpClient::post_streaming(const std::string &url, BodyReader &body
   curl_easy_setopt(c.get(), CURLOPT_TCP_KEEPIDLE, idle < 1 ? 1L : idle);
   curl_easy_setopt(c.get(), CURLOPT_TCP_KEEPINTVL, idle < 3 ? 1L : idle / 3);
   curl_easy_setopt(c.get(), CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c.get(), CURLOPT_XFERINFOFUNCTION, cancel_progress);
-  curl_easy_setopt(c.get(), CURLOPT_XFERINFODATA, o.cancel);
+  curl_easy_setopt(c.get(), CURLOPT_XFERINFOFUNCTION, stream_progress);
+  curl_easy_setopt(c.get(), CURLOPT_XFERINFODATA, &st);
   apply_tls(c.get(), tls_);
   CURLcode rc = curl_easy_perform(c.get());
   StreamResult r;
   curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &r.status);
   r.error_body = std::move(st.error_body);
+  r.error_body_cut = st.error_body_cut;
+  r.framed = st.chunked || st.has_length;
   r.first_byte_sent_s = st.first_byte_sent_s;
   r.curl_code = rc;
   r.cancelled = rc == CURLE_ABORTED_BY_CALLBACK && o.cancel && o.cancel->load();

@@ -26,7 +26,9 @@ struct HttpResponse {
 };
 
 // The request never got an HTTP answer: connection refused, timeout,
-// truncated transfer, oversized response. `curl_code` is the CURLcode.
+// truncated transfer, oversized response, or it was not sent because a
+// header value held a control character (CURLE_BAD_FUNCTION_ARGUMENT).
+// `curl_code` is the CURLcode.
 class TransportError : public std::runtime_error {
  public:
   TransportError(int curl_code, const std::string &what) : std::runtime_error(what), curl_code_(curl_code) {}
@@ -57,19 +59,33 @@ struct StreamOptions {
   double connect_timeout_s = 10;
   double keepalive_idle_s = 30;
   size_t max_line_bytes = 16u << 20;
+  // A non-2xx answer's body is read up to this size, then the transfer is
+  // ended (a server that sends an endless error body cannot keep the call
+  // going), and for at most error_body_timeout_s after its status arrived.
   size_t max_error_body_bytes = 1u << 20;
+  double error_body_timeout_s = 60;
   const std::atomic<bool> *cancel = nullptr;
 };
 
 struct StreamResult {
   long status = 0;          // HTTP status, 0 if none arrived
   std::string error_body;   // the body of a non-2xx answer (capped)
+  bool error_body_cut = false;  // reading it stopped at the cap or its deadline
+  // The response body had a length of its own: chunked transfer encoding
+  // (ended by the final zero-length chunk) or a Content-Length. Without it
+  // (HTTP/1.0 style, ended by closing the connection) a clean end cannot be
+  // told from a cut, and curl_code is CURLE_OK either way.
+  bool framed = false;
   int curl_code = 0;        // CURLE_OK when the stream ended cleanly
   std::string curl_error;   // libcurl's message when it did not
   bool cancelled = false;
   double first_byte_sent_s = -1;  // when the first body byte was handed to libcurl, from the start
 };
 
+// Header lines ("Name: value") are checked before anything is sent: a value
+// with a control character (bytes 0x00-0x1f, 0x7f) is refused with a
+// TransportError(CURLE_BAD_FUNCTION_ARGUMENT) naming the header, never its
+// value.
 class HttpClient {
  public:
   explicit HttpClient(TlsOptions tls);

@@ -98,7 +98,9 @@ HandleTable &handles() {
 
 nat_trainer_adapter_error *make_error(ErrorCode code, const char *message) noexcept {
   try {
-    auto *e = new nat_trainer_adapter_error{static_cast<int32_t>(code), message};
+    // Valid UTF-8 without NUL, whatever the message quotes (nat::Error's are
+    // already; a standard exception's what() may not be).
+    auto *e = new nat_trainer_adapter_error{static_cast<int32_t>(code), nat::text::printable_text(message)};
     live_errors().add(e);
     return e;
   } catch (...) {
