@@ -63,7 +63,7 @@ def test_python(build_dir: Path, env: dict) -> int:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(pkg / "src"), env.get("PYTHONPATH")]))
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     rc = run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "--rootdir", str(pkg),
-              "-c", str(pkg / "pyproject.toml"), str(pkg / "tests")], cwd=build_dir, env=env)
+              "-c", str(pkg / "pytest.ini"), str(pkg / "tests")], cwd=build_dir, env=env)
     return 1 if rc == 5 else rc  # 5: no tests collected
 
 

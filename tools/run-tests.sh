@@ -5,7 +5,7 @@
 # what CI runs (.ci/run). Arguments go to `meson test`.
 #
 # Environment:
-#   FUZZ_SECONDS   fuzzing time per harness (default 60; 0 replays the seed
+#   FUZZ_SECONDS   fuzzing time per harness (default 45; 0 replays the seed
 #                  corpus and the reproducers only)
 #   SANITIZERS     all (default), address, thread, or none
 set -euo pipefail
@@ -15,6 +15,7 @@ cd "$root"
 tools/setup-system.sh
 tools/setup-venvs.sh
 tools/setup-nat-venv.sh
+tools/setup-nat-native-venv.sh
 
 if [ -f build/build.ninja ]; then
   meson setup --reconfigure build -Dwerror=true >/dev/null
@@ -24,7 +25,7 @@ fi
 ninja -C build
 meson test -C build --print-errorlogs "$@"
 
-tools/run-fuzzers.sh "${FUZZ_SECONDS:-60}"
+tools/run-fuzzers.sh "${FUZZ_SECONDS:-45}"
 
 sanitizers=${SANITIZERS:-all}
 if [ "$sanitizers" != none ]; then

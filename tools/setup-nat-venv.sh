@@ -34,6 +34,11 @@ set -u
 # plain `pip install nvidia-nat-openpipe-art` gets) caps it below 3; keep the
 # 2.x line NAT is used with. (The differential results are the same with 3.x.)
 NAT_TOP_LEVEL=("nvidia-nat-openpipe-art==1.9.0" "openpipe-art==0.5.17" "openai<3")
+# Installed on top of the resolved set (no dependencies of their own beyond
+# it): pyarrow, which openpipe-art imports when NAT's adapter logs a trained
+# step (art.Model.log writes the groups as parquet), so that `nat finetune`
+# with NAT's own adapter completes (tests/nat compares it with the native one).
+NAT_EXTRA=("pyarrow==22.0.0")
 PIP_VERSION="26.3"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -108,8 +113,26 @@ fi
 [ -f "$req" ] || give_up "requirements file $req is missing"
 
 want="$( (sha256sum "$req" | cut -d' ' -f1; echo "python $pyver"; echo "pip $PIP_VERSION") | sha256sum | cut -d' ' -f1)"
+extra_stamp="$venv/.nat-extra"
+want_extra="${NAT_EXTRA[*]}"
+
+install_extra() {
+  out="$(mktemp)"
+  if ! "$venv/bin/python" -m pip install --no-deps "${NAT_EXTRA[@]}" >"$out" 2>&1; then
+    tail -n 30 "$out" >&2
+    reason="pip install ${NAT_EXTRA[*]} failed: $(grep -E 'ERROR|error:' "$out" | head -n 3 | tr '\n' ' ')"
+    rm -f "$out"
+    give_up "$reason"
+  fi
+  rm -f "$out"
+  printf '%s\n' "$want_extra" >"$extra_stamp"
+}
 
 if [ "${1:-}" != "--force" ] && [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  if [ "$(cat "$extra_stamp" 2>/dev/null)" != "$want_extra" ]; then
+    log "adding ${NAT_EXTRA[*]} to $venv"
+    install_extra
+  fi
   rm -f "$unavailable"
   log "up to date: $venv"
   exit 0
@@ -127,6 +150,7 @@ if ! "$venv/bin/python" -m pip install --no-deps -r "$req" >"$out" 2>&1; then
   give_up "$reason"
 fi
 rm -f "$out"
+install_extra
 
 # A complete pinned set installed with --no-deps; let pip confirm it is consistent.
 "$venv/bin/python" -m pip check >&2 || log "warning: pip check reports inconsistencies (see above)"

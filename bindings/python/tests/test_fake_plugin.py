@@ -161,8 +161,12 @@ def test_not_a_plugin(cc, tmp_path):
 
 
 def test_search_order(build_fake, tmp_path, monkeypatch, clean_env):
-    explicit, env1, env2, installed, tree = (tmp_path / d for d in ("explicit", "env1", "env2", "inst", "tree"))
+    explicit, own, env1, env2, installed, tree = (
+        tmp_path / d for d in ("explicit", "own", "env1", "env2", "inst", "tree"))
     p_explicit = build_fake(explicit, "alpha")
+    build_fake(own, "alpha")
+    p_own = build_fake(own, "eta")
+    build_fake(env1, "eta")
     p_env1 = build_fake(env1, "alpha")
     p_env1b = build_fake(env1, "beta")
     p_env2 = build_fake(env2, "gamma")
@@ -176,8 +180,9 @@ def test_search_order(build_fake, tmp_path, monkeypatch, clean_env):
 
     monkeypatch.setenv(loader.PATH_ENV, f"{env1}{os.pathsep}{os.pathsep}{env2}")
     monkeypatch.setattr(loader, "build_tree_dir", lambda: tree)
+    monkeypatch.setattr(loader, "package_plugin_dir", lambda: own)
 
-    assert loader.search_path([explicit], installed_dir=installed) == [explicit, env1, env2, installed, tree]
+    assert loader.search_path([explicit], installed_dir=installed) == [explicit, own, env1, env2, installed, tree]
 
     def find(name):
         return nta.find_plugin(name, [explicit], installed_dir=installed).path
@@ -188,11 +193,16 @@ def test_search_order(build_fake, tmp_path, monkeypatch, clean_env):
     assert find("delta") == str(p_inst)
     assert find("epsilon") == str(p_tree)
     assert find("zeta") == str(p_zeta)
+    # The package's own plugins come before the environment's.
+    assert find("eta") == str(p_own)
     with pytest.raises(nta.PluginNotFound, match="no trainer adapter plugin named 'omega'"):
         find("omega")
     assert p_env1 != p_explicit
 
-    # Without an explicit dir the environment comes first.
+    # Without an explicit dir the package's own plugins come first.
+    assert nta.find_plugin("alpha", installed_dir=installed).path != str(p_env1)
+    monkeypatch.setattr(loader, "package_plugin_dir", lambda: None)
+    # Without them, the environment.
     assert nta.find_plugin("alpha", installed_dir=installed).path == str(p_env1)
 
     # The installed dir from the environment variable.
@@ -222,6 +232,12 @@ def test_default_dirs():
     assert any(d.endswith("/lib/x86_64-linux-gnu/nat-trainer-adapter/plugins") or "-linux-gnu/" in d for d in dirs)
     assert "/usr/local/lib/" + loader._multiarch() + "/nat-trainer-adapter/plugins" in dirs
     assert loader.is_secure_execution() is False
+
+
+def test_package_plugin_dir_is_next_to_the_module():
+    d = loader.package_plugin_dir()
+    own = loader.Path(loader.__file__).resolve().parent / "plugins"
+    assert d == (own if own.is_dir() else None)
 
 
 def test_build_tree_dir_found_from_source_checkout():

@@ -3,17 +3,21 @@
 A plugin is a shared object (``*.so``) exporting
 ``nat_trainer_adapter_abi_version`` and ``nat_trainer_adapter_plugin_info``;
 its name is ``plugin_info()["name"]`` (the NAT ``_type`` it implements).
-Plugins are looked up by name in this order, as the nat-trainer host does:
+Plugins are looked up by name in this order:
 
 1. the explicit directories given by the caller (``search_dirs``);
-2. ``NAT_TRAINER_ADAPTER_PATH`` (colon-separated), ignored when the process
+2. the package's own ``plugins`` directory (``nat_trainer_adapter/plugins``,
+   where ``pip install`` of the wheel puts the plugins built with it);
+3. ``NAT_TRAINER_ADAPTER_PATH`` (colon-separated), ignored when the process
    runs with elevated privileges (setuid/setgid, ``AT_SECURE``);
-3. the installed plugin directory
+4. the installed plugin directory
    ``<prefix>/lib/<multiarch>/nat-trainer-adapter/plugins``; the
    ``installed_dir`` argument or the ``NAT_TRAINER_ADAPTER_PLUGIN_DIR``
    environment variable replaces the default candidates;
-4. the build tree ``build/plugin`` of the source checkout this package lives
+5. the build tree ``build/plugin`` of the source checkout this package lives
    in, when present.
+
+Steps 3 to 5 are the nat-trainer host's order.
 
 Loaded libraries are never unloaded: an adapter's background threads may run
 until it is destroyed.
@@ -92,6 +96,12 @@ def default_installed_dirs() -> List[Path]:
     return out
 
 
+def package_plugin_dir() -> Optional[Path]:
+    """``plugins`` next to this module (the wheel's plugins), if present."""
+    d = Path(__file__).resolve().parent / "plugins"
+    return d if d.is_dir() else None
+
+
 def build_tree_dir() -> Optional[Path]:
     """``build/plugin`` of the source checkout containing this package, if any."""
     here = Path(__file__).resolve()
@@ -110,6 +120,9 @@ def search_path(
     """The ordered list of directories searched for plugins (see module doc)."""
     env = os.environ if environ is None else environ
     dirs: List[Path] = [Path(d) for d in (search_dirs or ())]
+    own = package_plugin_dir()
+    if own is not None:
+        dirs.append(own)
     if not is_secure_execution():
         dirs += [Path(d) for d in env.get(PATH_ENV, "").split(os.pathsep) if d]
         override = installed_dir if installed_dir is not None else env.get(INSTALLED_DIR_ENV) or None
