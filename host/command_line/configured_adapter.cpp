@@ -11,6 +11,7 @@
 #include "command_line/foreground_job.hpp"
 #include "configuration/config_document.hpp"
 #include "configuration/config_error.hpp"
+#include "configuration/yaml_to_json.hpp"
 #include "files/text_file.hpp"
 
 namespace nat::host {
@@ -36,21 +37,26 @@ std::string describe_plugin(const FoundPlugin& plugin) {
 
 namespace {
 
-// The scalars under every `api_key` key of a YAML (or JSON) document.
-void collect_api_keys(const YAML::Node& node, std::vector<std::string>& keys, int depth) {
-  if (depth > 200) {
+// The scalars under every `api_key` key of a YAML (or JSON) document. Aliases
+// are followed as the conversion follows them, within the conversion's
+// limits of depth and of values visited (`budget`): a self-referencing alias
+// or an alias bomb, which the conversion refused, ends the walk early.
+void collect_api_keys(const YAML::Node& node, std::vector<std::string>& keys, std::size_t depth,
+                      std::size_t& budget) {
+  if (depth > kMaxYamlDepth || budget == 0) {
     return;
   }
+  --budget;
   if (node.IsMap()) {
     for (const auto& entry : node) {
       if (entry.first.IsScalar() && entry.first.Scalar() == "api_key" && entry.second.IsScalar()) {
         keys.push_back(entry.second.Scalar());
       }
-      collect_api_keys(entry.second, keys, depth + 1);
+      collect_api_keys(entry.second, keys, depth + 1, budget);
     }
   } else if (node.IsSequence()) {
     for (const auto& item : node) {
-      collect_api_keys(item, keys, depth + 1);
+      collect_api_keys(item, keys, depth + 1, budget);
     }
   }
 }
@@ -68,7 +74,8 @@ void collect_api_keys(const YAML::Node& node, std::vector<std::string>& keys, in
 std::string without_config_secrets(std::string message, const std::filesystem::path& config) {
   std::vector<std::string> keys;
   try {
-    collect_api_keys(YAML::Load(read_text_file(config)), keys, 0);
+    std::size_t budget = kMaxYamlValues;
+    collect_api_keys(YAML::Load(read_text_file(config)), keys, 0, budget);
   } catch (const std::exception&) {
     // Not YAML: the parser's quote, the only place a key could be, is gone.
   }
@@ -114,11 +121,16 @@ AdapterSelection select_configured_adapter(const AdapterOptions& options) {
   return select_adapter(document, options.config, options.adapter);
 }
 
-ConfiguredAdapter open_configured_adapter(const GlobalOptions& global, const AdapterOptions& options) {
+ConfiguredAdapter open_configured_adapter(
+    const GlobalOptions& global, const AdapterOptions& options,
+    const std::function<void(AdapterSelection&, const PluginLibrary&)>& adjust) {
   AdapterSelection selection = select_configured_adapter(options);
   warn_if_tls_unverified(selection);
   PluginCatalog catalog = discover_plugins_for(global);
   const FoundPlugin& plugin = catalog.require(selection.type, "the _type of " + selection.origin);
+  if (adjust) {
+    adjust(selection, *plugin.library);
+  }
   try {
     auto adapter = std::make_unique<Adapter>(plugin.library, selection.adapter_config);
     return ConfiguredAdapter{std::move(selection), plugin, std::move(adapter)};

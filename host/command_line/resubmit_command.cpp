@@ -336,7 +336,21 @@ int resubmit(const GlobalOptions& global, const ResubmitOptions& options) {
                  "--list`)\nRun with --help for more information.\n";
     return kExitError;
   }
-  ConfiguredAdapter configured = open_configured_adapter(global, options.target);
+  // --spool-dir is the adapter's spool directory too: the plugin removes a
+  // resubmitted file once trained only when it is a file of its own
+  // native.spool_dir (any other file it submits as a copy and leaves alone).
+  ConfiguredAdapter configured = open_configured_adapter(
+      global, options.target, [&](AdapterSelection& selection, const PluginLibrary& plugin) {
+        if (options.spool_dir && !schema_default_spool_dir(plugin).empty()) {
+          nlohmann::json& native = selection.adapter_config["native"];
+          if (native.is_null()) {
+            native = nlohmann::json::object();
+          }
+          if (native.is_object()) {
+            native["spool_dir"] = *options.spool_dir;
+          }
+        }
+      });
   Adapter& adapter = *configured.adapter;
   const SpoolLocation location =
       locate_spool(options, configured.selection, [&]() -> const PluginLibrary& { return *configured.plugin.library; });

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
+#include <set>
+#include <vector>
 
 #include "configuration/config_error.hpp"
 #include "configuration/yaml_to_json.hpp"
@@ -16,6 +19,70 @@ bool has_json_extension(const std::string& source) {
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return extension == ".json";
 }
+
+// Refuses a key repeated within one object (nlohmann would keep the last
+// value silently), naming its path, as YAML configs, the plugins' JSON
+// configs and collections do.
+class DuplicateKeyCheck {
+ public:
+  explicit DuplicateKeyCheck(const std::string& source) : source_(source) {}
+
+  bool operator()(int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    switch (event) {
+      case Event::object_start:
+      case Event::array_start:
+        frames_.push_back(Frame{event == Event::object_start, {}, child_path(), 0, {}});
+        break;
+      case Event::key: {
+        Frame& frame = frames_.back();
+        frame.key = parsed.get<std::string>();
+        if (!frame.keys.insert(frame.key).second) {
+          throw ConfigError(source_ + ": " + child_path() + ": duplicate key (a key may appear once in a mapping)");
+        }
+        break;
+      }
+      case Event::object_end:
+      case Event::array_end:
+        frames_.pop_back();
+        next_element();
+        break;
+      case Event::value:
+        next_element();
+        break;
+    }
+    return true;
+  }
+
+ private:
+  struct Frame {
+    bool object;
+    std::set<std::string> keys;
+    std::string path;
+    std::size_t index;
+    std::string key;
+  };
+
+  std::string child_path() const {
+    if (frames_.empty()) {
+      return "";
+    }
+    const Frame& parent = frames_.back();
+    if (parent.object) {
+      return parent.path.empty() ? parent.key : parent.path + "." + parent.key;
+    }
+    return parent.path + "[" + std::to_string(parent.index) + "]";
+  }
+
+  void next_element() {
+    if (!frames_.empty() && !frames_.back().object) {
+      ++frames_.back().index;
+    }
+  }
+
+  const std::string& source_;
+  std::vector<Frame> frames_;
+};
 
 }  // namespace
 
@@ -63,7 +130,8 @@ std::string describe_json_error(const nlohmann::json::exception& error) {
 nlohmann::json parse_config_document(std::string_view text, const std::string& source) {
   if (has_json_extension(source)) {
     try {
-      return nlohmann::json::parse(text);
+      DuplicateKeyCheck check(source);
+      return nlohmann::json::parse(text, std::ref(check));
     } catch (const nlohmann::json::exception& e) {
       throw ConfigError(source + ": invalid JSON: " + describe_json_error(e));
     }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string_view>
+#include <vector>
 
 #include <yaml-cpp/yaml.h>
 
@@ -163,12 +164,14 @@ class Converter {
  public:
   explicit Converter(const std::string& source) : source_(source) {}
 
-  nlohmann::json convert(const YAML::Node& node, const std::string& key_path) const {
+  nlohmann::json convert(const YAML::Node& node, const std::string& key_path) {
+    Visit visit(*this, node, key_path);
     switch (node.Type()) {
       case YAML::NodeType::Undefined:
       case YAML::NodeType::Null:
         return nullptr;
       case YAML::NodeType::Scalar:
+        count_bytes(node, key_path, node.Scalar().size());
         return convert_scalar(node, key_path);
       case YAML::NodeType::Sequence: {
         nlohmann::json array = nlohmann::json::array();
@@ -186,7 +189,50 @@ class Converter {
   }
 
  private:
-  nlohmann::json convert_map(const YAML::Node& node, const std::string& key_path) const {
+  // One node on the way down: refuses a node that contains itself (an
+  // alias to an ancestor: `cyc: &c [1, *c]`), nesting deeper than
+  // kMaxYamlDepth and, since aliases repeat what they name without copying
+  // it in the YAML, a document that expands to more than kMaxYamlValues
+  // values (an alias bomb). Every check comes before the node's own
+  // conversion, so neither the stack nor the memory grows past the limits.
+  class Visit {
+   public:
+    Visit(Converter& converter, const YAML::Node& node, const std::string& key_path) : converter_(converter) {
+      for (const YAML::Node& ancestor : converter.path_) {
+        if (ancestor.is(node)) {
+          throw converter.error(node, value_path(key_path),
+                                "an alias refers to a node that contains it (a cycle), which JSON cannot hold");
+        }
+      }
+      if (converter.path_.size() >= kMaxYamlDepth) {
+        throw converter.error(node, value_path(key_path),
+                              "nested deeper than " + std::to_string(kMaxYamlDepth) + " levels");
+      }
+      if (++converter.values_ > kMaxYamlValues) {
+        throw converter.error(node, value_path(key_path),
+                              "the document expands to more than " + std::to_string(kMaxYamlValues) +
+                                  " values (aliases repeat the node they name: too many aliases of aliases?)");
+      }
+      converter.path_.push_back(node);
+    }
+    ~Visit() { converter_.path_.pop_back(); }
+    Visit(const Visit&) = delete;
+    Visit& operator=(const Visit&) = delete;
+
+   private:
+    Converter& converter_;
+  };
+
+  void count_bytes(const YAML::Node& node, const std::string& key_path, std::size_t bytes) {
+    bytes_ += bytes;
+    if (bytes_ > kMaxYamlBytes) {
+      throw error(node, value_path(key_path),
+                  "the document expands to more than " + std::to_string(kMaxYamlBytes) +
+                      " bytes of keys and scalars (aliases repeat the node they name: too many aliases?)");
+    }
+  }
+
+  nlohmann::json convert_map(const YAML::Node& node, const std::string& key_path) {
     nlohmann::json object = nlohmann::json::object();
     std::vector<YAML::Node> merged;
     for (const auto& entry : node) {
@@ -194,9 +240,15 @@ class Converter {
         throw error(entry.first, key_path, "a mapping key must be a scalar to become a JSON object key");
       }
       const std::string& key = entry.first.Scalar();
+      count_bytes(entry.first, key_path, key.size());
       if (key == "<<" && entry.first.Tag() == kPlainTag) {
         merged.push_back(entry.second);
         continue;
+      }
+      if (object.contains(key)) {
+        // PyYAML keeps the last value, nlohmann too, yaml-cpp hands both:
+        // refused, as JSON configs and collections refuse a repeated key.
+        throw error(entry.first, join(key_path, key), "duplicate key (a key may appear once in a mapping)");
       }
       object[key] = convert(entry.second, join(key_path, key));
     }
@@ -215,6 +267,7 @@ class Converter {
         if (!mapping.IsMap()) {
           throw error(mapping, join(key_path, "<<"), "a merge key needs a mapping or a list of mappings");
         }
+        Visit visit(*this, mapping, join(key_path, "<<"));
         nlohmann::json values = convert_map(mapping, key_path);
         for (auto& [key, value] : values.items()) {
           if (!object.contains(key)) {
@@ -280,6 +333,9 @@ class Converter {
   }
 
   const std::string& source_;
+  std::vector<YAML::Node> path_;  // the nodes being converted, outermost first
+  std::size_t values_ = 0;
+  std::size_t bytes_ = 0;
 };
 
 }  // namespace
@@ -313,7 +369,8 @@ std::optional<nlohmann::json> resolve_plain_scalar(const std::string& scalar) {
 }
 
 nlohmann::json yaml_to_json(const YAML::Node& node, const std::string& source) {
-  return Converter(source).convert(node, "");
+  Converter converter(source);
+  return converter.convert(node, "");
 }
 
 nlohmann::json parse_yaml_document(std::string_view text, const std::string& source) {

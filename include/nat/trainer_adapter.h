@@ -339,7 +339,11 @@ NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_convert(n
  * removed only when training completed. After a failed or canceled job, or a
  * crash of the process, pass that path here: the collection is validated and
  * submitted as a new job with the same run_id, and the same file stays its
- * spool file. spool_path is a UTF-8 path of spool_path_len bytes (no NUL).
+ * spool file. Only a regular file directly in the configured spool directory
+ * (symlinks and ".." resolved) can be a spool file: any other path is read
+ * and submitted like a new collection (spooled as a copy when spooling is
+ * on) and is never deleted. spool_path is a UTF-8 path of spool_path_len
+ * bytes (no NUL).
  * Errors: as submit, plus NOT_FOUND (no such file). *out_job_ref as for
  * submit. Thread-safe. */
 NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_resubmit(nat_trainer_adapter *adapter,

@@ -248,10 +248,13 @@ std::string ArtTrainerAdapter::submit(std::string_view collection_json) {
 }
 
 std::string ArtTrainerAdapter::resubmit(const std::string &spool_path) {
-  // The file stays where it is and is the job's spool file again.
+  // A file of the spool directory stays where it is and is the job's spool
+  // file again (removed once trained). Any other file is submitted like a
+  // new collection (spooled as a copy when native.spool is on) and is never
+  // removed: Spool::owned_file gives "" for it.
   return redacting_errors([&] {
     auto input = std::make_shared<const std::string>(Spool::read(spool_path, SIZE_MAX));
-    return submit_bytes(std::move(input), spool_path);
+    return submit_bytes(std::move(input), Spool(config_.native.spool_dir).owned_file(spool_path));
   });
 }
 

@@ -83,6 +83,26 @@ struct AdapterConfig {
 // different _type in the config is refused.
 AdapterConfig parse_adapter_config(std::string_view json_text, std::string_view expected_type);
 
+// Checks shared by the plugins' config parsers. Each throws
+// nat::Error(InvalidArgument) "config: <key>: ..." naming the key, never
+// quoting the value (it may be a secret).
+//
+// A host as a URL takes it: an RFC 1123 host name, an IPv4 address, or an
+// IPv6 address (in brackets, or bare: the URL gets the brackets). Nothing
+// else: no port, path, query, fragment, user info, space or control byte.
+void check_backend_host(const std::string &host, const std::string &key);
+// Offset of the first C0 control character or DEL, or npos.
+size_t first_control_character(std::string_view value);
+// Refuses CR, LF, NUL, every other C0 control and DEL in a value that goes
+// into an HTTP header or a URL; `because` ends the message ("is a URL").
+void refuse_control_characters(const std::string &value, const std::string &key, const char *because);
+// Refuses a NUL byte in a path.
+void refuse_nul(const std::string &value, const std::string &key);
+// Refuses a key repeated within one object, at any depth, naming its path
+// ("config: backend.ip: duplicate key"). The text must have passed
+// json::parse_checked.
+void refuse_duplicate_keys(std::string_view validated_json);
+
 // JSON Schema of the accepted config.
 const char *adapter_config_schema();
 

@@ -4,14 +4,18 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 
 #include "adapter/error.h"
+#include "config/adapter_config.h"
 #include "convert/trajectory_converter.h"
 #include "jobs/spool.h"
 #include "json/small_json.h"
+#include "nat/lax_number.h"
 
 namespace nat {
 
@@ -63,11 +67,47 @@ std::string safe_file_part(const std::string &s) {
   return out;
 }
 
+// Moves `from` to `to` unless `to` exists: never replaces a file. Returns
+// false when `to` exists; throws on other failures. renameat2's
+// RENAME_NOREPLACE where the file system has it, else link + unlink (both
+// fail with EEXIST instead of replacing).
+bool move_no_replace(const fs::path &from, const fs::path &to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
+  int err = errno;
+  if (err == EEXIST) return false;
+  if (err != EINVAL && err != ENOSYS && err != ENOTSUP)
+    throw Error(ErrorCode::Unavailable, "cannot rename " + from.string() + " to " + to.string() + ": " + std::strerror(err));
+  if (::link(from.c_str(), to.c_str()) != 0) {
+    err = errno;
+    if (err == EEXIST) return false;
+    throw Error(ErrorCode::Unavailable, "cannot link " + from.string() + " to " + to.string() + ": " + std::strerror(err));
+  }
+  ::unlink(from.c_str());
+  return true;
+}
+
+// A dataset's file name: <run_id>.<unix ms>.<pid>.<job_id>[.<k>].jsonl. Job
+// ids restart at 1 in every adapter and NAT reuses one run_id for every
+// epoch: the time and the process id keep the names of separate processes
+// apart, and should two names still meet (process ids of separate
+// containers sharing a directory), the next k is taken: move_no_replace
+// never replaces what is there.
+std::string dataset_name(const std::string &run_id, uint64_t job_id, unsigned attempt) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+  std::string name = safe_file_part(run_id) + "." + std::to_string(ms.count()) + "." + std::to_string(::getpid()) + "." +
+                     std::to_string(job_id);
+  if (attempt > 0) name += "." + std::to_string(attempt);
+  return name + ".jsonl";
+}
+
+constexpr unsigned kMaxNameAttempts = 100;
+
 }  // namespace
 
 ExportConfig parse_export_config(std::string_view json_text) {
   nlohmann::json root = json::parse_checked(json_text, "config");
   if (!root.is_object()) throw_invalid("config: expected a JSON object");
+  refuse_duplicate_keys(json_text);
   ExportConfig cfg;
   auto type = root.find("_type");
   if (type == root.end()) type = root.find("type");
@@ -77,6 +117,7 @@ ExportConfig parse_export_config(std::string_view json_text) {
   if (dir != root.end() && !dir->is_null()) {
     if (!dir->is_string() || dir->get<std::string>().empty()) throw_invalid("config: output_dir: expected a non-empty string");
     cfg.output_dir = dir->get<std::string>();
+    refuse_nul(cfg.output_dir, "output_dir");
   }
   auto native = root.find("native");
   if (native != root.end() && !native->is_null()) {
@@ -87,12 +128,16 @@ ExportConfig parse_export_config(std::string_view json_text) {
         if (!mode) throw_invalid("config: native.validation: expected \"compat\" or \"strict\"");
         cfg.validation = *mode;
       } else if (it.key() == "max_json_depth") {
-        // Compared as a 64-bit value: get<int>() would truncate 4294967298 to 2.
+        // As the ART plugin reads its integer options: a JSON integer
+        // compared as a 64-bit value (get<int>() would truncate 4294967298
+        // to 2), or what pydantic's lax mode reads as an int ("64", 64.0).
         const bool in_range = it->is_number_unsigned()  ? it->get<uint64_t>() >= 2 && it->get<uint64_t>() <= 1000
                               : it->is_number_integer() ? it->get<int64_t>() >= 2 && it->get<int64_t>() <= 1000
                                                         : false;
-        if (!in_range) throw_invalid("config: native.max_json_depth: expected an integer between 2 and 1000");
-        cfg.max_json_depth = static_cast<int>(it->get<int64_t>());
+        std::optional<double> lax = in_range || it->is_number_integer() ? std::nullopt : lax_integer(*it);
+        if (!in_range && !(lax && *lax >= 2 && *lax <= 1000))
+          throw_invalid("config: native.max_json_depth: expected an integer between 2 and 1000");
+        cfg.max_json_depth = in_range ? static_cast<int>(it->get<int64_t>()) : static_cast<int>(*lax);
       } else {
         throw_invalid("config: native." + it.key() + ": unknown option");
       }
@@ -102,7 +147,7 @@ ExportConfig parse_export_config(std::string_view json_text) {
 }
 
 const char *export_config_schema() {
-  return R"JSON({"$schema":"https://json-schema.org/draft/2020-12/schema","title":"JsonlExportTrainerAdapterConfig","type":"object","properties":{"_type":{"const":"jsonl_export_trainer_adapter"},"output_dir":{"type":"string","default":"./.tmp/nat/finetuning/jsonl_export","description":"Directory that receives one <run_id>.<job_id>.jsonl dataset per submit: one ART TrajectoryGroup per line."},"native":{"type":"object","additionalProperties":false,"properties":{"validation":{"enum":["compat","strict"],"default":"compat"},"max_json_depth":{"type":"integer","minimum":2,"maximum":1000,"default":128}}}}})JSON";
+  return R"JSON({"$schema":"https://json-schema.org/draft/2020-12/schema","title":"JsonlExportTrainerAdapterConfig","type":"object","properties":{"_type":{"const":"jsonl_export_trainer_adapter"},"output_dir":{"type":"string","default":"./.tmp/nat/finetuning/jsonl_export","description":"Directory that receives one <run_id>.<unix ms>.<pid>.<job_id>.jsonl dataset per submit (one ART TrajectoryGroup per line); an existing file is never replaced."},"native":{"type":"object","additionalProperties":false,"properties":{"validation":{"enum":["compat","strict"],"default":"compat"},"max_json_depth":{"type":"integer","minimum":2,"maximum":1000,"default":128}}}}})JSON";
 }
 
 JsonlExportAdapter::JsonlExportAdapter(ExportConfig config) : config_(std::move(config)) {}
@@ -151,12 +196,21 @@ std::string JsonlExportAdapter::submit(std::string_view collection_json) {
   job->start([input, plan, dir, depth](Job &j) {
     j.mark_running();
     j.emit({{"type", "started"}, {"groups", plan->groups_kept}, {"trajectories", plan->trajectories_kept}});
-    fs::path final_path = fs::path(dir) / (safe_file_part(plan->run_id) + "." + std::to_string(j.id()) + ".jsonl");
-    fs::path tmp_path = final_path;
-    tmp_path += ".partial";
     std::error_code ec;
     fs::create_directories(dir, ec);
-    int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // The temporary file is created exclusively, under a name no other
+    // writer uses (it is the final name plus .partial), and never replaces
+    // anything either.
+    fs::path final_path = fs::path(dir) / dataset_name(plan->run_id, j.id(), 0);
+    fs::path tmp_path = final_path;
+    tmp_path += ".partial";
+    int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    for (unsigned attempt = 1; fd < 0 && errno == EEXIST && attempt < kMaxNameAttempts; ++attempt) {
+      final_path = fs::path(dir) / dataset_name(plan->run_id, j.id(), attempt);
+      tmp_path = final_path;
+      tmp_path += ".partial";
+      fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    }
     if (fd < 0) throw Error(ErrorCode::Unavailable, "cannot create " + tmp_path.string() + ": " + std::strerror(errno));
     FileSink sink(fd, j, plan->groups_kept);
     try {
@@ -172,9 +226,23 @@ std::string JsonlExportAdapter::submit(std::string_view collection_json) {
       throw;
     }
     ::close(fd);
-    // Readers of the directory never see a half-written dataset.
-    fs::rename(tmp_path, final_path, ec);
-    if (ec) throw Error(ErrorCode::Unavailable, "cannot rename " + tmp_path.string() + ": " + ec.message());
+    // Readers of the directory never see a half-written dataset, and an
+    // existing dataset is never replaced: a taken name moves on to the next.
+    bool moved = false;
+    try {
+      for (unsigned attempt = 0; !moved && attempt < kMaxNameAttempts; ++attempt) {
+        if (attempt > 0) final_path = fs::path(dir) / dataset_name(plan->run_id, j.id(), attempt);
+        moved = move_no_replace(tmp_path, final_path);
+      }
+    } catch (...) {
+      fs::remove(tmp_path, ec);
+      throw;
+    }
+    if (!moved) {
+      fs::remove(tmp_path, ec);
+      throw Error(ErrorCode::Unavailable, "cannot publish the dataset in " + dir + ": " +
+                                              std::to_string(kMaxNameAttempts) + " names taken");
+    }
     j.update_metadata([&](nlohmann::json &m) {
       m["dataset"] = final_path.string();
       m["bytes"] = sink.bytes();

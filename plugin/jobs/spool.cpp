@@ -105,6 +105,25 @@ std::string Spool::read(const std::string &path, size_t max_bytes) {
   return out;
 }
 
+std::string Spool::owned_file(const std::string &path) const {
+  if (path.empty() || path.find('\0') != std::string::npos) return {};
+  std::error_code ec;
+  fs::path file(path);
+  // The file itself must not be a symlink (its target may be anywhere), and
+  // its name must not be "." or "..".
+  fs::path name = file.filename();
+  if (name.empty() || name == "." || name == "..") return {};
+  auto status = fs::symlink_status(file, ec);
+  if (ec || !fs::is_regular_file(status)) return {};
+  fs::path parent = file.parent_path();
+  if (parent.empty()) parent = ".";
+  fs::path real_parent = fs::canonical(parent, ec);
+  if (ec) return {};
+  fs::path real_dir = fs::canonical(dir_, ec);
+  if (ec || real_parent != real_dir) return {};
+  return (real_dir / name).string();
+}
+
 void Spool::remove(const std::string &path) {
   if (!path.empty()) ::unlink(path.c_str());
 }

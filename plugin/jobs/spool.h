@@ -21,7 +21,16 @@ class Spool {
   std::string write(std::string_view run_id, std::string_view bytes) const;
   // Reads a spooled collection back. Throws InvalidArgument / NotFound.
   static std::string read(const std::string &path, size_t max_bytes);
-  // Removes a spool file; a missing file is not an error.
+  // `path` as a file of this spool directory, or "" when it is not one.
+  // It is one when it is a regular file (not a symlink) whose parent
+  // directory, with every symlink and ".." resolved, is this directory,
+  // resolved the same way. Returns the path with the resolved directory.
+  // Only such a file may become a job's spool file, which is removed once
+  // its training completed: a collection kept anywhere else (or reached
+  // through a symlink in the spool) is never deleted.
+  std::string owned_file(const std::string &path) const;
+  // Removes a spool file; a missing file is not an error. Callers pass
+  // only paths that write() or owned_file() returned.
   static void remove(const std::string &path);
 
  private:

@@ -1,6 +1,7 @@
 #include "nat/lax_number.h"
 
 #include <cctype>
+#include <cmath>
 #include <charconv>
 #include <cstdlib>
 #include <string>
@@ -76,6 +77,7 @@ bool is_int_string(std::string_view decoded) {
   if (!digits_with_underscores(s, i)) return false;
   if (i < s.size() && s[i] == '.') {
     ++i;
+    if (i == s.size() || s[i] != '0') return false;  // pydantic refuses "5." and "5.5"
     while (i < s.size() && s[i] == '0') ++i;
   }
   return i == s.size();
@@ -87,6 +89,48 @@ std::optional<double> lax_float_value(std::string_view decoded) {
   for (char c : strip(decoded))
     if (c != '_') s.push_back(c);
   return std::strtod(s.c_str(), nullptr);
+}
+
+std::optional<double> lax_float(const nlohmann::json &value) {
+  if (value.is_number()) return value.get<double>();
+  if (value.is_boolean()) return value.get<bool>() ? 1.0 : 0.0;
+  if (value.is_string()) return lax_float_value(value.get_ref<const std::string &>());
+  return std::nullopt;
+}
+
+std::optional<double> lax_integer(const nlohmann::json &value) {
+  if (value.is_number_integer()) return value.get<double>();
+  if (value.is_number()) {
+    double v = value.get<double>();
+    if (std::isfinite(v) && v == std::floor(v)) return v;
+    return std::nullopt;
+  }
+  if (value.is_boolean()) return value.get<bool>() ? 1.0 : 0.0;
+  if (value.is_string() && is_int_string(value.get_ref<const std::string &>())) {
+    std::string s;
+    for (char c : strip(value.get_ref<const std::string &>()))
+      if (c != '_') s.push_back(c);
+    return std::trunc(std::strtod(s.c_str(), nullptr));  // "61.0" -> 61; -0 -> 0 below
+  }
+  return std::nullopt;
+}
+
+std::optional<bool> lax_bool(const nlohmann::json &value) {
+  if (value.is_boolean()) return value.get<bool>();
+  if (value.is_number()) {
+    double v = value.get<double>();
+    if (v == 1.0) return true;
+    if (v == 0.0) return false;
+    return std::nullopt;
+  }
+  if (value.is_string()) {
+    const std::string &s = value.get_ref<const std::string &>();
+    for (const char *word : {"1", "on", "t", "true", "y", "yes"})
+      if (iequals(s, word)) return true;
+    for (const char *word : {"0", "off", "f", "false", "n", "no"})
+      if (iequals(s, word)) return false;
+  }
+  return std::nullopt;
 }
 
 std::string shortest_repr(double v) {

@@ -1,6 +1,8 @@
 /* The jsonl_export plugin's configuration through the C ABI: native options
  * out of range are refused with a message naming them, whatever their JSON
- * number type (a 64-bit value must not wrap into the range). */
+ * number type (a 64-bit value must not wrap into the range); numeric strings
+ * are read as NAT's pydantic models read them; a repeated key and a NUL byte
+ * in output_dir are refused, naming the key. */
 #include <nat/trainer_adapter.h>
 
 #include <stdio.h>
@@ -32,7 +34,8 @@ static void expect_accepted(const char *config) {
 }
 
 int main(void) {
-  static const char *const out_of_range[] = {"4294967298", "18446744073709551615", "-3", "1", "1001", "2.5", "\"64\""};
+  static const char *const out_of_range[] = {"4294967298", "18446744073709551615", "-3", "1", "1001", "2.5", "\"64.5\"",
+                                             "\"sixty-four\"", "\"1001\"", "\"\"", "true", "[64]"};
   char config[256];
   size_t i;
   for (i = 0; i < sizeof out_of_range / sizeof out_of_range[0]; ++i) {
@@ -41,6 +44,12 @@ int main(void) {
   }
   expect_accepted("{\"output_dir\":\"/tmp\",\"native\":{\"max_json_depth\":2}}");
   expect_accepted("{\"output_dir\":\"/tmp\",\"native\":{\"max_json_depth\":1000}}");
+  expect_accepted("{\"output_dir\":\"/tmp\",\"native\":{\"max_json_depth\":\"64\"}}");
+  expect_accepted("{\"output_dir\":\"/tmp\",\"native\":{\"max_json_depth\":\" 64.0 \"}}");
+  expect_refused("{\"output_dir\":\"/tmp\",\"output_dir\":\"/var/tmp\"}", "config: output_dir: duplicate key");
+  expect_refused("{\"output_dir\":\"/tmp\",\"native\":{\"validation\":\"strict\",\"validation\":\"compat\"}}",
+                 "config: native.validation: duplicate key");
+  expect_refused("{\"output_dir\":\"/tmp/a\\u0000b\"}", "config: output_dir: contains a NUL byte");
   if (failures != 0) {
     fprintf(stderr, "%d failures\n", failures);
     return 1;

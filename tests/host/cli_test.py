@@ -335,6 +335,69 @@ trainer_adapters:
         self.assertIn("invalid.json: minimal_trainer_adapter: convert: INVALID_ARGUMENT: "
                       "trajectories[0][0]: reward must be a number", result.stderr)
 
+    # --- hostile configs -------------------------------------------------------
+
+    def run_measured(self, *args):
+        """nat-trainer with its exit code, output, wall time and peak RSS (MiB)."""
+        out_path, err_path = os.path.join(self.tmp, "out.txt"), os.path.join(self.tmp, "err.txt")
+        start = time.monotonic()
+        with open(out_path, "w") as out, open(err_path, "w") as err:
+            process = subprocess.Popen([NAT_TRAINER, *args], stdout=out, stderr=err, env=environment())
+            try:
+                _, status, usage = os.wait4(process.pid, 0)
+            finally:
+                process.returncode = 0  # reaped by wait4
+        seconds = time.monotonic() - start
+        with open(out_path) as out, open(err_path) as err:
+            result = subprocess.CompletedProcess(args, os.waitstatus_to_exitcode(status), out.read(), err.read())
+        return result, seconds, usage.ru_maxrss / 1024.0
+
+    def test_yaml_cycles_bombs_and_duplicate_keys_are_config_errors(self):
+        bomb = "trainer_adapters:\n  mini:\n    type: minimal_trainer_adapter\nbomb:\n  a0: &a0 [lol]\n"
+        for level in range(1, 10):
+            bomb += "  a%d: &a%d [%s]\n" % (level, level, ", ".join(["*a%d" % (level - 1)] * 9))
+        cases = {
+            "cycle.yml": ("trainer_adapters:\n  mini:\n    type: minimal_trainer_adapter\n    cyc: &c [1, *c]\n",
+                          "trainer_adapters.mini.cyc[1]: an alias refers to a node that contains it (a cycle)"),
+            "cycles.yml": ("trainer_adapters:\n  mini:\n    type: minimal_trainer_adapter\n    cyc: &c [*c, *c, *c]\n",
+                           "an alias refers to a node that contains it (a cycle)"),
+            "bomb.yml": (bomb, "the document expands to more than 100000 values"),
+            "duplicate.yml": ("trainer_adapters:\n  mini:\n    type: minimal_trainer_adapter\n"
+                              "  mini:\n    type: other\n", "trainer_adapters.mini: duplicate key"),
+            "duplicate.json": ('{"_type": "minimal_trainer_adapter", "_type": "other"}', "_type: duplicate key"),
+        }
+        for name, (text, expected) in cases.items():
+            path = self.write(name, text)
+            result, seconds, rss_mib = self.run_measured("convert", "--config", path, "--trajectories", TRAJECTORIES,
+                                                         "--plugin-dir", self.plugins)
+            self.assert_clean_failure(result)
+            self.assertIn(path + ":", result.stderr)
+            self.assertIn(expected, result.stderr)
+            self.assertLess(seconds, 10, name)
+            self.assertLess(rss_mib, 200, name)
+
+    def test_art_configs_with_hostile_values_are_refused_without_quoting_them(self):
+        if not ART_PLUGIN:
+            self.skipTest("the ART plugin is not built")
+        art = self.make_plugin_dir("art", [ART_PLUGIN])
+        head = "trainer_adapters:\n  art:\n    _type: openpipe_art_trainer_adapter\n    backend:\n      port: 7623\n"
+        for line, key in [('      ip: "127.0.0.1/evil?x="\n', "backend.ip"),
+                          ('      ip: "127.0.0.1#"\n', "backend.ip"),
+                          ('      ip: "127.0.0.1\\0evil"\n', "backend.ip"),
+                          ('      ip: 127.0.0.1\n      api_key: "sk-evil\\r\\nX-Injected: 1"\n', "backend.api_key")]:
+            path = self.write("hostile.yml", head + line)
+            result = nat_trainer("convert", "--config", path, "--trajectories", TRAJECTORIES, "--plugin-dir", art)
+            self.assert_clean_failure(result)
+            self.assertIn("INVALID_ARGUMENT: config: " + key + ": ", result.stderr)
+            self.assertNotIn("evil", result.stderr)
+        # NAT's YAML loader gives `1e-5` as a string: the plugin reads it as NAT's pydantic does.
+        path = self.write("strings.yml", head + '      ip: localhost\n    training:\n      learning_rate: "1e-5"\n'
+                                                '      beta: "0.5"\n')
+        result = nat_trainer("convert", "--config", path, "--trajectories", TRAJECTORIES, "--plugin-dir", art)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        body = json.loads(result.stdout)
+        self.assertEqual(body["config"]["learning_rate"], 1e-5)
+
     def test_job_commands_explain_that_jobs_live_in_the_run_process(self):
         for name in ["status", "wait", "cancel"]:
             result = nat_trainer(name, "--run-id", "art_run_1")

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <string>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "adapter/error.h"
@@ -57,12 +61,20 @@ TEST(AdapterConfig, NamesTheOffendingKey) {
   EXPECT_EQ(rejection("{}"), "config: backend: missing required key");
   EXPECT_EQ(rejection(R"({"backend":{"port":1}})"), "config: backend.ip: missing required key");
   EXPECT_EQ(rejection(R"({"backend":{"ip":"h"}})"), "config: backend.port: missing required key");
-  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":"7623"}})"), "config: backend.port: expected an integer, got string");
-  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":70000}})"), "config: backend.port: must be between 1 and 65535, got 70000");
-  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1,"delete_old_checkpoints":"yes"}})"),
-            "config: backend.delete_old_checkpoints: expected a boolean, got string");
+  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":"seventy"}})"),
+            "config: backend.port: expected an integer, got a string that is not one");
+  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":[7623]}})"), "config: backend.port: expected an integer, got array");
+  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":70000}})"),
+            "config: backend.port: must be an integer between 1 and 65535, got 70000");
+  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":"70000"}})"),
+            "config: backend.port: must be an integer between 1 and 65535, got a numeric string out of range");
+  EXPECT_NE(rejection(R"({"backend":{"ip":"h","port":1,"delete_old_checkpoints":"maybe"}})")
+                .find("config: backend.delete_old_checkpoints: expected a boolean"),
+            std::string::npos);
   EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1},"training":{"learning_rate":"fast"}})"),
-            "config: training.learning_rate: expected a finite number, got string");
+            "config: training.learning_rate: expected a finite number, got a string that is not a number");
+  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1},"training":{"beta":"inf"}})"),
+            "config: training.beta: expected a finite number, got a string that is not finite");
   EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1},"native":{"validaton":"strict"}})"),
             "config: native.validaton: unknown option");
   EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1},"native":{"dialect":"0.6"}})"),
@@ -109,7 +121,11 @@ TEST(AdapterConfig, RangeChecksIntegerOptionsBeforeConverting) {
   EXPECT_EQ(native_rejection(R"({"retries":21})"), "config: native.retries: must be an integer between 0 and 20, got 21");
   EXPECT_EQ(native_rejection(R"({"retries":-1})"), "config: native.retries: must be an integer between 0 and 20, got -1");
   EXPECT_EQ(native_rejection(R"({"retries":2.5})"), "config: native.retries: must be an integer between 0 and 20, got 2.5");
-  EXPECT_EQ(native_rejection(R"({"retries":"3"})"), "config: native.retries: expected an integer, got string");
+  EXPECT_EQ(native_rejection(R"({"retries":"three"})"),
+            "config: native.retries: expected an integer, got a string that is not one");
+  EXPECT_EQ(native_rejection(R"({"retries":"2.5"})"),
+            "config: native.retries: expected an integer, got a string that is not one");
+  EXPECT_EQ(native_rejection(R"({"retries":true})"), "config: native.retries: expected an integer, got boolean");
   EXPECT_EQ(native_rejection(R"({"max_json_depth":1})"),
             "config: native.max_json_depth: must be an integer between 2 and 1000, got 1");
   EXPECT_EQ(native_rejection(R"({"max_json_depth":4294967298})"),
@@ -185,4 +201,93 @@ TEST(AdapterConfig, SchemaStatesTheSameRanges) {
     EXPECT_EQ(n[key]["minimum"].get<double>(), O::kMinTimeoutS) << key;
     EXPECT_EQ(n[key]["maximum"].get<double>(), O::kMaxTimeoutS) << key;
   }
+}
+
+TEST(AdapterConfig, BackendIpIsAHostNameOrAnAddress) {
+  auto with_ip = [](const std::string &ip_json) {
+    return R"({"backend":{"port":7623,"ip":)" + ip_json + "}}";
+  };
+  for (const char *ok : {"127.0.0.1", "10.0.0.5", "localhost", "art-server", "art-server.example.com", "example.com.",
+                         "x1.y2", "[::1]", "::1", "[2001:db8::7]", "2001:db8::7", "[::ffff:127.0.0.1]"}) {
+    auto c = nat::parse_adapter_config(with_ip(json(ok).dump()), "");
+    EXPECT_EQ(c.backend.ip, ok);
+  }
+  for (const std::string &bad : std::vector<std::string>{"127.0.0.1/evil?x=", "127.0.0.1#", "127.0.0.1#frag", "127.0.0.1:8000", "127.0.0.1?", "user@127.0.0.1",
+        "http://127.0.0.1", "127.0.0.1/", "a b", " localhost", "localhost ", "-art", "art-", "a..b", ".", "..",
+        "[::1", "::1]", "[localhost]", "[::1]:80", "[fe80::1%eth0]", "fe80::1%25eth0", "300.1.1.1", "127.1",
+        "1.2.3.4.5", "host_name", "h\u00e9llo", std::string(64, 'a') + ".com", std::string(254, 'a'),
+        "\\\\evil", "%41"}) {
+    std::string message = rejection(with_ip(json(bad).dump()));
+    EXPECT_EQ(message.rfind("config: backend.ip: ", 0), 0u) << bad << " -> " << message;
+    if (bad.size() > 5) {
+      EXPECT_EQ(message.find(bad), std::string::npos) << "the value is quoted: " << message;
+    }
+  }
+  // Control characters and an embedded NUL (JSON's \u0000 escape).
+  for (const char *bad : {R"("127.0.0.1\u0000.evil")", R"("127.0.0.1\r\nHost: evil")", R"("local\thost")",
+                          R"("localhost\u007f")"}) {
+    std::string message = rejection(with_ip(bad));
+    EXPECT_EQ(message.rfind("config: backend.ip: contains a control character", 0), 0u) << message;
+    EXPECT_EQ(message.find("evil"), std::string::npos) << message;
+  }
+  EXPECT_EQ(rejection(with_ip(R"("")")), "config: backend.ip: must not be empty");
+  EXPECT_EQ(rejection(with_ip("7")), "config: backend.ip: expected a string, got number");
+}
+
+TEST(AdapterConfig, RefusesControlCharactersInHeaderAndUrlValues) {
+  // Each C0 control and DEL, at the start, inside and at the end of the key.
+  for (int c = 0; c < 0x20 || c == 0x7f; c = (c == 0x1f ? 0x7f : c + 1)) {
+    char escape[8];
+    std::snprintf(escape, sizeof escape, "\\u%04x", c);
+    for (const std::string &key : {std::string(escape) + "secret-key-1234", "secret-" + std::string(escape) + "key-1234",
+                                  "secret-key-1234" + std::string(escape)}) {
+      std::string message = rejection(R"({"backend":{"ip":"h","port":1,"api_key":")" + key + R"("}})");
+      EXPECT_EQ(message.rfind("config: backend.api_key: contains a control character (byte 0x", 0), 0u) << message;
+      EXPECT_NE(message.find("HTTP header"), std::string::npos) << message;
+      EXPECT_EQ(message.find("secret"), std::string::npos) << "the key is quoted: " << message;
+      EXPECT_EQ(message.find("1234"), std::string::npos) << "the key is quoted: " << message;
+    }
+    if (c == 0x7f) break;
+  }
+  EXPECT_EQ(nat::parse_adapter_config(R"({"backend":{"ip":"h","port":1,"api_key":"sk-with spaces and \u00e9"}})", "")
+                .backend.api_key,
+            "sk-with spaces and \u00e9");
+  struct Case {
+    const char *config;
+    const char *key;
+  } cases[] = {
+      {R"({"backend":{"ip":"h","port":1},"native":{"inference_base_url":"http://h:8000/v1\r\nX-Evil: 1"}})",
+       "native.inference_base_url"},
+      {R"({"backend":{"ip":"h","port":1},"native":{"inference_base_url":"http://h:8000/v1\u0000.evil"}})",
+       "native.inference_base_url"},
+      {R"({"backend":{"ip":"h","port":1,"server_config":{"server_args":{"api_key":"k\nX-Evil: 1"}}}})",
+       "backend.server_config.server_args.api_key"},
+      {R"({"backend":{"ip":"h","port":1},"native":{"ca_path":"/etc/ca.pem\u0000.evil"}})", "native.ca_path"},
+  };
+  for (const Case &c : cases) {
+    std::string message = rejection(c.config);
+    EXPECT_EQ(message.rfind(std::string("config: ") + c.key + ": contains a control character", 0), 0u) << message;
+    EXPECT_EQ(message.find("Evil"), std::string::npos) << message;
+    EXPECT_EQ(message.find("evil"), std::string::npos) << message;
+  }
+  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1},"native":{"inference_base_url":"http://h:8000/v 1"}})"),
+            "config: native.inference_base_url: contains a space; a URL has none (write it as %20)");
+  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1},"native":{"spool_dir":"/tmp/sp\u0000ool"}})"),
+            "config: native.spool_dir: contains a NUL byte at offset 7 (a path cannot hold one)");
+}
+
+TEST(AdapterConfig, RefusesDuplicateKeysNamingTheirPath) {
+  const std::string tail = " (a key may appear once in a mapping; JSON parsers disagree on which value would win)";
+  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1},"backend":{"ip":"h","port":2}})"),
+            "config: backend: duplicate key" + tail);
+  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1,"ip":"evil"}})"), "config: backend.ip: duplicate key" + tail);
+  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1},"native":{"retries":1,"retries":2}})"),
+            "config: native.retries: duplicate key" + tail);
+  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1},"training":{"x":[1,{"a":1,"b":{"c":1,"c":1}}]}})"),
+            "config: training.x[1].b.c: duplicate key" + tail);
+  // Escapes decode before comparing: "\u0069p" is "ip".
+  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1,"\u0069p":"h"}})"), "config: backend.ip: duplicate key" + tail);
+  // The same key in separate objects is fine.
+  auto c = nat::parse_adapter_config(R"({"backend":{"ip":"h","port":1,"init_args":{"ip":1}},"training":{"port":2}})", "");
+  EXPECT_EQ(c.backend.port, 1);
 }

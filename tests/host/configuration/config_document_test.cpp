@@ -80,5 +80,18 @@ TEST(ConfigDocument, MissingFileIsAFileErrorNamingIt) {
   }
 }
 
+
+TEST(ConfigDocument, JsonDuplicateKeysAreRefusedNamingTheKeyPath) {
+  const std::string secret = "sk-live-0123456789abcdef";
+  EXPECT_EQ(json_config_error(R"({"_type": "x", "_type": "y"})"), "adapter.json: _type: duplicate key (a key may appear once in a mapping)");
+  EXPECT_EQ(json_config_error(R"({"backend": {"api_key": "a", "api_key": ")" + secret + R"("}})"),
+            "adapter.json: backend.api_key: duplicate key (a key may appear once in a mapping)");
+  EXPECT_EQ(json_config_error(R"({"a": [1, {"b": 1}, [{"c": 1, "c": 1}]]})"),
+            "adapter.json: a[2][0].c: duplicate key (a key may appear once in a mapping)");
+  // The same key in separate objects is fine.
+  const nlohmann::json config = parse_config_document(R"({"a": {"k": 1}, "b": [{"k": 2}, {"k": 3}], "k": 4})", "adapter.json");
+  EXPECT_EQ(config["b"][1]["k"], 3);
+}
+
 }  // namespace
 }  // namespace nat::host

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <string>
+
 #include "configuration/config_error.hpp"
 #include "test_fixtures.hpp"
 
@@ -227,6 +230,99 @@ TEST(YamlToJson, SyntaxErrorNamesFileAndLine) {
 
 TEST(YamlToJson, NonScalarKeysAreRefused) {
   EXPECT_THROW(yaml("? [a, b]\n: 1\n"), ConfigError);
+}
+
+
+std::string yaml_error(const std::string& text) {
+  try {
+    yaml(text);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected ConfigError for " << text;
+  return "";
+}
+
+TEST(YamlToJson, SelfReferencingAliasesAreRefused) {
+  struct Case {
+    const char* text;
+    const char* expected;
+  };
+  for (const Case& c : {
+           Case{"cyc: &c [1, *c]\n", "test.yml:1:6: cyc[1]: an alias refers to a node that contains it (a cycle)"},
+           Case{"cyc: &c {a: 1, b: *c}\n", "cyc.b: an alias refers to a node that contains it (a cycle)"},
+           Case{"outer: &o\n  inner:\n    list: [1, [2, *o]]\n",
+                "outer.inner.list[1][1]: an alias refers to a node that contains it (a cycle)"},
+           Case{"&top [*top]\n", "[0]: an alias refers to a node that contains it (a cycle)"},
+           // A merge key that merges the mapping into itself.
+           Case{"m: &m\n  a: 1\n  <<: *m\n", "m.<<: an alias refers to a node that contains it (a cycle)"},
+       }) {
+    const std::string message = yaml_error(c.text);
+    EXPECT_EQ(message.rfind("test.yml:", 0), 0u) << message;
+    EXPECT_NE(message.find(c.expected), std::string::npos) << c.text << " -> " << message;
+  }
+  // An alias to a node elsewhere (not an ancestor) is no cycle, however often used.
+  const json value = yaml("a: &a [1, 2]\nb: [*a, *a, {c: *a}]\n");
+  EXPECT_EQ(value["b"], json::parse("[[1, 2], [1, 2], {\"c\": [1, 2]}]"));
+}
+
+// Nine levels of nine-fold aliases: 9^9 (387 million) values once expanded,
+// from 700 bytes of YAML.
+std::string alias_bomb(int levels, int fan_out, const std::string& leaf) {
+  std::string text = "a0: &a0 [" + leaf + "]\n";
+  for (int level = 1; level <= levels; ++level) {
+    text += "a" + std::to_string(level) + ": &a" + std::to_string(level) + " [";
+    for (int i = 0; i < fan_out; ++i) text += (i ? ", *a" : "*a") + std::to_string(level - 1);
+    text += "]\n";
+  }
+  return text;
+}
+
+TEST(YamlToJson, AliasBombsStopAtTheValueLimit) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string message = yaml_error(alias_bomb(9, 9, "lol"));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_NE(message.find("the document expands to more than 100000 values"), std::string::npos) << message;
+  EXPECT_LT(seconds, 5.0);
+  // Few values, long scalars: the byte limit.
+  const std::string big(1 << 20, 'x');
+  const std::string bytes = yaml_error(alias_bomb(3, 9, big));
+  EXPECT_NE(bytes.find("the document expands to more than 16777216 bytes"), std::string::npos) << bytes.substr(0, 300);
+  // The same shape, small enough, converts.
+  const json small = yaml(alias_bomb(3, 4, "x"));
+  EXPECT_EQ(small["a3"].size(), 4u);
+  EXPECT_EQ(small["a3"][3][3][3], json::array({"x"}));
+}
+
+TEST(YamlToJson, NestingIsLimited) {
+  const auto nested = [](std::size_t levels) {
+    return std::string(levels, '[') + "1" + std::string(levels, ']') + "\n";
+  };
+  EXPECT_NO_THROW(yaml(nested(kMaxYamlDepth - 1)));
+  const std::string message = yaml_error(nested(kMaxYamlDepth));
+  EXPECT_NE(message.find("nested deeper than 64 levels"), std::string::npos) << message;
+  // Deeper than the YAML parser itself takes: its own error, no crash.
+  EXPECT_NE(yaml_error(nested(100000)).find("test.yml"), std::string::npos);
+}
+
+TEST(YamlToJson, DuplicateKeysAreRefusedNamingTheKeyPath) {
+  const std::string secret = "sk-live-0123456789abcdef";
+  struct Case {
+    std::string text;
+    std::string expected;
+  };
+  for (const Case& c : {Case{"backend:\n  ip: a\n  ip: " + secret + "\n", "test.yml:3:3: backend.ip: duplicate key"},
+                        Case{"a: 1\na: 2\n", "test.yml:2:1: a: duplicate key"},
+                        Case{"t:\n  x: [{k: 1, k: 2}]\n", "t.x[0].k: duplicate key"},
+                        Case{"{\"a\": 1, \"a\": 2}\n", "a: duplicate key"},
+                        // A quoted key and a plain one are the same key.
+                        Case{"a: 1\n'a': 2\n", "a: duplicate key"}}) {
+    const std::string message = yaml_error(c.text);
+    EXPECT_NE(message.find(c.expected), std::string::npos) << message;
+    EXPECT_EQ(message.find(secret), std::string::npos) << message;
+  }
+  // Merged keys may be overridden: that is what a merge is for.
+  EXPECT_EQ(yaml("d: &d {a: 1, b: 2}\ne:\n  <<: *d\n  a: 3\n")["e"], json::parse(R"({"a": 3, "b": 2})"));
 }
 
 }  // namespace
