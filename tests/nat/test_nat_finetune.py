@@ -467,6 +467,31 @@ def scenario_offline(args, venvs: dict, files: dict, work: Path, expected_ready:
                   f"JSONL export: {ds.name} holds NAT's groups for file {f}")
 
 
+SERIALISATION_CHECK = r"""
+import json, math, sys
+from nat.data_models.finetuning import TrajectoryCollection, Trajectory, EpisodeItem, DPOItem
+from nat_trainer_adapter.nat.adapter import _collection_json
+cases = [TrajectoryCollection.model_validate_json(open(p, "rb").read()) for p in sys.argv[1:]]
+odd = TrajectoryCollection(run_id="r\u00e9", trajectories=[[
+    Trajectory(episode=[EpisodeItem(role="user", content="\u6f22\"\\\n", metadata={"k": [1, None, 2.5]}),
+                        EpisodeItem(role="assistant", content="a", logprobs={"content": [{"logprob": float("nan")}]})],
+               reward=float("inf"), shaped_rewards=[0.5, -1e300]),
+    Trajectory(episode=[DPOItem(prompt="p", chosen_response="c", rejected_response="r")], reward=-0.0)], []])
+class Sub(TrajectoryCollection):
+    extra_field: int = 3
+cases += [odd, Sub(run_id="s", trajectories=odd.trajectories)]
+bad = [i for i, c in enumerate(cases) if _collection_json(c) != c.model_dump_json().encode()]
+print("differ:", bad)
+sys.exit(1 if bad else 0)
+"""
+
+
+def check_serialisation(venv: Path, files: dict) -> None:
+    r = run([venv / "bin" / "python", "-c", SERIALISATION_CHECK] + [files[k] for k in ("a", "b", "bad")])
+    check(r.returncode == 0, "the adapter's collection JSON is byte for byte NAT's model_dump_json "
+          "(recorded files, unicode, NaN/inf, DPO items, a subclass)", r.stdout + r.stderr)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--source-root", type=Path, required=True)
@@ -524,6 +549,7 @@ def main() -> int:
         return 1
 
     files = make_collections(args.source_root / "examples" / "quickstart" / "trajectories.json", work / "collections")
+    check_serialisation(venvs["native"], files)
     expected_ready = threading.Event()
 
     def servers():
