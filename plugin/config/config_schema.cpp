@@ -6,7 +6,7 @@ const char *adapter_config_schema() {
   return R"JSON({
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "title": "ARTTrainerAdapterConfig",
-  "description": "NAT's openpipe_art_trainer_adapter config, with this implementation's options under native.",
+  "description": "NAT's openpipe_art_trainer_adapter config, with this implementation's options under native. Numbers and booleans may also be given as the strings NAT's pydantic models accept (\"1e-5\", \"7623\", \"true\"); a key may appear once per object.",
   "type": "object",
   "required": ["backend"],
   "properties": {
@@ -16,12 +16,12 @@ const char *adapter_config_schema() {
       "type": "object",
       "required": ["ip", "port"],
       "properties": {
-        "ip": {"type": "string", "minLength": 1, "description": "Address of the ART server (art run)."},
+        "ip": {"type": "string", "minLength": 1, "description": "Address of the ART server (art run): a host name, an IPv4 address or an IPv6 address ([::1]); no port, path or other URL part."},
         "port": {"type": "integer", "minimum": 1, "maximum": 65535, "description": "Port of the ART server."},
         "name": {"type": "string", "default": "trainer_run", "description": "ART model name, the LoRA name served by vLLM."},
         "project": {"type": "string", "default": "trainer_project"},
         "base_model": {"type": "string", "default": "Qwen/Qwen2.5-7B-Instruct"},
-        "api_key": {"type": "string", "default": "default", "description": "Bearer key of the inference server."},
+        "api_key": {"type": "string", "default": "default", "description": "Bearer key of the inference server; no control characters (it is sent in an HTTP header)."},
         "delete_old_checkpoints": {"type": "boolean", "default": false},
         "init_args": {"type": ["object", "null"], "default": null},
         "engine_args": {"type": ["object", "null"], "default": null},
@@ -41,7 +41,7 @@ const char *adapter_config_schema() {
         "validation": {"enum": ["compat", "strict"], "default": "compat"},
         "dialect": {"enum": ["auto", "0.4", "0.5"], "default": "auto"},
         "scheme": {"enum": ["http", "https"], "default": "http"},
-        "inference_base_url": {"type": "string", "description": "Overrides the inference URL the server returns."},
+        "inference_base_url": {"type": "string", "description": "Overrides the inference URL the server returns; no control characters or spaces."},
         "connect_timeout_s": {"type": "number", "minimum": 0.001, "maximum": 1000000, "default": 10},
         "request_timeout_s": {"type": "number", "minimum": 0.001, "maximum": 1000000, "default": 60},
         "get_step_timeout_s": {"type": "number", "minimum": 0.001, "maximum": 1000000, "default": 30},
