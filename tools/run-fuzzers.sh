@@ -4,12 +4,13 @@
 #
 #   tools/run-fuzzers.sh [SECONDS] [HARNESS...]
 #
-# SECONDS   fuzzing time per harness (default 60). 0: build, replay the
+# SECONDS   fuzzing time per harness (default 45: four harnesses fit in the
+#           three minutes three harnesses of 60 s took). 0: build, replay the
 #           reproducers and the seed corpus, no fuzzing (unless FUZZ_ARGS
 #           sets -runs=N).
-# HARNESS   config, collection, ndjson (default: all three)
+# HARNESS   config, collection, ndjson, replies (default: all four)
 #
-# CI: `tools/run-fuzzers.sh 60` from a fresh clone needs only clang,
+# CI: `tools/run-fuzzers.sh 45` from a fresh clone needs only clang,
 # libclang-rt-14-dev and nlohmann-json3-dev (tools/setup-system.sh installs
 # them); ninja and pkg-config are used when present. It takes the build
 # (2-3 min on 2 busy cores the first time) plus SECONDS and a few seconds per
@@ -38,10 +39,10 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-seconds="${1:-60}"
+seconds="${1:-45}"
 if [ $# -gt 0 ]; then shift; fi
 harnesses=("$@")
-if [ ${#harnesses[@]} -eq 0 ]; then harnesses=(config collection ndjson); fi
+if [ ${#harnesses[@]} -eq 0 ]; then harnesses=(config collection ndjson replies); fi
 case "$seconds" in
   ''|*[!0-9]*) echo "run-fuzzers: SECONDS must be a whole number, got '$seconds'" >&2; exit 2 ;;
 esac
@@ -62,18 +63,18 @@ have_ninja=0
 if command -v ninja >/dev/null 2>&1; then have_ninja=1; fi
 
 # Per harness: the maximum input length.
-declare -A max_len=([config]=4096 [collection]=16384 [ndjson]=8192)
+declare -A max_len=([config]=4096 [collection]=16384 [ndjson]=8192 [replies]=8192)
 # The plugin layers the harnesses exercise, by glob, so that a new source
 # file in one of them is picked up without editing this script. Every
 # harness links all of them (the linker keeps what it needs).
 plugin_srcs=()
 for s in "$root"/plugin/json/*.cpp "$root"/plugin/nat/*.cpp "$root"/plugin/convert/*.cpp \
-         "$root"/plugin/config/*.cpp "$root"/plugin/art/ndjson_lines.cpp; do
+         "$root"/plugin/config/*.cpp "$root"/plugin/art/ndjson_lines.cpp "$root"/plugin/art/replies.cpp; do
   [ -f "$s" ] && plugin_srcs+=("${s#"$root"/}")
 done
 for h in "${harnesses[@]}"; do
   if [ -z "${max_len[$h]:-}" ]; then
-    echo "run-fuzzers: unknown harness '$h' (config, collection, ndjson)" >&2
+    echo "run-fuzzers: unknown harness '$h' (config, collection, ndjson, replies)" >&2
     exit 2
   fi
 done
@@ -113,7 +114,7 @@ cflags="-std=c++17 -g -O1 -fno-omit-frame-pointer -D_GLIBCXX_ASSERTIONS $san -I$
     echo "  extra = -fsanitize=fuzzer-no-link"
     objs="$objs obj/${s%.cpp}.o"
   done
-  for h in config collection ndjson; do
+  for h in config collection ndjson replies; do
     echo "build obj/tests/fuzz/${h}_fuzzer.o: cxx $fuzz_dir/${h}_fuzzer.cpp"
     echo "  extra = -fsanitize=fuzzer-no-link"
     echo "build ${h}_fuzzer: link obj/tests/fuzz/${h}_fuzzer.o$objs"

@@ -5,7 +5,7 @@
 # what CI runs (.ci/run). Arguments go to `meson test`.
 #
 # Environment:
-#   FUZZ_SECONDS   fuzzing time per harness (default 60; 0 replays the seed
+#   FUZZ_SECONDS   fuzzing time per harness (default 45; 0 replays the seed
 #                  corpus and the reproducers only)
 #   SANITIZERS     all (default), address, thread, or none
 set -euo pipefail
@@ -25,7 +25,7 @@ fi
 ninja -C build
 meson test -C build --print-errorlogs "$@"
 
-tools/run-fuzzers.sh "${FUZZ_SECONDS:-60}"
+tools/run-fuzzers.sh "${FUZZ_SECONDS:-45}"
 
 sanitizers=${SANITIZERS:-all}
 if [ "$sanitizers" != none ]; then

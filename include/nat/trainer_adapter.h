@@ -106,7 +106,9 @@ typedef enum nat_trainer_adapter_code {
   NAT_TRAINER_ADAPTER_FAILED_PRECONDITION = 4,
   /* The backend cannot be reached or answered with an error. */
   NAT_TRAINER_ADAPTER_UNAVAILABLE = 5,
-  /* A wait ran out of time. */
+  /* A wait ran out of time: the caller's own timeout (wait_until_complete's
+   * timeout_s). A request to the backend that times out is UNAVAILABLE, on
+   * every route. */
   NAT_TRAINER_ADAPTER_DEADLINE_EXCEEDED = 6,
   /* The operation was cancelled. */
   NAT_TRAINER_ADAPTER_CANCELLED = 7,
@@ -208,7 +210,10 @@ NAT_TRAINER_ADAPTER_API void nat_trainer_adapter_destroy(nat_trainer_adapter *ad
  * which may take minutes on a real GPU server) and then runs the health
  * check. Calling it again re-registers.
  * Errors: INVALID_ARGUMENT, UNAVAILABLE ("Failed to connect to ART backend."
- * plus the cause), DEADLINE_EXCEEDED, FAILED_PRECONDITION.
+ * plus the cause: the server cannot be reached or timed out, answered with
+ * an error, or sent a reply the adapter refuses, such as a step outside
+ * 0..2^63-1, an api_key or base_url with control characters, or a base_url
+ * with user-info), FAILED_PRECONDITION.
  * Thread-safe; blocks the calling thread. */
 NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_initialize(nat_trainer_adapter *adapter,
                                                                                   const char *run_config_json,
@@ -309,7 +314,8 @@ NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_next_even
  *   {"timestamp", "run_id", "backend", "trainer_config": {...}, <metrics...>}
  * to <dir>/trainer_adapter_<run_id>.jsonl, where dir is output_dir_or_null
  * (a NUL-terminated path) or NAT's default ./.tmp/nat/finetuning/trainer_adapter.
- * The directory is created if needed. metrics_json must be a JSON object.
+ * The directory is created if needed. metrics_json must be a JSON object;
+ * a key repeated within one of its objects is refused, as in collections.
  * Errors: INVALID_ARGUMENT, UNAVAILABLE (the file cannot be written).
  * Thread-safe: concurrent calls append whole lines. */
 NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_log_progress(nat_trainer_adapter *adapter,

@@ -117,13 +117,15 @@ auto ArtTrainerAdapter::redacting_errors(F &&fn) -> decltype(fn()) {
   } catch (const std::bad_alloc &) {
     throw;
   } catch (const std::exception &e) {
-    throw Error(ErrorCode::Internal, secrets_.redact(e.what()));
+    throw Error(ErrorCode::Internal, secrets_.redact(text::printable_text(e.what())));
   }
 }
 
 void ArtTrainerAdapter::finish_job(Job &job, JobState state, const std::string &message,
                                    std::optional<double> progress) const {
-  job.finish(state, text::printable_text(secrets_.redact(message)), progress);
+  // Made printable before it is masked: the escapes of invalid bytes must
+  // not complete a key.
+  job.finish(state, secrets_.redact(text::printable_text(message)), progress);
 }
 
 ArtTrainerAdapter::~ArtTrainerAdapter() { shutdown(); }

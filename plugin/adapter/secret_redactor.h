@@ -53,14 +53,17 @@ class SecretRedactor {
   static constexpr size_t kMinFragment = 8;
 
   // Server bytes as they may appear in a message: secrets masked first, then
-  // made valid UTF-8 without NUL (see nat::text::printable_text), then cut to
+  // made valid UTF-8 without NUL (see nat::text::printable_text) and masked
+  // again, then cut to
   // at most max_bytes on a character boundary with "..." appended. Where the
   // text was cut (by this call, or before it when input_was_cut says the
   // bytes were already truncated at their end), a piece of a secret of
   // kMinFragment or more bytes that ends at the cut, i.e. a prefix of the
   // secret in any of its forms, is masked too.
   std::string quote(std::string_view bytes, size_t max_bytes, bool input_was_cut = false) const {
-    std::string text = text::printable_text(redact(std::string(bytes)));
+    // Masked again once printable: an escape's hex digits next to the rest
+    // of a key ("\\xf" + "uzzkey...") could spell a key out.
+    std::string text = redact(text::printable_text(redact(std::string(bytes))));
     bool cut = input_was_cut;
     if (text.size() > max_bytes) {
       text.resize(text::utf8_cut_point(text, max_bytes));
