@@ -260,6 +260,23 @@ class SpoolAndResubmitTest(WithReferenceServer):
         self.assertEqual(result.returncode, 2)
         self.assertEqual(result.stdout, "")
 
+    def test_resubmit_with_spool_dir_trains_and_removes_files_of_that_directory(self):
+        # --spool-dir names the adapter's spool directory for the command: the
+        # plugin, which removes only files of its own spool directory, removes
+        # the trained file there, and spools no copy in the configured one.
+        config = self.write_config()
+        other = os.path.join(self.tmp, "other-spool")
+        os.makedirs(other)
+        spooled = os.path.join(other, "art_run_quickstart.1700000000000.42.0.json")
+        shutil.copyfile(TRAJECTORIES, spooled)
+        result = nat_trainer("resubmit", "--config", config, "--spool-dir", other, "--wait", spooled)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        status = json_lines(result.stdout)[-1]
+        self.assertEqual(status["status"], "completed")
+        self.assertEqual(status["metadata"]["spool_file"], spooled)
+        self.assertFalse(os.path.exists(spooled))
+        self.assertEqual(self.spool_files(), [])
+
     def test_resubmit_takes_only_complete_files_of_the_spool_directory(self):
         config = self.write_config()
         own = os.path.join(self.tmp, "mine.json")
