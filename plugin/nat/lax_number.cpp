@@ -3,7 +3,9 @@
 #include <cctype>
 #include <cmath>
 #include <charconv>
+#include <clocale>
 #include <cstdlib>
+#include <locale.h>
 #include <string>
 
 namespace nat {
@@ -41,6 +43,13 @@ bool iequals(std::string_view a, std::string_view b) {
   for (size_t i = 0; i < a.size(); ++i)
     if (std::tolower(static_cast<unsigned char>(a[i])) != b[i]) return false;
   return true;
+}
+
+// strtod in the "C" locale: a host process may have set one whose decimal
+// point is not '.'.
+double c_strtod(const std::string &s) {
+  static const locale_t c_locale = ::newlocale(LC_ALL_MASK, "C", static_cast<locale_t>(nullptr));
+  return c_locale ? ::strtod_l(s.c_str(), nullptr, c_locale) : std::strtod(s.c_str(), nullptr);
 }
 
 // A string pydantic's lax mode turns into a float: what Python's float()
@@ -88,7 +97,7 @@ std::optional<double> lax_float_value(std::string_view decoded) {
   std::string s;
   for (char c : strip(decoded))
     if (c != '_') s.push_back(c);
-  return std::strtod(s.c_str(), nullptr);
+  return c_strtod(s);
 }
 
 std::optional<double> lax_float(const nlohmann::json &value) {
@@ -110,7 +119,7 @@ std::optional<double> lax_integer(const nlohmann::json &value) {
     std::string s;
     for (char c : strip(value.get_ref<const std::string &>()))
       if (c != '_') s.push_back(c);
-    return std::trunc(std::strtod(s.c_str(), nullptr));  // "61.0" -> 61; -0 -> 0 below
+    return std::trunc(c_strtod(s));  // "61.0" -> 61
   }
   return std::nullopt;
 }
