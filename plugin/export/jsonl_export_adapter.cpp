@@ -60,9 +60,11 @@ class FileSink : public ByteSink {
   size_t bytes_ = 0;
 };
 
+// The run_id as a file name part: at most 120 bytes, so that the whole name
+// (with time, process id, job id and suffixes) stays within NAME_MAX.
 std::string safe_file_part(const std::string &s) {
   std::string out;
-  for (char c : s) out.push_back((std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_');
+  for (char c : s.substr(0, 120)) out.push_back((std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_');
   if (out.empty() || out == "." || out == "..") out = "run";
   return out;
 }

@@ -245,6 +245,14 @@ TEST_F(ExportNaming, AnExistingFileIsNeverReplaced) {
   EXPECT_EQ(intact, before + (3010 / 2));
 }
 
+TEST_F(ExportNaming, ALongRunIdStillGivesAValidFileName) {
+  auto a = export_adapter(dir_ / "out");
+  json done = export_to_completion(*a, collection(std::string(1000, 'r') + "/../x"));
+  const std::string name = fs::path(done["metadata"].value("dataset", "")).filename().string();
+  EXPECT_EQ(name.rfind(std::string(120, 'r') + ".", 0), 0u) << name;
+  EXPECT_LE(name.size(), 255u);
+}
+
 TEST_F(ExportNaming, ExportResubmitReadsTheFileAndNeverDeletesIt) {
   const fs::path mine = dir_ / "collection.json";
   write_file(mine, collection("kept"));
