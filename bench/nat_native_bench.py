@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Inside NAT: the native adapter's submit against NAT's ARTTrainerAdapter.
 
-    nat_native_bench.py --python VENV_PYTHON [--collection FILE] [--runs N] [--art-python PY]
+    nat_native_bench.py --python VENV_PYTHON [--collection FILE] [--runs N] [--spool on|off]
+                        [--modes native,nat] [--art-python PY]
 
 A benchmark, not a test. The collection (default: generated with the bench
 generator, ~104 MB: --groups 64 --gens 8 --turns 4 --tokens 256 --seed 1) is
@@ -122,7 +123,7 @@ async def main():
         from nat_trainer_adapter.nat.config import NativeARTTrainerAdapterConfig
         from nat_trainer_adapter.nat.adapter import NativeTrainerAdapter
         cfg = NativeARTTrainerAdapterConfig.model_validate({"_type": "native_openpipe_art_trainer_adapter",
-            "backend": backend, "native": {"spool_dir": sys.argv[4]}})
+            "backend": backend, "native": {"spool_dir": sys.argv[4], "spool": sys.argv[5] == "on"}})
         adapter = NativeTrainerAdapter(cfg, cfg.plugin_config())
         await adapter.initialize(FinetuneConfig())
     else:
@@ -136,16 +137,17 @@ async def main():
     stop = threading.Event()
     def sample():
         while not stop.is_set():
-            samples.append((time.time(), rss_mb()))
+            samples.append((time.time(), rss_mb(), time.process_time()))
             time.sleep(0.005)
     th = threading.Thread(target=sample, daemon=True); th.start()
     t0 = time.time()
+    cpu0 = time.process_time()
     ref = await adapter.submit(collection)
     submit_returned = time.time()
     status = await adapter.wait_until_complete(ref, poll_interval=0.05)
     done = time.time()
     stop.set(); th.join()
-    print(json.dumps({"t0": t0, "submit_returned": submit_returned, "done": done, "status": str(status.status),
+    print(json.dumps({"t0": t0, "cpu0": cpu0, "submit_returned": submit_returned, "done": done, "status": str(status.status),
                       "base_rss_mb": base, "load_s": load_s, "samples": samples,
                       "timing": getattr(adapter, "last_submit_timing", {})}), flush=True)
 
@@ -153,13 +155,13 @@ asyncio.run(main())
 '''
 
 
-def measure(python: str, mode: str, collection: Path, relay: Relay) -> dict:
+def measure(python: str, mode: str, collection: Path, relay: Relay, spool: str = "on") -> dict:
     while not relay.body_done.empty():
         relay.body_done.get()
-    spool = tempfile.mkdtemp(prefix="nat-native-bench-spool-")
-    p = subprocess.run([python, "-c", CHILD, mode, str(collection), str(relay.port), spool], capture_output=True,
-                       text=True, timeout=1800)
-    shutil.rmtree(spool, ignore_errors=True)
+    spool_dir = tempfile.mkdtemp(prefix="nat-native-bench-spool-")
+    p = subprocess.run([python, "-c", CHILD, mode, str(collection), str(relay.port), spool_dir, spool],
+                       capture_output=True, text=True, timeout=1800)
+    shutil.rmtree(spool_dir, ignore_errors=True)
     if p.returncode != 0:
         raise RuntimeError(f"{mode}: exit {p.returncode}\n{p.stderr[-3000:]}")
     r = json.loads(p.stdout.strip().splitlines()[-1])
@@ -167,12 +169,14 @@ def measure(python: str, mode: str, collection: Path, relay: Relay) -> dict:
         end = relay.body_done.get(timeout=10)
     except queue.Empty:
         raise RuntimeError(f"{mode}: the relay saw no /_train_model body end; child: {p.stdout[-2000:]}") from None
-    window = [rss for t, rss in r["samples"] if r["t0"] <= t <= end + 0.01]
+    window = [rss for t, rss, _ in r["samples"] if r["t0"] <= t <= end + 0.01]
+    cpu_end = next((cpu for t, _, cpu in r["samples"] if t >= end), None)
     return {
         "mode": mode,
         "status": r["status"],
         "submit_to_body_s": end - r["t0"],
         "submit_returns_s": r["submit_returned"] - r["t0"],
+        "cpu_to_body_s": None if cpu_end is None else cpu_end - r["cpu0"],
         "base_rss_mb": r["base_rss_mb"],
         "peak_rss_mb": max(window) if window else None,
         "timing": r["timing"],
@@ -185,6 +189,10 @@ def main() -> int:
     ap.add_argument("--python", required=True, help="interpreter with NAT, nvidia-nat-openpipe-art and this package")
     ap.add_argument("--collection", type=Path)
     ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--spool", choices=("on", "off"), default="on",
+                    help="the native plugin's spool (native.spool, default on: the collection is written to disk "
+                    "before anything is sent)")
+    ap.add_argument("--modes", default="native,nat", help="which adapters, comma-separated (native, nat)")
     ap.add_argument("--art-python", default=str(ROOT / ".venv" / "art-0.4" / "bin" / "python"))
     args = ap.parse_args()
 
@@ -204,22 +212,27 @@ def main() -> int:
     try:
         ready = json.loads(server.stdout.readline())
         relay = Relay(int(ready["control_port"]))
-        results = {"native": [], "nat": []}
+        modes = [m for m in args.modes.split(",") if m]
+        results = {m: [] for m in modes}
         for _ in range(args.runs):
-            for mode in ("native", "nat"):
-                r = measure(args.python, mode, collection, relay)
+            for mode in modes:
+                r = measure(args.python, mode, collection, relay, args.spool)
                 results[mode].append(r)
                 print(json.dumps(r), flush=True)
+        if set(modes) != {"native", "nat"}:
+            return 0
         med = {m: statistics.median(x["submit_to_body_s"] for x in rs) for m, rs in results.items()}
+        cpu = {m: statistics.median(x["cpu_to_body_s"] or 0.0 for x in rs) for m, rs in results.items()}
         peak = {m: max(x["peak_rss_mb"] for x in rs) for m, rs in results.items()}
         base = {m: max(x["base_rss_mb"] for x in rs) for m, rs in results.items()}
         nt = results["native"][-1]["timing"]
         print(f"\nsubmit -> whole /_train_model body at the server, {size / 1e6:.0f} MB collection as NAT objects:")
-        print(f"  NAT's ARTTrainerAdapter  {med['nat']:8.2f} s   peak RSS {peak['nat']:7.0f} MB "
-              f"(with the collection loaded: {base['nat']:.0f} MB)")
-        print(f"  native adapter           {med['native']:8.2f} s   peak RSS {peak['native']:7.0f} MB "
-              f"(with the collection loaded: {base['native']:.0f} MB)")
-        print(f"  speed-up {med['nat'] / med['native']:.1f}x; peak memory {peak['native'] / peak['nat']:.2f} of NAT's")
+        print(f"  NAT's ARTTrainerAdapter  {med['nat']:8.2f} s (process CPU {cpu['nat']:.2f} s)   peak RSS "
+              f"{peak['nat']:7.0f} MB (with the collection loaded: {base['nat']:.0f} MB)")
+        print(f"  native adapter           {med['native']:8.2f} s (process CPU {cpu['native']:.2f} s)   peak RSS "
+              f"{peak['native']:7.0f} MB (with the collection loaded: {base['native']:.0f} MB)")
+        print(f"  speed-up {med['nat'] / med['native']:.1f}x wall clock, {cpu['nat'] / max(cpu['native'], 1e-9):.1f}x "
+              f"CPU; peak memory {peak['native'] / peak['nat']:.2f} of NAT's")
         if nt:
             rest = med["native"] - nt["serialize_s"] - nt["native_submit_s"]
             print(f"  native split: serialisation (pydantic-core) {nt['serialize_s']:.2f} s, plugin validation "

@@ -410,6 +410,9 @@ def scenario_server(args, dialect: str, venvs: dict, files: dict, work: Path, in
         check_training_run(f"{dialect} native only (native trainer)", rc, log, 3, True, venvs["native"])
         if expected:
             check_sent(f"{dialect} native only", train_bodies(server.new_requests()), expected, ["a", "b", "a"])
+        if with_validation:
+            check_adapter(venvs["native"], server.port, files, work)
+            server.new_requests()
         metrics = d / "out" / "training_metrics.jsonl"
         check(metrics.is_file() and len(metrics.read_text().splitlines()) == 3,
               f"{dialect} native only: the native trainer wrote training_metrics.jsonl for 3 epochs")
@@ -484,6 +487,95 @@ bad = [i for i, c in enumerate(cases) if _collection_json(c) != c.model_dump_jso
 print("differ:", bad)
 sys.exit(1 if bad else 0)
 """
+
+
+ADAPTER_CHECK = r"""
+import asyncio, json, sys, time, urllib.request
+from nat.data_models.finetuning import (FinetuneConfig, TrainingJobRef, TrainingJobStatus, TrainingStatusEnum,
+                                        TrajectoryCollection)
+from nat_trainer_adapter.nat.adapter import NativeTrainerAdapter
+from nat_trainer_adapter.nat.config import NativeARTTrainerAdapterConfig
+port, path, spool = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+
+def faults(f):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/_test/faults", data=json.dumps(f).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=30).read()
+
+def expect(exc, text, fn):
+    try:
+        fn()
+    except exc as e:
+        assert text in str(e), f"{type(e).__name__}: {e}"
+        return
+    raise AssertionError(f"no {exc.__name__} ({text})")
+
+async def raises(exc, text, coro):
+    try:
+        await coro
+    except exc as e:
+        assert text in str(e) and str(e).count(text) == 1, f"{type(e).__name__}: {e}"
+        return
+    raise AssertionError(f"no {exc.__name__} ({text})")
+
+async def main():
+    cfg = NativeARTTrainerAdapterConfig.model_validate({"_type": "native_openpipe_art_trainer_adapter",
+        "backend": {"ip": "127.0.0.1", "port": port, "name": "checks", "project": "tests"},
+        "training": {"learning_rate": "1e-5"}, "native": {"spool_dir": spool}})
+    a = NativeTrainerAdapter(cfg, cfg.plugin_config())
+    await a.initialize(FinetuneConfig(num_epochs=2))
+    assert a.run_config is not None and a.run_config.num_epochs == 2, "base initialize sets run_config"
+    assert await a.is_healthy() is True
+    await raises(ValueError, "No training job found with run_id nope.",
+                 a.status(TrainingJobRef(run_id="nope", backend="openpipe-art")))
+    await raises(ValueError, "No training job found with run_id nope.",
+                 a.wait_until_complete(TrainingJobRef(run_id="nope", backend="openpipe-art")))
+    coll = TrajectoryCollection.model_validate_json(open(path, "rb").read())
+    coll.run_id = "dup"
+    faults({"train": {"step_delay": 0.25}})
+    ref = await a.submit(coll)
+    assert type(ref) is TrainingJobRef, type(ref)
+    await raises(AssertionError, "Training job with run_id dup already exists.", a.submit(coll))
+    # The event loop keeps running while the native wait blocks in its thread.
+    ticks = 0
+    async def ticker():
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.02)
+            ticks += 1
+    t = asyncio.create_task(ticker())
+    st = await a.wait_until_complete(ref, poll_interval=10.0)
+    t.cancel()
+    assert type(st) is TrainingJobStatus and st.status == TrainingStatusEnum.COMPLETED, st
+    assert ticks >= 50, f"the event loop ran {ticks} ticks while waiting ~3 s"
+    assert st.model_dump()["status"] == TrainingStatusEnum.COMPLETED
+    job = a.training_jobs["dup"]
+    assert job.done() and job.cancel() is False
+    # A running job: training_jobs[...].cancel() as NAT's trainer cleanup does it.
+    faults({"train": {"step_delay": 1.0}})
+    ref2 = await a.submit(coll)
+    job = a.training_jobs["dup"]
+    assert not job.done() and job.cancel() is True
+    st = await a.wait_until_complete(ref2, poll_interval=10.0)
+    assert st.status == TrainingStatusEnum.CANCELED, st
+    faults({})
+    bad = coll.model_copy(deep=True)
+    bad.trajectories[0][0].episode = bad.trajectories[0][0].episode[2:]
+    await raises(ValueError, "The first message in the trajectory must be from 'user' or 'system'.", a.submit(bad))
+    a.close()
+    await raises(Exception, "closed", a.status(ref))
+    print("adapter checks passed")
+
+asyncio.run(main())
+"""
+
+
+def check_adapter(venv: Path, port: int, files: dict, work: Path) -> None:
+    r = run([venv / "bin" / "python", "-c", ADAPTER_CHECK, port, files["a"], work / "adapter-check-spool"])
+    check(r.returncode == 0 and "adapter checks passed" in r.stdout,
+          "NativeTrainerAdapter directly: NAT's errors (unknown run, duplicate run_id, validation), NAT's pydantic "
+          "types, training_jobs done()/cancel(), the event loop runs while wait_until_complete waits",
+          r.stdout[-2000:] + r.stderr[-3000:])
 
 
 def check_serialisation(venv: Path, files: dict) -> None:
