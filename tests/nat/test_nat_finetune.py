@@ -450,24 +450,27 @@ def scenario_offline(args, venvs: dict, files: dict, work: Path, expected_ready:
             check(msg.startswith("Failed to connect to ART backend. ") and msg.count("Failed to connect to ART backend.") == 1,
                   "unreachable backend, native: ConnectionError 'Failed to connect to ART backend.' once", msg)
 
-    # The JSONL export plugin through the generic native_trainer_adapter.
-    d = work / "export"
+    # The JSONL export plugin through the generic native_trainer_adapter,
+    # and under its own name.
     only_cfg = args.source_root / "tests" / "nat" / "configs" / "native_only.yml"
-    out_dir = d / "datasets"
-    rc, log = nat_finetune(venvs["native"], only_cfg, d, {
-        "finetuning.trainer_adapter": "export", "trainer_adapters.export.config.output_dir": out_dir,
-        "trajectory_builders.recorded.paths": f"{files['a']},{files['b']}", "finetuning.num_epochs": 2,
-        "finetuning.output_dir": d / "out"})
-    ok = check(rc == 0 and "Finetuning completed successfully!" in log, "JSONL export through nat finetune completes",
-               log_tail(log))
-    datasets = sorted(out_dir.glob("*.jsonl"), key=lambda p: int(p.name.split(".")[-2])) if out_dir.is_dir() else []
-    if ok and check(len(datasets) == 2, "JSONL export: one dataset per epoch", str(datasets)):
-        expected_ready.wait(timeout=600)
-        expected = venvs.get("expected", {}).get("0.4") or venvs.get("expected", {}).get("0.5")
-        for ds, f in zip(datasets, ("a", "b")):
-            groups = [json.loads(l) for l in ds.read_text().splitlines()]
-            check(expected is not None and only_nulls_differ(groups, expected[f]),
-                  f"JSONL export: {ds.name} holds NAT's groups for file {f}")
+    for name, key in (("export", "trainer_adapters.export.config.output_dir"),
+                      ("export_named", "trainer_adapters.export_named.output_dir")):
+        d = work / name
+        out_dir = d / "datasets"
+        rc, log = nat_finetune(venvs["native"], only_cfg, d, {
+            "finetuning.trainer_adapter": name, key: out_dir,
+            "trajectory_builders.recorded.paths": f"{files['a']},{files['b']}", "finetuning.num_epochs": 2,
+            "finetuning.output_dir": d / "out"})
+        ok = check(rc == 0 and "Finetuning completed successfully!" in log,
+                   f"JSONL export ({name}) through nat finetune completes", log_tail(log))
+        datasets = sorted(out_dir.glob("*.jsonl"), key=lambda p: int(p.name.split(".")[-2])) if out_dir.is_dir() else []
+        if ok and check(len(datasets) == 2, f"JSONL export ({name}): one dataset per epoch", str(datasets)):
+            expected_ready.wait(timeout=600)
+            expected = venvs.get("expected", {}).get("0.4") or venvs.get("expected", {}).get("0.5")
+            for ds, f in zip(datasets, ("a", "b")):
+                groups = [json.loads(l) for l in ds.read_text().splitlines()]
+                check(expected is not None and only_nulls_differ(groups, expected[f]),
+                      f"JSONL export ({name}): {ds.name} holds NAT's groups for file {f}")
 
 
 SERIALISATION_CHECK = r"""
