@@ -116,9 +116,10 @@ long long get_integer(const Json &obj, const char *key, const std::string &path,
   return static_cast<long long>(*v);
 }
 
-// An RFC 1123 host name: dot-separated labels of letters, digits and
-// hyphens, 1 to 63 characters each, neither starting nor ending with a
-// hyphen; at most 253 characters; one trailing dot allowed.
+// A host name: dot-separated labels of letters, digits, hyphens and
+// underscores (RFC 1123 plus the '_' of container and service names, which
+// resolvers and libcurl accept), 1 to 63 characters each, neither starting
+// nor ending with a hyphen; at most 253 characters; one trailing dot allowed.
 bool is_host_name(const std::string &host) {
   std::string_view h(host);
   if (!h.empty() && h.back() == '.') h.remove_suffix(1);
@@ -130,7 +131,7 @@ bool is_host_name(const std::string &host) {
     std::string_view label = h.substr(start, end - start);
     if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
     for (char c : label)
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
     start = end + 1;
   }
   return true;
@@ -291,7 +292,7 @@ void check_backend_host(const std::string &host, const std::string &key) {
   // A name made of digits and dots only is a mistyped IPv4 address, not a name.
   bool numeric = host.find_first_not_of("0123456789.") == std::string::npos;
   if (!numeric && is_host_name(host)) return;
-  bad(key, "expected a host name (letters, digits, '-' and '.'), an IPv4 address or an IPv6 address in brackets "
+  bad(key, "expected a host name (letters, digits, '-', '_' and '.'), an IPv4 address or an IPv6 address in brackets "
            "([::1]), with no port, path, query or other URL part; got something else");
 }
 

@@ -208,14 +208,14 @@ TEST(AdapterConfig, BackendIpIsAHostNameOrAnAddress) {
     return R"({"backend":{"port":7623,"ip":)" + ip_json + "}}";
   };
   for (const char *ok : {"127.0.0.1", "10.0.0.5", "localhost", "art-server", "art-server.example.com", "example.com.",
-                         "x1.y2", "[::1]", "::1", "[2001:db8::7]", "2001:db8::7", "[::ffff:127.0.0.1]"}) {
+                         "x1.y2", "art_server", "svc_1.internal", "[::1]", "::1", "[2001:db8::7]", "2001:db8::7", "[::ffff:127.0.0.1]"}) {
     auto c = nat::parse_adapter_config(with_ip(json(ok).dump()), "");
     EXPECT_EQ(c.backend.ip, ok);
   }
   for (const std::string &bad : std::vector<std::string>{"127.0.0.1/evil?x=", "127.0.0.1#", "127.0.0.1#frag", "127.0.0.1:8000", "127.0.0.1?", "user@127.0.0.1",
         "http://127.0.0.1", "127.0.0.1/", "a b", " localhost", "localhost ", "-art", "art-", "a..b", ".", "..",
         "[::1", "::1]", "[localhost]", "[::1]:80", "[fe80::1%eth0]", "fe80::1%25eth0", "300.1.1.1", "127.1",
-        "1.2.3.4.5", "host_name", "h\u00e9llo", std::string(64, 'a') + ".com", std::string(254, 'a'),
+        "1.2.3.4.5", "h\u00e9llo", std::string(64, 'a') + ".com", std::string(254, 'a'),
         "\\\\evil", "%41"}) {
     std::string message = rejection(with_ip(json(bad).dump()));
     EXPECT_EQ(message.rfind("config: backend.ip: ", 0), 0u) << bad << " -> " << message;
