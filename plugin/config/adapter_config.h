@@ -87,7 +87,7 @@ AdapterConfig parse_adapter_config(std::string_view json_text, std::string_view 
 // nat::Error(InvalidArgument) "config: <key>: ..." naming the key, never
 // quoting the value (it may be a secret).
 //
-// A host as a URL takes it: an RFC 1123 host name, an IPv4 address, or an
+// A host as a URL takes it: a host name (RFC 1123, and "_"), an IPv4 address, or an
 // IPv6 address (in brackets, or bare: the URL gets the brackets). Nothing
 // else: no port, path, query, fragment, user info, space or control byte.
 void check_backend_host(const std::string &host, const std::string &key);
