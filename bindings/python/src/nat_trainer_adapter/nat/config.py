@@ -70,10 +70,10 @@ class NativeARTTrainerAdapterConfig(TrainerAdapterConfig, name="native_openpipe_
 
 class NativeJsonlExportTrainerAdapterConfig(TrainerAdapterConfig, name="native_jsonl_export_trainer_adapter"):
     """The JSONL export plugin: every submit writes the converted ART trajectory groups, one per line, to
-    ``<output_dir>/<run_id>.<job_id>.jsonl`` and trains nothing."""
+    ``<output_dir>/<run_id>.<unix ms>.<pid>.<job_id>.jsonl`` (never replacing a file) and trains nothing."""
 
     output_dir: str = Field(default="./.tmp/nat/finetuning/jsonl_export",
-                            description="Directory that receives one <run_id>.<job_id>.jsonl dataset per submit.")
+                            description="Directory that receives one <run_id>.<unix ms>.<pid>.<job_id>.jsonl dataset per submit.")
     native: dict[str, Any] | None = Field(default=None, description="Options of the plugin (validation, max_json_depth).")
 
     def plugin_config(self) -> dict[str, Any]:
