@@ -2,9 +2,22 @@
 # The quick start: installs what is needed, builds, starts the reference ART
 # server and trains the bundled example collection with `nat-trainer run --wait`,
 # exactly as against a real ART server on a GPU machine.
+#
+# tools/quickstart.sh --nat [nat finetune options...]: the same from NAT's side:
+# sets up the pinned NAT core (tools/setup-nat-native-venv.sh), builds and
+# installs this package into .venv/nat-quickstart (again only when the sources
+# changed), starts the reference ART server and runs
+#   nat finetune --config_file examples/nat/config.yml -o trainer_adapters.art.backend.port <port>
+# (native_trainer, the native ART adapter, the recorded example collection).
+# Exits non-zero unless training completed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+
+if [ "${1:-}" = "--nat" ]; then
+  shift
+  exec tools/quickstart-nat.sh "$@"
+fi
 
 tools/setup-system.sh
 tools/setup-venvs.sh
