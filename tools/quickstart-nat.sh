@@ -101,7 +101,7 @@ env LITELLM_LOCAL_MODEL_COST_MAP=True WANDB_MODE=disabled WEAVE_DISABLED=true PA
 rc=${PIPESTATUS[0]}
 set -e
 
-epochs=$(grep -oE 'Completed epoch [0-9]+/[0-9]+' "$work/nat.log" | tail -n1 | cut -d/ -f2)
+epochs=$(grep -oE 'Completed epoch [0-9]+/[0-9]+' "$work/nat.log" | tail -n1 | cut -d/ -f2 || true)
 metrics="$out/training_metrics.jsonl"
 if [ "$rc" != 0 ] || ! grep -q 'Finetuning completed successfully!' "$work/nat.log" || [ -z "$epochs" ] ||
   ! grep -q "Completed epoch $epochs/$epochs" "$work/nat.log" || [ ! -s "$metrics" ] ||
