@@ -25,7 +25,8 @@ native trainer adapters, installed from the wheel this test builds.
      reads as absent; anything else must be identical);
    - `native`: the native trainer and adapter (no openpipe-art importable),
      three epochs, the same groups again; per-step progress in NAT's log
-     before each epoch ends.
+     before each epoch ends; then the bundled examples/nat/config.yml as it
+     is (tools/quickstart.sh --nat), two epochs at learning rate 1e-5.
    - a collection that fails NAT's episode-order validation, with both
      adapters: NAT reports `Error during epoch 0: <NAT's message>` and a
      failed job for both, nothing is sent.
@@ -416,6 +417,23 @@ def scenario_server(args, dialect: str, venvs: dict, files: dict, work: Path, in
         metrics = d / "out" / "training_metrics.jsonl"
         check(metrics.is_file() and len(metrics.read_text().splitlines()) == 3,
               f"{dialect} native only: the native trainer wrote training_metrics.jsonl for 3 epochs")
+
+        if with_validation:
+            # The bundled example (tools/quickstart.sh --nat) as it is, only
+            # the port, the recorded file and the output directory moved.
+            d = work / f"{dialect}-example"
+            rc, log = nat_finetune(venvs["native"], args.source_root / "examples" / "nat" / "config.yml", d, {
+                **base, "trajectory_builders.recorded.paths": args.source_root / "examples" / "quickstart" /
+                "trajectories.json", "finetuning.output_dir": d / "out"}, timeout=60)
+            check_training_run(f"{dialect} examples/nat/config.yml", rc, log, 2, True, venvs["native"])
+            metrics = d / "out" / "training_metrics.jsonl"
+            check(metrics.is_file() and len(metrics.read_text().splitlines()) == 2,
+                  f"{dialect} examples/nat/config.yml: training_metrics.jsonl for 2 epochs")
+            sent = train_bodies(server.new_requests())
+            check(len(sent) == 2 and all((r.get("body") or {}).get("config", {}).get("learning_rate") == 1e-5
+                                         for r in sent),
+                  f"{dialect} examples/nat/config.yml: 2 /_train_model requests with learning_rate 1e-5",
+                  json.dumps([(r.get("body") or {}).get("config") for r in sent])[:2000])
 
         if with_validation:
             # A collection NAT's adapter refuses (episode order): both adapters
