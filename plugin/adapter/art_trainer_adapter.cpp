@@ -95,6 +95,34 @@ void add_note(nlohmann::json &metadata, const std::string &note) {
 
 }  // namespace
 
+// The sync of a spool file written by submit, running beside the upload
+// (SpoolSync), and its report in the job, given once.
+struct ArtTrainerAdapter::PendingSpoolSync {
+  explicit PendingSpoolSync(SpoolFile file) : sync(std::move(file)) {}
+  SpoolSync sync;
+  std::once_flag reported;
+};
+
+void ArtTrainerAdapter::settle_spool_sync(Job &job, PendingSpoolSync &pending) {
+  std::call_once(pending.reported, [&] {
+    auto started = std::chrono::steady_clock::now();
+    SpoolSync::Result result = pending.sync.wait();
+    double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    job.update_metadata([&](nlohmann::json &m) {
+      m["spool_sync"] = result.error.empty() ? std::string("ok") : result.error;
+      m["spool_sync_s"] = result.seconds;
+      m["spool_sync_wait_s"] = waited;
+    });
+    if (!result.error.empty()) {
+      job.emit({{"type", "warning"},
+                {"code", "spool_sync_failed"},
+                {"message", result.error +
+                                ": the spool file is complete and survives the process, but may not survive a "
+                                "crash of the machine"}});
+    }
+  });
+}
+
 ArtTrainerAdapter::ArtTrainerAdapter(AdapterConfig config) : config_(std::move(config)), client_(config_, secrets_) {
   art::ensure_curl_initialized();
   secrets_.add(config_.backend.api_key);
@@ -279,23 +307,36 @@ std::string ArtTrainerAdapter::submit_bytes(std::shared_ptr<const std::string> i
   };
   if (plan->dropped_count > 0) metadata["dropped"] = dropped_details(*plan);
   if (config_.native.insecure_skip_tls_verify) metadata["tls_verification"] = "off (native.insecure_skip_tls_verify)";
-  // Nothing is sent before the collection is on disk.
-  bool spooled_here = false;
+  // Nothing is sent before the whole collection is in the spool file under
+  // its final name (a process that dies from here on leaves it complete).
+  // Its fsync runs beside the upload; the job reports no terminal status,
+  // and removes no file, before it has finished.
+  std::shared_ptr<PendingSpoolSync> spool_sync;
   if (spool_file.empty() && config_.native.spool) {
-    spool_file = Spool(config_.native.spool_dir).write(plan->run_id, *input);
-    spooled_here = true;
+    SpoolFile written = Spool(config_.native.spool_dir).write_unsynced(plan->run_id, *input);
+    spool_file = written.path();
+    try {
+      spool_sync = std::make_shared<PendingSpoolSync>(std::move(written));
+    } catch (...) {
+      Spool::remove(spool_file);
+      throw;
+    }
   }
   if (!spool_file.empty()) metadata["spool_file"] = spool_file;
   std::shared_ptr<Job> job;
   try {
     job = jobs_.create(plan->run_id, kBackend, metadata);
   } catch (...) {
-    if (spooled_here) Spool::remove(spool_file);
+    if (spool_sync) {
+      spool_sync->sync.wait();
+      Spool::remove(spool_file);
+    }
     throw;
   }
-  job->start([this, session, input, plan, spool_file](Job &j) {
+  if (spool_sync) job->set_before_finish([spool_sync](Job &j) { settle_spool_sync(j, *spool_sync); });
+  job->start([this, session, input, plan, spool_file, spool_sync](Job &j) {
     try {
-      run_job(j, session, input, plan, spool_file);
+      run_job(j, session, input, plan, spool_file, spool_sync.get());
     } catch (const std::exception &e) {
       // What Job::start would report, redacted.
       finish_job(j, JobState::Failed, std::string("Training failed with error: ") + e.what(), std::nullopt);
@@ -305,7 +346,8 @@ std::string ArtTrainerAdapter::submit_bytes(std::shared_ptr<const std::string> i
 }
 
 void ArtTrainerAdapter::run_job(Job &job, Session session, std::shared_ptr<const std::string> input,
-                                std::shared_ptr<const CollectionPlan> plan, std::string spool_file) {
+                                std::shared_ptr<const CollectionPlan> plan, std::string spool_file,
+                                PendingSpoolSync *spool_sync) {
   job.mark_running();
   job.emit({{"type", "started"},
             {"groups", plan->groups_kept},
@@ -447,7 +489,9 @@ void ArtTrainerAdapter::run_job(Job &job, Session session, std::shared_ptr<const
         m["note"] = "nothing was trainable: every group had equal rewards or no trainable assistant turn";
     });
     if (!spool_file.empty()) {
-      // Trained: the spooled copy has done its job.
+      // Trained: the spooled copy has done its job (once its sync is over,
+      // which it normally is by now).
+      if (spool_sync) settle_spool_sync(job, *spool_sync);
       Spool::remove(spool_file);
       job.update_metadata([&](nlohmann::json &m) { m["spool_file_removed"] = true; });
     }

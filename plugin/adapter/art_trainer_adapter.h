@@ -50,9 +50,15 @@ class ArtTrainerAdapter : public JobAdapter {
   std::string convert_unredacted(std::string_view collection_json);
   Session current_session(bool require_initialized) const;
   std::string model_json(const Session &session, bool with_inference) const;
+  struct PendingSpoolSync;
+  // Waits for the spool file's sync and notes it in the job's metadata
+  // (spool_sync, spool_sync_s, spool_sync_wait_s), with a "warning" event
+  // when it failed. Once per file; before the job's terminal status.
+  static void settle_spool_sync(Job &job, PendingSpoolSync &pending);
   std::string submit_bytes(std::shared_ptr<const std::string> input, std::string spool_file);
   void run_job(Job &job, Session session, std::shared_ptr<const std::string> input,
-               std::shared_ptr<const CollectionPlan> plan, std::string spool_file);
+               std::shared_ptr<const CollectionPlan> plan, std::string spool_file,
+               PendingSpoolSync *spool_sync);
   // Runs `fn`; a nat::Error or other exception leaving it has its message
   // redacted (the api keys masked).
   template <class F>

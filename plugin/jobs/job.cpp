@@ -132,7 +132,26 @@ void Job::emit(nlohmann::json event) {
   cv_.notify_all();
 }
 
+void Job::set_before_finish(std::function<void(Job &)> fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  before_finish_ = std::move(fn);
+}
+
 void Job::finish(JobState state, const std::string &message, std::optional<double> progress) {
+  std::function<void(Job &)> before;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    before = before_finish_;
+  }
+  if (before) {
+    // Outside mu_: it may wait, update the metadata and emit.
+    std::call_once(before_finish_once_, [&] {
+      try {
+        before(*this);
+      } catch (...) {
+      }
+    });
+  }
   std::lock_guard<std::mutex> lock(mu_);
   if (is_terminal(state_)) return;
   state_ = state;

@@ -57,6 +57,13 @@ class Job {
   // later join (the destructor's at the latest).
   void join();
 
+  // Runs `fn` once, on the thread that first finishes the job, before the
+  // terminal state is set and the final event queued: work that every
+  // terminal status must wait for (the sync of the job's spool file). `fn`
+  // may call update_metadata and emit; an exception leaving it is ignored.
+  // Set before start.
+  void set_before_finish(std::function<void(Job &)> fn);
+
   // Worker side.
   void mark_running();
   void set_progress(std::optional<double> percent);
@@ -99,6 +106,8 @@ class Job {
   bool final_queued_ = false;
   bool final_taken_ = false;
   std::atomic<bool> cancel_{false};
+  std::function<void(Job &)> before_finish_;  // guarded by mu_
+  std::once_flag before_finish_once_;
   // Guards thread_ (not mu_: the job's thread takes mu_, and join() waits
   // for that thread while holding thread_mu_).
   std::mutex thread_mu_;

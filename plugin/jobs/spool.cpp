@@ -31,7 +31,92 @@ std::string file_part(std::string_view s) {
 
 }  // namespace
 
-std::string Spool::write(std::string_view run_id, std::string_view bytes) const {
+SpoolFile::SpoolFile(SpoolFile &&other) noexcept : path_(std::move(other.path_)), fd_(other.fd_) {
+  other.fd_ = -1;
+}
+
+SpoolFile &SpoolFile::operator=(SpoolFile &&other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    path_ = std::move(other.path_);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+SpoolFile::~SpoolFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::string SpoolFile::sync() {
+  if (fd_ < 0) return {};
+  int fd = fd_;
+  fd_ = -1;
+  int rc;
+  do {
+    rc = ::fsync(fd);
+  } while (rc != 0 && errno == EINTR);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return "spool: cannot sync " + path_ + ": " + std::strerror(err);
+  // The rename is durable once the directory is: a file system that cannot
+  // sync a directory (EINVAL) keeps it without being asked.
+  std::string dir = fs::path(path_).parent_path().string();
+  if (dir.empty()) dir = ".";
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return "spool: cannot open the directory " + dir + " to sync it: " + std::strerror(errno);
+  do {
+    rc = ::fsync(dfd);
+  } while (rc != 0 && errno == EINTR);
+  err = errno;
+  ::close(dfd);
+  if (rc != 0 && err != EINVAL) return "spool: cannot sync the directory " + dir + ": " + std::strerror(err);
+  return {};
+}
+
+SpoolSync::SpoolSync(SpoolFile file) : file_(std::move(file)) {
+  try {
+    thread_ = std::thread([this] { run(); });
+    threaded_ = true;
+  } catch (const std::exception &) {
+    // No thread: the first wait() syncs on its caller's thread.
+  }
+}
+
+SpoolSync::~SpoolSync() {
+  wait();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SpoolSync::run() {
+  auto started = std::chrono::steady_clock::now();
+  std::string error;
+  try {
+    error = file_.sync();
+  } catch (const std::exception &e) {
+    error = std::string("spool: cannot sync ") + file_.path() + ": " + e.what();
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::lock_guard<std::mutex> lock(mu_);
+  result_ = Result{std::move(error), seconds};
+  done_ = true;
+  cv_.notify_all();
+}
+
+SpoolSync::Result SpoolSync::wait() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!threaded_ && !claimed_) {
+    claimed_ = true;
+    lock.unlock();
+    run();
+    lock.lock();
+  }
+  cv_.wait(lock, [&] { return done_; });
+  return result_;
+}
+
+SpoolFile Spool::write_unsynced(std::string_view run_id, std::string_view bytes) const {
   static std::atomic<uint64_t> counter{0};
   std::error_code ec;
   fs::create_directories(dir_, ec);
@@ -40,6 +125,9 @@ std::string Spool::write(std::string_view run_id, std::string_view bytes) const 
   std::string name = file_part(run_id) + "." + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now).count()) +
                      "." + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1)) + ".json";
   std::string path = (fs::path(dir_) / name).string();
+  // Written under a temporary name, renamed once complete: a file under its
+  // final name is always a whole collection (a crash mid-write leaves only
+  // the .partial, which resubmit --list shows as incomplete).
   std::string tmp = path + ".partial";
   // Owner-only: a collection can hold private conversations.
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -58,19 +146,26 @@ std::string Spool::write(std::string_view run_id, std::string_view bytes) const 
     p += n;
     left -= static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) {
+  // Renamed before its sync: the page cache holds the whole file, so a
+  // process that dies from here on leaves it complete under its final name.
+  // The sync (SpoolFile::sync) runs beside the upload.
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::close(fd);
     ::unlink(tmp.c_str());
-    fail_io("sync", tmp, err);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
     fail_io("rename", tmp, err);
   }
-  return path;
+  return SpoolFile(std::move(path), fd);
+}
+
+std::string Spool::write(std::string_view run_id, std::string_view bytes) const {
+  SpoolFile file = write_unsynced(run_id, bytes);
+  std::string error = file.sync();
+  if (!error.empty()) {
+    ::unlink(file.path().c_str());
+    throw Error(ErrorCode::Unavailable, error);
+  }
+  return file.path();
 }
 
 std::string Spool::read(const std::string &path, size_t max_bytes) {

@@ -3,21 +3,86 @@
 // cancel or a crash of the process, the file is still there to resubmit.
 #pragma once
 
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace nat {
 
 // NAT's directory conventions: relative to the working directory.
 constexpr const char *kDefaultSpoolDir = "./.tmp/nat/finetuning/spool";
 
+// A spool file written in full and renamed to its final name, whose data may
+// still be only in the page cache: it survives the death of the process
+// (even by SIGKILL), and sync() makes it survive a crash of the machine.
+// Keeps the file open until then. Move-only.
+class SpoolFile {
+ public:
+  SpoolFile() = default;
+  SpoolFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  SpoolFile(SpoolFile &&other) noexcept;
+  SpoolFile &operator=(SpoolFile &&other) noexcept;
+  SpoolFile(const SpoolFile &) = delete;
+  SpoolFile &operator=(const SpoolFile &) = delete;
+  ~SpoolFile();
+
+  const std::string &path() const { return path_; }
+  // fsync of the file, then of its directory (which makes the rename
+  // durable), and closes the file. Returns "" on success, otherwise what
+  // failed, naming the file. Once; later calls return "".
+  std::string sync();
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+// A SpoolFile's sync() on a thread of its own, started by the constructor,
+// so that sending the collection need not wait for the disk. If no thread
+// can be started, wait() syncs on the caller's thread.
+class SpoolSync {
+ public:
+  struct Result {
+    std::string error;     // "" when the file and its directory were synced
+    double seconds = 0.0;  // how long the sync took
+  };
+  explicit SpoolSync(SpoolFile file);
+  ~SpoolSync();  // waits for the sync
+  SpoolSync(const SpoolSync &) = delete;
+  SpoolSync &operator=(const SpoolSync &) = delete;
+
+  const std::string &path() const { return file_.path(); }
+  // Blocks until the sync has finished. Safe from several threads.
+  Result wait();
+
+ private:
+  void run();
+
+  SpoolFile file_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool threaded_ = false;  // set by the constructor only
+  bool claimed_ = false;   // without a thread: a wait() is running the sync
+  bool done_ = false;
+  Result result_;
+  std::thread thread_;
+};
+
 class Spool {
  public:
   explicit Spool(std::string dir) : dir_(std::move(dir)) {}
   const std::string &dir() const { return dir_; }
 
-  // Writes `bytes` durably (temporary file, fsync, rename) and returns the
-  // path. Throws nat::Error(Unavailable) naming the file on failure.
+  // Writes `bytes` to a temporary name (<name>.partial, owner-only) and
+  // renames it to its final name, without waiting for the disk: the
+  // returned file is complete under its final name for every process, but
+  // not yet durable across a crash of the machine until its sync(). Throws
+  // nat::Error(Unavailable) naming the file on failure (nothing is left).
+  SpoolFile write_unsynced(std::string_view run_id, std::string_view bytes) const;
+  // write_unsynced and sync: returns the path of a durable file. Throws
+  // nat::Error(Unavailable) naming the file on failure.
   std::string write(std::string_view run_id, std::string_view bytes) const;
   // Reads a spooled collection back. Throws InvalidArgument / NotFound.
   static std::string read(const std::string &path, size_t max_bytes);
