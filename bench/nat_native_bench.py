@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Inside NAT: the native adapter's submit against NAT's ARTTrainerAdapter.
 
-    nat_native_bench.py --python VENV_PYTHON [--collection FILE] [--runs N] [--spool on|off]
+    nat_native_bench.py --python VENV_PYTHON [--collection FILE] [--runs N] [--spool on|off|both]
                         [--modes native,nat] [--art-python PY]
 
 A benchmark, not a test. The collection (default: generated with the bench
@@ -20,6 +20,9 @@ adapter is registered with the server the way its initialize does it,
 without its health check of port 8000. The native adapter's split:
 serialisation (pydantic-core, NAT objects -> JSON bytes), the plugin's
 validation (submit returns), conversion and upload until the last byte.
+With --spool both, each run measures the native adapter with the spool on
+and off next to NAT's, so both ratios come from the same run (and the same
+load); the job's spool sync (metadata.spool_sync*) is printed too.
 """
 
 from __future__ import annotations
@@ -147,7 +150,9 @@ async def main():
     status = await adapter.wait_until_complete(ref, poll_interval=0.05)
     done = time.time()
     stop.set(); th.join()
+    meta = getattr(status, "metadata", None) or {}
     print(json.dumps({"t0": t0, "cpu0": cpu0, "submit_returned": submit_returned, "done": done, "status": str(status.status),
+                      "spool": {k: v for k, v in meta.items() if k.startswith("spool_")},
                       "base_rss_mb": base, "load_s": load_s, "samples": samples,
                       "timing": getattr(adapter, "last_submit_timing", {})}), flush=True)
 
@@ -158,10 +163,14 @@ asyncio.run(main())
 def measure(python: str, mode: str, collection: Path, relay: Relay, spool: str = "on") -> dict:
     while not relay.body_done.empty():
         relay.body_done.get()
-    spool_dir = tempfile.mkdtemp(prefix="nat-native-bench-spool-")
-    p = subprocess.run([python, "-c", CHILD, mode, str(collection), str(relay.port), spool_dir, spool],
-                       capture_output=True, text=True, timeout=1800)
-    shutil.rmtree(spool_dir, ignore_errors=True)
+    # In a directory of its own: NAT's adapter creates .art/<project> in the working directory.
+    run_dir = tempfile.mkdtemp(prefix="nat-native-bench-run-")
+    spool_dir = os.path.join(run_dir, "spool")
+    try:
+        p = subprocess.run([python, "-c", CHILD, mode, str(collection.resolve()), str(relay.port), spool_dir, spool],
+                           capture_output=True, text=True, timeout=1800, cwd=run_dir)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
     if p.returncode != 0:
         raise RuntimeError(f"{mode}: exit {p.returncode}\n{p.stderr[-3000:]}")
     r = json.loads(p.stdout.strip().splitlines()[-1])
@@ -172,8 +181,9 @@ def measure(python: str, mode: str, collection: Path, relay: Relay, spool: str =
     window = [rss for t, rss, _ in r["samples"] if r["t0"] <= t <= end + 0.01]
     cpu_end = next((cpu for t, _, cpu in r["samples"] if t >= end), None)
     return {
-        "mode": mode,
+        "mode": mode if mode == "nat" else f"{mode} (spool {spool})",
         "status": r["status"],
+        "spool": r.get("spool", {}),
         "submit_to_body_s": end - r["t0"],
         "submit_returns_s": r["submit_returned"] - r["t0"],
         "cpu_to_body_s": None if cpu_end is None else cpu_end - r["cpu0"],
@@ -189,12 +199,14 @@ def main() -> int:
     ap.add_argument("--python", required=True, help="interpreter with NAT, nvidia-nat-openpipe-art and this package")
     ap.add_argument("--collection", type=Path)
     ap.add_argument("--runs", type=int, default=1)
-    ap.add_argument("--spool", choices=("on", "off"), default="on",
+    ap.add_argument("--spool", choices=("on", "off", "both"), default="on",
                     help="the native plugin's spool (native.spool, default on: the collection is written to disk "
-                    "before anything is sent)")
+                    "before anything is sent); both: the native adapter with each, side by side in every run")
     ap.add_argument("--modes", default="native,nat", help="which adapters, comma-separated (native, nat)")
     ap.add_argument("--art-python", default=str(ROOT / ".venv" / "art-0.4" / "bin" / "python"))
     args = ap.parse_args()
+    # Absolute (not resolved: a venv's python is a symlink): each run's process starts in a directory of its own.
+    args.python = os.path.abspath(args.python)
 
     tmp = Path(tempfile.mkdtemp(prefix="nat-native-bench-"))
     collection = args.collection
@@ -213,35 +225,53 @@ def main() -> int:
         ready = json.loads(server.stdout.readline())
         relay = Relay(int(ready["control_port"]))
         modes = [m for m in args.modes.split(",") if m]
-        results = {m: [] for m in modes}
+        spools = ("on", "off") if args.spool == "both" else (args.spool,)
+        # (adapter, spool) pairs; the spool setting only matters to the native one.
+        cases = [(m, s) for m in modes for s in (spools if m == "native" else ("on",))]
+        results = {c: [] for c in cases}
         for _ in range(args.runs):
-            for mode in modes:
-                r = measure(args.python, mode, collection, relay, args.spool)
-                results[mode].append(r)
+            for mode, spool in cases:
+                r = measure(args.python, mode, collection, relay, spool)
+                results[(mode, spool)].append(r)
                 print(json.dumps(r), flush=True)
         if set(modes) != {"native", "nat"}:
             return 0
-        med = {m: statistics.median(x["submit_to_body_s"] for x in rs) for m, rs in results.items()}
-        cpu = {m: statistics.median(x["cpu_to_body_s"] or 0.0 for x in rs) for m, rs in results.items()}
-        peak = {m: max(x["peak_rss_mb"] for x in rs) for m, rs in results.items()}
-        base = {m: max(x["base_rss_mb"] for x in rs) for m, rs in results.items()}
-        nt = results["native"][-1]["timing"]
-        print(f"\nsubmit -> whole /_train_model body at the server, {size / 1e6:.0f} MB collection as NAT objects:")
-        print(f"  NAT's ARTTrainerAdapter  {med['nat']:8.2f} s (process CPU {cpu['nat']:.2f} s)   peak RSS "
-              f"{peak['nat']:7.0f} MB (with the collection loaded: {base['nat']:.0f} MB)")
-        print(f"  native adapter           {med['native']:8.2f} s (process CPU {cpu['native']:.2f} s)   peak RSS "
-              f"{peak['native']:7.0f} MB (with the collection loaded: {base['native']:.0f} MB)")
-        print(f"  speed-up {med['nat'] / med['native']:.1f}x wall clock, {cpu['nat'] / max(cpu['native'], 1e-9):.1f}x "
-              f"CPU; peak memory {peak['native'] / peak['nat']:.2f} of NAT's")
-        if nt:
-            rest = med["native"] - nt["serialize_s"] - nt["native_submit_s"]
-            print(f"  native split: serialisation (pydantic-core) {nt['serialize_s']:.2f} s, plugin validation "
-                  f"{nt['native_submit_s']:.2f} s, conversion+upload to the last byte {rest:.2f} s "
-                  f"({nt['bytes'] / 1e6:.0f} MB of JSON)")
+        for spool in spools:
+            report(results[("nat", "on")], results[("native", spool)], spool, size)
         return 0
     finally:
         server.terminate()
         server.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def report(nat_runs: list, native_runs: list, spool: str, size: int) -> None:
+    results = {"nat": nat_runs, "native": native_runs}
+    med = {m: statistics.median(x["submit_to_body_s"] for x in rs) for m, rs in results.items()}
+    cpu = {m: statistics.median(x["cpu_to_body_s"] or 0.0 for x in rs) for m, rs in results.items()}
+    peak = {m: max(x["peak_rss_mb"] for x in rs) for m, rs in results.items()}
+    base = {m: max(x["base_rss_mb"] for x in rs) for m, rs in results.items()}
+    nt = {k: statistics.median(x["timing"][k] for x in native_runs)
+          for k in ("serialize_s", "native_submit_s", "bytes") if all(k in x["timing"] for x in native_runs)}
+    print(f"\nsubmit -> whole /_train_model body at the server, {size / 1e6:.0f} MB collection as NAT objects, "
+          f"native spool {spool} (medians of {len(native_runs)}):")
+    print(f"  NAT's ARTTrainerAdapter  {med['nat']:8.2f} s (process CPU {cpu['nat']:.2f} s)   peak RSS "
+          f"{peak['nat']:7.0f} MB (with the collection loaded: {base['nat']:.0f} MB)")
+    print(f"  native adapter           {med['native']:8.2f} s (process CPU {cpu['native']:.2f} s)   peak RSS "
+          f"{peak['native']:7.0f} MB (with the collection loaded: {base['native']:.0f} MB)")
+    print(f"  speed-up {med['nat'] / med['native']:.1f}x wall clock, {cpu['nat'] / max(cpu['native'], 1e-9):.1f}x "
+          f"CPU; peak memory {peak['native'] / peak['nat']:.2f} of NAT's")
+    if len(nt) == 3:
+        rest = med["native"] - nt["serialize_s"] - nt["native_submit_s"]
+        what = "plugin validation and spool write" if spool == "on" else "plugin validation"
+        print(f"  native split (medians of each part): serialisation (pydantic-core) {nt['serialize_s']:.2f} s, "
+              f"{what} (submit returns) {nt['native_submit_s']:.2f} s, conversion+upload to the last byte "
+              f"{rest:.2f} s ({nt['bytes'] / 1e6:.0f} MB of JSON)")
+    syncs = [x["spool"].get("spool_sync_s") for x in native_runs if x.get("spool", {}).get("spool_sync_s") is not None]
+    if syncs:
+        waits = [x["spool"].get("spool_sync_wait_s", 0.0) for x in native_runs]
+        print(f"  spool fsync (file and directory, beside the upload) {statistics.median(syncs):.2f} s; the job "
+              f"waited for it at its end {statistics.median(waits):.2f} s")
 
 
 if __name__ == "__main__":
