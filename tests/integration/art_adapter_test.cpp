@@ -22,10 +22,7 @@ namespace {
 constexpr int32_t kInvalidArgument = 1, kNotFound = 2, kAlreadyExists = 3, kFailedPrecondition = 4, kUnavailable = 5,
                   kDeadlineExceeded = 6;
 
-const PluginApi &api() {
-  const char *path = std::getenv("NAT_TRAINER_ADAPTER_PLUGIN");
-  return PluginApi::load(path ? path : "libnat_trainer_adapter_openpipe_art.so");
-}
+const PluginApi &api() { return PluginApi::art_plugin(); }
 
 json logprobs(int tokens, int seed) {
   json content = json::array();

@@ -31,10 +31,7 @@ namespace {
 constexpr int32_t kOk = 0, kAlreadyExists = 3, kFailedPrecondition = 4, kCancelled = 7;
 using Clock = std::chrono::steady_clock;
 
-const PluginApi &api() {
-  const char *path = std::getenv("NAT_TRAINER_ADAPTER_PLUGIN");
-  return PluginApi::load(path ? path : "libnat_trainer_adapter_openpipe_art.so");
-}
+const PluginApi &api() { return PluginApi::art_plugin(); }
 
 json collection(const std::string &run_id, int groups = 1) {
   auto traj = [](double reward, int seed) {

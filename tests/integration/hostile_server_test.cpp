@@ -43,10 +43,7 @@ constexpr int32_t kInvalidArgument = 1, kUnavailable = 5;
 // in anything else the adapter writes.
 const std::string kKey = "Kx7Qp2Zr9Wm4Tn6Vb8Yc3Hd5Jf1Lg0Ns";
 
-const PluginApi &api() {
-  const char *path = std::getenv("NAT_TRAINER_ADAPTER_PLUGIN");
-  return PluginApi::load(path ? path : "libnat_trainer_adapter_openpipe_art.so");
-}
+const PluginApi &api() { return PluginApi::art_plugin(); }
 
 std::string env_or(const char *name, const std::string &fallback) {
   const char *v = std::getenv(name);

@@ -6,6 +6,7 @@
 #include <nat/trainer_adapter.h>
 
 #include <nlohmann/json.hpp>
+#include <cstdlib>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -41,6 +42,13 @@ struct PluginApi {
   static const PluginApi &load(const std::string &path) {
     static PluginApi api = open(path);
     return api;
+  }
+
+  // The ART plugin under test: $NAT_TRAINER_ADAPTER_PLUGIN (set by meson),
+  // else the library name for the dynamic loader's search.
+  static const PluginApi &art_plugin() {
+    const char *path = std::getenv("NAT_TRAINER_ADAPTER_PLUGIN");
+    return load(path ? path : "libnat_trainer_adapter_openpipe_art.so");
   }
 
   static PluginApi open(const std::string &path) {

@@ -16,6 +16,9 @@ struct HttpReply {
 
 HttpReply http_request(const std::string &method, const std::string &url, const std::string &body = "");
 
+// The bytes of a file (empty when it cannot be read).
+std::string read_file(const std::string &path);
+
 class ReferenceServer {
  public:
   // dialect "0.4" or "0.5". Skips (returns false from start) when the

@@ -20,16 +20,14 @@
 using nat::testing::Adapter;
 using nat::testing::CallResult;
 using nat::testing::PluginApi;
+using nat::testing::read_file;
 using nat::testing::ReferenceServer;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
 
-const PluginApi &art_api() {
-  const char *path = std::getenv("NAT_TRAINER_ADAPTER_PLUGIN");
-  return PluginApi::load(path ? path : "libnat_trainer_adapter_openpipe_art.so");
-}
+const PluginApi &art_api() { return PluginApi::art_plugin(); }
 
 const PluginApi &export_api() {
   static const PluginApi api = [] {
@@ -50,11 +48,6 @@ std::string collection(const std::string &run_id) {
                          {{"content", {{{"token", "token_id:7"}, {"logprob", -0.5}, {"top_logprobs", json::array()}}}}}}}}},
                      {"reward", i}});
   return json{{"run_id", run_id}, {"trajectories", {group}}}.dump();
-}
-
-std::string read_file(const fs::path &p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 void write_file(const fs::path &p, const std::string &bytes) { std::ofstream(p, std::ios::binary) << bytes; }

@@ -29,6 +29,7 @@
 using nat::testing::Adapter;
 using nat::testing::CallResult;
 using nat::testing::PluginApi;
+using nat::testing::read_file;
 using nat::testing::ReferenceServer;
 using nlohmann::json;
 namespace fs = std::filesystem;
@@ -132,10 +133,7 @@ extern "C" ssize_t send(int fd, const void *buf, size_t len, int flags) {
 
 namespace {
 
-const PluginApi &art_api() {
-  const char *path = std::getenv("NAT_TRAINER_ADAPTER_PLUGIN");
-  return PluginApi::load(path ? path : "libnat_trainer_adapter_openpipe_art.so");
-}
+const PluginApi &art_api() { return PluginApi::art_plugin(); }
 
 std::string collection(const std::string &run_id) {
   json groups = json::array();
@@ -150,11 +148,6 @@ std::string collection(const std::string &run_id) {
     groups.push_back(group);
   }
   return json{{"run_id", run_id}, {"trajectories", groups}}.dump();
-}
-
-std::string read_file(const fs::path &p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 class SpoolSync : public ::testing::Test {
