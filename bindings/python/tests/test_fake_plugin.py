@@ -164,9 +164,10 @@ def test_search_order(build_fake, tmp_path, monkeypatch, clean_env):
     explicit, own, env1, env2, installed, tree = (
         tmp_path / d for d in ("explicit", "own", "env1", "env2", "inst", "tree"))
     p_explicit = build_fake(explicit, "alpha")
-    build_fake(own, "alpha")
+    p_own_alpha = build_fake(own, "alpha")
     p_own = build_fake(own, "eta")
-    build_fake(env1, "eta")
+    p_env1_eta = build_fake(env1, "eta")
+    p_own_theta = build_fake(own, "theta")
     p_env1 = build_fake(env1, "alpha")
     p_env1b = build_fake(env1, "beta")
     p_env2 = build_fake(env2, "gamma")
@@ -182,7 +183,8 @@ def test_search_order(build_fake, tmp_path, monkeypatch, clean_env):
     monkeypatch.setattr(loader, "build_tree_dir", lambda: tree)
     monkeypatch.setattr(loader, "package_plugin_dir", lambda: own)
 
-    assert loader.search_path([explicit], installed_dir=installed) == [explicit, own, env1, env2, installed, tree]
+    # The host's order; the package's own plugins are installed ones.
+    assert loader.search_path([explicit], installed_dir=installed) == [explicit, env1, env2, own, installed, tree]
 
     def find(name):
         return nta.find_plugin(name, [explicit], installed_dir=installed).path
@@ -193,17 +195,20 @@ def test_search_order(build_fake, tmp_path, monkeypatch, clean_env):
     assert find("delta") == str(p_inst)
     assert find("epsilon") == str(p_tree)
     assert find("zeta") == str(p_zeta)
-    # The package's own plugins come before the environment's.
-    assert find("eta") == str(p_own)
+    # The environment's plugins come before the package's own, which come before the other installed ones.
+    assert find("eta") == str(p_env1_eta)
+    assert find("theta") == str(p_own_theta)
+    assert p_own != p_env1_eta
     with pytest.raises(nta.PluginNotFound, match="no trainer adapter plugin named 'omega'"):
         find("omega")
     assert p_env1 != p_explicit
 
-    # Without an explicit dir the package's own plugins come first.
-    assert nta.find_plugin("alpha", installed_dir=installed).path != str(p_env1)
-    monkeypatch.setattr(loader, "package_plugin_dir", lambda: None)
-    # Without them, the environment.
+    # Without an explicit dir, the environment's plugin; without that, the package's own.
     assert nta.find_plugin("alpha", installed_dir=installed).path == str(p_env1)
+    monkeypatch.setenv(loader.PATH_ENV, str(env2))
+    assert nta.find_plugin("alpha", installed_dir=installed).path == str(p_own_alpha)
+    monkeypatch.setenv(loader.PATH_ENV, f"{env1}{os.pathsep}{env2}")
+    monkeypatch.setattr(loader, "package_plugin_dir", lambda: None)
 
     # The installed dir from the environment variable.
     monkeypatch.setenv(loader.INSTALLED_DIR_ENV, str(installed))
@@ -214,6 +219,34 @@ def test_search_order(build_fake, tmp_path, monkeypatch, clean_env):
         assert a.plugin.path == str(p_tree)
     with nta.Adapter({"_type": "nothing"}, plugin="beta") as a:
         assert a.plugin.path == str(p_env1b)
+
+
+def test_writable_directories_and_files_are_refused_as_by_the_host(build_fake, tmp_path, clean_env):
+    # Whoever can write a plugin file or its directory runs code in every process that searches there.
+    shared, safe = tmp_path / "shared", tmp_path / "safe"
+    build_fake(shared, "in_shared")
+    p_open = build_fake(safe, "open_file")
+    p_kept = build_fake(safe, "kept")
+    os.chmod(shared, 0o777)
+    os.chmod(p_open, 0o666)
+    assert nta.find_plugin("kept", [shared, safe]).path == str(p_kept)
+    with pytest.raises(nta.PluginNotFound) as refused:
+        nta.find_plugin("in_shared", [shared, safe])
+    assert (f"refused {shared}: plugin directory is writable by group or others (mode 0777); "
+            "none of its plugins are loaded") in str(refused.value)
+    with pytest.raises(nta.PluginNotFound) as refused:
+        nta.find_plugin("open_file", [shared, safe])
+    assert f"refused {p_open}: plugin file is writable by group or others (mode 0666); not loaded" in str(
+        refused.value)
+    assert [p.name for p in nta.iter_plugins([shared, safe])] == ["kept"]
+    # A directory asked for that is missing is named too; a file of another suffix is not tried.
+    (safe / "libnotes.so.txt").write_text("not a plugin")
+    with pytest.raises(nta.PluginNotFound, match=r"refused .*missing: plugin directory \(search_dirs\) cannot be read"):
+        nta.find_plugin("nothing", [tmp_path / "missing", safe])
+    os.chmod(shared, 0o755)
+    os.chmod(p_open, 0o644)
+    assert nta.find_plugin("in_shared", [shared]).name == "in_shared"
+    assert nta.find_plugin("open_file", [safe]).name == "open_file"
 
 
 def test_env_path_ignored_when_setuid(build_fake, tmp_path, monkeypatch, clean_env):

@@ -3,21 +3,30 @@
 A plugin is a shared object (``*.so``) exporting
 ``nat_trainer_adapter_abi_version`` and ``nat_trainer_adapter_plugin_info``;
 its name is ``plugin_info()["name"]`` (the NAT ``_type`` it implements).
-Plugins are looked up by name in this order:
+The search follows the nat-trainer host's policy (README, "Plugin
+discovery"). Plugins are looked up by name in this order, the first plugin
+of a name winning:
 
-1. the explicit directories given by the caller (``search_dirs``);
-2. the package's own ``plugins`` directory (``nat_trainer_adapter/plugins``,
-   where ``pip install`` of the wheel puts the plugins built with it);
-3. ``NAT_TRAINER_ADAPTER_PATH`` (colon-separated), ignored when the process
+1. the explicit directories given by the caller (``search_dirs``; the
+   host's ``--plugin-dir``);
+2. ``NAT_TRAINER_ADAPTER_PATH`` (colon-separated), ignored when the process
    runs with elevated privileges (setuid/setgid, ``AT_SECURE``);
-4. the installed plugin directory
+3. the installed plugin directories: the package's own ``plugins``
+   directory (``nat_trainer_adapter/plugins``, where ``pip install`` of the
+   wheel puts the plugins built with it), then
    ``<prefix>/lib/<multiarch>/nat-trainer-adapter/plugins``; the
    ``installed_dir`` argument or the ``NAT_TRAINER_ADAPTER_PLUGIN_DIR``
-   environment variable replaces the default candidates;
-5. the build tree ``build/plugin`` of the source checkout this package lives
+   environment variable replaces the latter's default candidates;
+4. the build tree ``build/plugin`` of the source checkout this package lives
    in, when present.
 
-Steps 3 to 5 are the nat-trainer host's order.
+In each directory the files whose name ends in ``.so`` are tried in name
+order; a file reached twice (through a symlink or a repeated directory) is
+tried once. Refused, as by the host, with the reason in the
+:class:`PluginNotFound` message: a directory, or a plugin file, writable by
+group or others (whoever can write it runs code in every process that
+searches there); a directory given explicitly or in the environment that
+cannot be read; a file that is not a regular file or does not load.
 
 Loaded libraries are never unloaded: an adapter's background threads may run
 until it is destroyed.
@@ -29,6 +38,7 @@ import ctypes
 import json
 import os
 import platform
+import stat
 import struct
 import sys
 import threading
@@ -112,37 +122,46 @@ def build_tree_dir() -> Optional[Path]:
     return None
 
 
+def _search_dirs(
+    search_dirs: Optional[Iterable[PathLike]] = None,
+    installed_dir: Optional[PathLike] = None,
+    environ: Optional[Dict[str, str]] = None,
+) -> List[Tuple[Path, str]]:
+    """The search path with each directory's origin, as the host labels it."""
+    env = os.environ if environ is None else environ
+    dirs: List[Tuple[Path, str]] = [(Path(d), "search_dirs") for d in (search_dirs or ())]
+    if not is_secure_execution():
+        dirs += [(Path(d), PATH_ENV) for d in env.get(PATH_ENV, "").split(os.pathsep) if d]
+        override = installed_dir if installed_dir is not None else env.get(INSTALLED_DIR_ENV) or None
+    else:
+        override = installed_dir
+    own = package_plugin_dir()
+    if own is not None:
+        dirs.append((own, "installed"))
+    if override is not None:
+        dirs.append((Path(override), "installed"))
+    else:
+        dirs += [(d, "installed") for d in default_installed_dirs()]
+    bt = build_tree_dir()
+    if bt is not None:
+        dirs.append((bt, "build tree"))
+    seen = set()
+    unique: List[Tuple[Path, str]] = []
+    for d, origin in dirs:
+        key = os.path.abspath(d)
+        if key not in seen:
+            seen.add(key)
+            unique.append((d, origin))
+    return unique
+
+
 def search_path(
     search_dirs: Optional[Iterable[PathLike]] = None,
     installed_dir: Optional[PathLike] = None,
     environ: Optional[Dict[str, str]] = None,
 ) -> List[Path]:
     """The ordered list of directories searched for plugins (see module doc)."""
-    env = os.environ if environ is None else environ
-    dirs: List[Path] = [Path(d) for d in (search_dirs or ())]
-    own = package_plugin_dir()
-    if own is not None:
-        dirs.append(own)
-    if not is_secure_execution():
-        dirs += [Path(d) for d in env.get(PATH_ENV, "").split(os.pathsep) if d]
-        override = installed_dir if installed_dir is not None else env.get(INSTALLED_DIR_ENV) or None
-    else:
-        override = installed_dir
-    if override is not None:
-        dirs.append(Path(override))
-    else:
-        dirs += default_installed_dirs()
-    bt = build_tree_dir()
-    if bt is not None:
-        dirs.append(bt)
-    seen = set()
-    unique: List[Path] = []
-    for d in dirs:
-        key = os.path.abspath(d)
-        if key not in seen:
-            seen.add(key)
-            unique.append(d)
-    return unique
+    return [d for d, _ in _search_dirs(search_dirs, installed_dir, environ)]
 
 
 class Plugin:
@@ -211,7 +230,7 @@ class Plugin:
 
 
 _cache: Dict[str, Plugin] = {}
-_not_plugins: set = set()
+_not_plugins: Dict[str, str] = {}
 _lock = threading.Lock()
 
 
@@ -225,12 +244,68 @@ def _load_cached(path: PathLike) -> Plugin:
         return p
 
 
-def _candidates(d: Path) -> List[Path]:
+def _writable_by_others(mode: int) -> bool:
+    return bool(mode & (stat.S_IWGRP | stat.S_IWOTH))
+
+
+def _scan(d: Path, origin: str, seen: set) -> Iterator[Union[Plugin, Tuple[Path, str]]]:
+    """The plugins of one directory, and (path, reason) for what is refused."""
+    try:
+        st = os.stat(d)
+    except OSError as e:
+        # A missing default directory is normal; a directory asked for is not.
+        if not isinstance(e, FileNotFoundError) or origin in ("search_dirs", PATH_ENV):
+            yield d, f"plugin directory ({origin}) cannot be read: {e.strerror}"
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        yield d, f"plugin directory ({origin}) is not a directory"
+        return
+    if _writable_by_others(st.st_mode):
+        yield d, (f"plugin directory is writable by group or others (mode {stat.S_IMODE(st.st_mode):04o}); "
+                  "none of its plugins are loaded")
+        return
     try:
         names = sorted(os.listdir(d))
-    except OSError:
-        return []
-    return [d / n for n in names if n.endswith(".so") and (d / n).is_file()]
+    except OSError as e:
+        yield d, f"cannot list plugin directory: {e.strerror}"
+        return
+    for name in names:
+        f = d / name
+        if f.suffix != ".so":
+            continue
+        real = os.path.realpath(f)
+        if real in seen:
+            continue
+        seen.add(real)
+        try:
+            fst = os.stat(real)
+        except OSError as e:
+            yield f, f"cannot stat: {e.strerror}"
+            continue
+        if not stat.S_ISREG(fst.st_mode):
+            yield f, "not a regular file"
+            continue
+        if _writable_by_others(fst.st_mode):
+            yield f, f"plugin file is writable by group or others (mode {stat.S_IMODE(fst.st_mode):04o}); not loaded"
+            continue
+        reason = _not_plugins.get(real)
+        if reason is None:
+            try:
+                yield _load_cached(real)
+                continue
+            except PluginLoadError as e:
+                reason = _not_plugins[real] = str(e)
+        yield f, reason
+
+
+def _discover(
+    search_dirs: Optional[Iterable[PathLike]] = None,
+    installed_dir: Optional[PathLike] = None,
+    environ: Optional[Dict[str, str]] = None,
+) -> Iterator[Union[Plugin, Tuple[Path, str]]]:
+    seen: set = set()
+    for d, origin in _search_dirs(search_dirs, installed_dir, environ):
+        yield from _scan(d, origin, seen)
 
 
 def iter_plugins(
@@ -238,19 +313,11 @@ def iter_plugins(
     installed_dir: Optional[PathLike] = None,
     environ: Optional[Dict[str, str]] = None,
 ) -> Iterator[Plugin]:
-    """Every loadable plugin on the search path, in search order. Files that
-    are not plugins (or not of ABI major 1) are skipped."""
-    seen = set()
-    for d in search_path(search_dirs, installed_dir, environ):
-        for f in _candidates(d):
-            real = os.path.realpath(f)
-            if real in seen or real in _not_plugins:
-                continue
-            seen.add(real)
-            try:
-                yield _load_cached(real)
-            except PluginLoadError:
-                _not_plugins.add(real)
+    """Every loadable plugin on the search path, in search order. What is
+    refused (see the module doc) is skipped."""
+    for found in _discover(search_dirs, installed_dir, environ):
+        if isinstance(found, Plugin):
+            yield found
 
 
 def find_plugin(
@@ -259,12 +326,19 @@ def find_plugin(
     installed_dir: Optional[PathLike] = None,
     environ: Optional[Dict[str, str]] = None,
 ) -> Plugin:
-    """The first plugin on the search path whose name is ``name``."""
+    """The first plugin on the search path whose name is ``name``. The
+    :class:`PluginNotFound` raised otherwise names every refused directory
+    and file with the reason."""
+    refused: List[str] = []
+    for found in _discover(search_dirs, installed_dir, environ):
+        if not isinstance(found, Plugin):
+            refused.append(f"\n  refused {found[0]}: {found[1]}")
+        elif found.name == name:
+            return found
     dirs = search_path(search_dirs, installed_dir, environ)
-    for p in iter_plugins(search_dirs, installed_dir, environ):
-        if p.name == name:
-            return p
-    raise PluginNotFound(f"no trainer adapter plugin named {name!r} in: " + ", ".join(str(d) for d in dirs))
+    raise PluginNotFound(
+        f"no trainer adapter plugin named {name!r} in: " + ", ".join(str(d) for d in dirs) + "".join(refused)
+    )
 
 
 def _looks_like_path(s: str) -> bool:
