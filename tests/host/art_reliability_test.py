@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""nat-trainer with the ART plugin when things go wrong (issue 7).
+"""nat-trainer with the ART plugin when things go wrong.
 
 Usage: art_reliability_test.py NAT_TRAINER ART_PLUGIN_SO
 
