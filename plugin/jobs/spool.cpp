@@ -1,16 +1,19 @@
 #include "jobs/spool.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
-#include "adapter/error.h"
+#include "base/error.h"
 
 namespace nat {
 
@@ -23,6 +26,46 @@ std::string file_part(std::string_view s) {
   for (char c : s.substr(0, 80))
     out.push_back((std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_');
   return out.empty() ? "run" : out;
+}
+
+constexpr std::string_view kSuffix = ".json";
+constexpr std::string_view kPartialSuffix = ".json.partial";
+
+bool ends_with(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+// A decimal number of 1 to `max_digits` digits.
+bool read_digits(std::string_view text, size_t max_digits, int64_t &value) {
+  if (text.empty() || text.size() > max_digits) return false;
+  value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  return true;
+}
+
+// The parts of <run_id>.<submitted ms>.<pid>.<n> (the name without its
+// suffix), as write_unsynced composes it.
+void read_name(std::string_view stem, SpooledCollection &entry) {
+  std::string_view parts[3];
+  for (auto &part : parts) {
+    size_t dot = stem.rfind('.');
+    if (dot == std::string_view::npos) return;
+    part = stem.substr(dot + 1);
+    stem = stem.substr(0, dot);
+  }
+  int64_t pid = 0, submitted = 0;
+  const bool counter = !parts[0].empty() && parts[0].find_first_not_of("0123456789") == std::string_view::npos;
+  if (!counter || !read_digits(parts[1], 9, pid) || !read_digits(parts[2], 18, submitted) || pid == 0) return;
+  entry.run_id = std::string(stem);
+  entry.submitted_unix_ms = submitted;
+  entry.writer_pid = static_cast<long>(pid);
+}
+
+bool process_exists(long pid) {
+  return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
 }
 
 [[noreturn]] void fail_io(const std::string &what, const std::string &path, int err) {
@@ -217,6 +260,64 @@ std::string Spool::owned_file(const std::string &path) const {
   fs::path real_dir = fs::canonical(dir_, ec);
   if (ec || real_parent != real_dir) return {};
   return (real_dir / name).string();
+}
+
+std::vector<SpooledCollection> Spool::list() const {
+  std::vector<SpooledCollection> entries;
+  std::error_code ec;
+  fs::directory_iterator it(dir_, ec);
+  if (ec) {
+    if (ec == std::errc::no_such_file_or_directory) return entries;
+    throw Error(ErrorCode::Unavailable, "spool: cannot list " + dir_ + ": " + ec.message());
+  }
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    SpooledCollection entry;
+    entry.partial = ends_with(name, kPartialSuffix);
+    if (!entry.partial && !ends_with(name, kSuffix)) continue;
+    // Not followed: owned_file refuses a symlink, which resubmit would
+    // submit as a copy and never remove.
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    entry.path = it->path().string();
+    entry.bytes = static_cast<uint64_t>(st.st_size);
+    entry.modified_unix_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    const std::string_view stem(name.data(), name.size() - (entry.partial ? kPartialSuffix : kSuffix).size());
+    read_name(stem, entry);
+    entries.push_back(std::move(entry));
+  }
+  if (ec) throw Error(ErrorCode::Unavailable, "spool: cannot list " + dir_ + ": " + ec.message());
+  std::sort(entries.begin(), entries.end(), [](const SpooledCollection &a, const SpooledCollection &b) {
+    if (a.modified_unix_ns != b.modified_unix_ns) return a.modified_unix_ns < b.modified_unix_ns;
+    return a.path < b.path;
+  });
+  return entries;
+}
+
+std::string Spool::list_json(bool spooling, std::string_view source) const {
+  if (dir_.empty()) throw Error(ErrorCode::InvalidArgument, "spool_dir is empty");
+  if (dir_.find('\0') != std::string::npos) throw Error(ErrorCode::InvalidArgument, "spool_dir holds a NUL byte");
+  std::error_code ec;
+  const bool exists = fs::is_directory(dir_, ec);
+  nlohmann::json collections = nlohmann::json::array();
+  for (const SpooledCollection &entry : list()) {
+    nlohmann::json item = {{"path", entry.path},
+                           {"state", entry.partial ? "partial" : "ready"},
+                           {"bytes", entry.bytes},
+                           {"modified_unix_ns", entry.modified_unix_ns}};
+    if (entry.writer_pid > 0) {
+      item["run_id"] = entry.run_id;
+      item["submitted_unix_ms"] = entry.submitted_unix_ms;
+      item["writer_pid"] = entry.writer_pid;
+      item["writer_running"] = process_exists(entry.writer_pid);
+    }
+    collections.push_back(std::move(item));
+  }
+  nlohmann::json out = {{"spool_dir", dir_},     {"spool_dir_source", std::string(source)},
+                        {"spooling", spooling},  {"exists", exists},
+                        {"collections", std::move(collections)}};
+  // Replaced, not refused: a file name need not be UTF-8.
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void Spool::remove(const std::string &path) {

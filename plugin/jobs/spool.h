@@ -4,10 +4,12 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 namespace nat {
 
@@ -70,6 +72,23 @@ class SpoolSync {
   std::thread thread_;
 };
 
+// One file of a spool directory, as Spool::list reads it.
+struct SpooledCollection {
+  std::string path;  // the spool directory as given, then the file name
+  // A <name>.json.partial file: its writer stopped before the rename that
+  // completes a spool file. Nothing of it was sent; not resubmittable.
+  bool partial = false;
+  uint64_t bytes = 0;
+  int64_t modified_unix_ns = 0;
+  // From the name <run_id>.<submitted ms>.<pid>.<n>.json that
+  // write_unsynced gives a file (run_id with every character other than
+  // [A-Za-z0-9_-] replaced by "_"); writer_pid is 0 when the name is not of
+  // that form (a file put there by hand).
+  std::string run_id;
+  int64_t submitted_unix_ms = 0;
+  long writer_pid = 0;
+};
+
 class Spool {
  public:
   explicit Spool(std::string dir) : dir_(std::move(dir)) {}
@@ -94,6 +113,21 @@ class Spool {
   // its training completed: a collection kept anywhere else (or reached
   // through a symlink in the spool) is never deleted.
   std::string owned_file(const std::string &path) const;
+  // Every collection file of this directory (regular *.json and
+  // *.json.partial files directly in it, symlinks not followed), oldest
+  // modification first, then by path. Empty when the directory does not
+  // exist. Throws nat::Error(Unavailable) when it cannot be read.
+  std::vector<SpooledCollection> list() const;
+  // list() as the JSON of nat_trainer_adapter_spooled:
+  //   {"spool_dir", "spool_dir_source" (`source`), "spooling" (`spooling`),
+  //    "exists", "collections": [{"path", "state": "ready"|"partial",
+  //    "bytes", "modified_unix_ns", and when the name is the spool's own:
+  //    "run_id", "submitted_unix_ms", "writer_pid", "writer_running"}]}
+  // writer_running: a process with that id exists on this host (it may be
+  // another program that reuses the id, or the directory may be shared with
+  // another host). Throws nat::Error(InvalidArgument) for an empty directory
+  // name or one holding a NUL byte, and as list().
+  std::string list_json(bool spooling, std::string_view source) const;
   // Removes a spool file; a missing file is not an error. Callers pass
   // only paths that write() or owned_file() returned.
   static void remove(const std::string &path);

@@ -1,14 +1,22 @@
 // Which files the spool may delete: Spool::owned_file accepts only regular
 // files directly in the spool directory, with symlinks and ".." resolved.
+// What Spool::list and list_json report of a spool directory.
 #include "jobs/spool.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "base/error.h"
 
 namespace fs = std::filesystem;
 
@@ -86,4 +94,91 @@ TEST_F(SpoolOwnership, RefusesEverythingElse) {
   EXPECT_EQ(spool.owned_file((spool_ / "real.json").string() + std::string(1, '\0') + "x"), "");
   // A spool directory that does not exist owns nothing.
   EXPECT_EQ(nat::Spool((root_ / "none").string()).owned_file((spool_ / "real.json").string()), "");
+}
+
+namespace {
+
+// Sets a file's modification time to `seconds` after the epoch (plus 1 ns).
+void set_modified(const fs::path &p, long seconds) {
+  const struct timespec times[2] = {{seconds, 1}, {seconds, 1}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, p.c_str(), times, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+}  // namespace
+
+TEST_F(SpoolOwnership, ListsCollectionsOldestFirstWithWhatTheirNamesSay) {
+  nat::Spool spool(spool_.string());
+  const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const fs::path newer = spool.write("run a/b", "{\"x\": 1}");
+  const fs::path older = spool.write("r", "{}");
+  set_modified(newer, 2000000000);
+  set_modified(older, 1000000000);
+  const fs::path partial = touch(spool_ / "r.1700000000000.42.0.json.partial");
+  set_modified(partial, 1500000000);
+  const fs::path foreign = touch(spool_ / "mine.json");
+  set_modified(foreign, 1000000000);  // as old as `older`: then by path
+  // Not collections: another suffix, a directory, a symlink, a file of a subdirectory.
+  touch(spool_ / "notes.txt");
+  fs::create_directories(spool_ / "dir.json");
+  fs::create_symlink(older, spool_ / "link.json");
+  touch(spool_ / "sub" / "x.json");
+
+  const std::vector<nat::SpooledCollection> list = spool.list();
+  ASSERT_EQ(list.size(), 4u);
+  EXPECT_EQ(list[0].path, foreign.string());
+  EXPECT_EQ(list[1].path, older.string());
+  EXPECT_EQ(list[2].path, partial.string());
+  EXPECT_EQ(list[3].path, newer.string());
+  EXPECT_EQ(list[0].writer_pid, 0);  // not a name the spool gives
+  EXPECT_EQ(list[0].run_id, "");
+  EXPECT_EQ(list[1].run_id, "r");
+  EXPECT_EQ(list[1].modified_unix_ns, 1000000000ll * 1000000000 + 1);
+  EXPECT_FALSE(list[1].partial);
+  EXPECT_TRUE(list[2].partial);
+  EXPECT_EQ(list[2].run_id, "r");
+  EXPECT_EQ(list[2].writer_pid, 42);
+  EXPECT_EQ(list[2].submitted_unix_ms, 1700000000000);
+  EXPECT_EQ(list[3].run_id, "run_a_b");
+  EXPECT_EQ(list[3].writer_pid, ::getpid());
+  EXPECT_GE(list[3].submitted_unix_ms, before);
+  EXPECT_EQ(list[3].bytes, 8u);
+
+  const nlohmann::json json = nlohmann::json::parse(spool.list_json(false, "config"));
+  EXPECT_EQ(json["spool_dir"], spool_.string());
+  EXPECT_EQ(json["spool_dir_source"], "config");
+  EXPECT_EQ(json["spooling"], false);
+  EXPECT_EQ(json["exists"], true);
+  ASSERT_EQ(json["collections"].size(), 4u);
+  EXPECT_EQ(json["collections"][0], (nlohmann::json{{"path", foreign.string()},
+                                                      {"state", "ready"},
+                                                      {"bytes", 2},
+                                                      {"modified_unix_ns", 1000000000ll * 1000000000 + 1}}));
+  EXPECT_EQ(json["collections"][2]["state"], "partial");
+  EXPECT_EQ(json["collections"][3]["run_id"], "run_a_b");
+  EXPECT_EQ(json["collections"][3]["writer_running"], true);
+}
+
+TEST_F(SpoolOwnership, ListsNothingOfAMissingDirectoryAndRefusesBadNames) {
+  const nlohmann::json json =
+      nlohmann::json::parse(nat::Spool((root_ / "none").string()).list_json(true, "argument"));
+  EXPECT_EQ(json["exists"], false);
+  EXPECT_EQ(json["spooling"], true);
+  EXPECT_EQ(json["collections"], nlohmann::json::array());
+  for (const std::string &bad : {std::string(), std::string("a\0b", 3)}) {
+    try {
+      nat::Spool(bad).list_json(true, "argument");
+      ADD_FAILURE() << "accepted a spool_dir of " << bad.size() << " bytes";
+    } catch (const nat::Error &e) {
+      EXPECT_EQ(e.code(), nat::ErrorCode::InvalidArgument);
+    }
+  }
+  // A file where the directory should be cannot be listed.
+  try {
+    nat::Spool(touch(root_ / "file").string()).list();
+    ADD_FAILURE() << "listed a file";
+  } catch (const nat::Error &e) {
+    EXPECT_EQ(e.code(), nat::ErrorCode::Unavailable);
+  }
 }
