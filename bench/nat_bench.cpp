@@ -1,4 +1,4 @@
-// nat-bench: the project's benchmark (issue 6). One run measures, side by
+// nat-bench: the project's benchmark. One run measures, side by
 // side on the same generated inputs:
 //
 //   1. the submit path (collection bytes -> the whole /_train_model body) of

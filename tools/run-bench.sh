@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds what the benchmark needs and runs it (bench/, issue 6):
+# Builds what the benchmark needs and runs it (bench/):
 #
 #   tools/run-bench.sh            inputs of 1, 4, 16, 64 MB and the ~104 MB reference
 #                                 case; the Python paths on inputs up to 16 MB

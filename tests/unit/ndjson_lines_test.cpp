@@ -40,9 +40,8 @@ TEST(NdjsonLines, SplitsLinesWhateverTheChunksSkippingEmptyOnes) {
 }
 
 TEST(NdjsonLines, RefusesALongLineAlsoWhenItArrivesInOneChunk) {
-  // Issue 7: a 100-byte line with a 16-byte limit was delivered when it came
-  // in one feed() and refused when it came in two. Now refused either way,
-  // after the lines before it.
+  // A line over the limit is refused whether it arrives in one feed() or
+  // split over several, after the lines before it.
   const std::string stream = "{\"ok\":1}\n" + std::string(100, 'x') + "\n{\"after\":1}\n";
   for (size_t piece : {stream.size(), size_t{200}, size_t{50}, size_t{7}, size_t{1}}) {
     nat::art::NdjsonLines nd(16);

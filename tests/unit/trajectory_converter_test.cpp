@@ -253,7 +253,7 @@ TEST(TrajectoryConverter, MatchesTheReferenceConversionByteForByteOnGeneratedCol
 }
 
 // ---------------------------------------------------------------------------
-// Issue 7: line breaks in copied logprobs (JSON Lines framing), minify_json,
+// Line breaks in copied logprobs (JSON Lines framing), minify_json,
 // numbers that overflow a double.
 
 namespace {
@@ -369,7 +369,7 @@ TEST(TrajectoryConverter, CopiesLogprobsWithoutLineBreaksByteForByte) {
 }
 
 TEST(TrajectoryConverter, PassesNumbersThatOverflowADoubleThrough) {
-  // Decision of issue 7 (tests/fuzz/reproducers/README.md): a logprob of
+  // By decision (tests/fuzz/reproducers/README.md): a logprob of
   // -1e999 is copied as written, as NAT's pydantic path reads it (-inf) and
   // ART's server (Python's json) reads it back the same.
   std::string text = R"({"run_id":"r","trajectories":[[{"episode":[{"role":"user","content":"x"},)"
