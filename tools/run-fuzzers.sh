@@ -1,241 +1,37 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer harnesses of tests/fuzz/ with clang
-# (-fsanitize=fuzzer,address,undefined) and runs each for a bounded time.
+# Builds the libFuzzer harnesses of tests/fuzz/ (meson -Dfuzzing=true, clang,
+# -fsanitize=fuzzer,address,undefined) and runs `meson test --suite fuzz`:
+# for each harness the reproducers and the seed corpus, then fuzzing for a
+# bounded time, one harness at a time.
 #
 #   tools/run-fuzzers.sh [SECONDS] [HARNESS...]
 #
-# SECONDS   fuzzing time per harness (default 45: four harnesses fit in the
-#           three minutes three harnesses of 60 s took). 0: build, replay the
-#           reproducers and the seed corpus, no fuzzing (unless FUZZ_ARGS
-#           sets -runs=N).
+# SECONDS   fuzzing time per harness (default: FUZZ_SECONDS, else 45). 0: the
+#           reproducers and the seed corpus only (unless FUZZ_ARGS sets -runs=N).
 # HARNESS   config, collection, ndjson, replies (default: all four)
 #
-# CI: `tools/run-fuzzers.sh 45` from a fresh clone needs only clang,
-# libclang-rt-14-dev and nlohmann-json3-dev (tools/setup-system.sh installs
-# them); ninja and pkg-config are used when present. It takes the build
-# (2-3 min on 2 busy cores the first time) plus SECONDS and a few seconds per
-# harness; a harness still running SECONDS + 300 s after it started is killed.
-#
-# Environment:
-#   CXX             clang++ to use (default: clang++)
-#   FUZZ_BUILD_DIR  build and work directory (default: build-fuzz in the
-#                   source tree; /build*/ is gitignored)
-#   FUZZ_ARGS       extra libFuzzer flags, e.g. "-seed=1" or "-runs=100000"
-#   FUZZ_JOBS       parallel compile jobs (default: ninja's, cores + 2)
-#
-# No meson involved: the harnesses are compiled directly with the plugin
-# sources they exercise (written as a small ninja file, so a rebuild is
-# incremental). For each harness the script first replays the checked-in
-# reproducers (tests/fuzz/reproducers/<harness>/), then fuzzes starting from
-# the seed corpus (tests/fuzz/corpus/<harness>/, read-only) plus the work
-# corpus kept in $FUZZ_BUILD_DIR/corpus/<harness>/ between runs. Crash inputs
-# go to $FUZZ_BUILD_DIR/artifacts/<harness>/, logs to $FUZZ_BUILD_DIR/logs/.
-#
-# Ends with a summary, one line per harness (libFuzzer's final stats): total
-# executions, time, crashes found, final corpus size (and the files added to
-# the work corpus), reproducers that pass. Exits 1 if any harness crashed (sanitizer
-# report, uncaught exception, broken invariant, timeout, out-of-memory,
-# time limit) or a reproducer still fails; 2 on a usage or setup error.
+# Environment: FUZZ_BUILD_DIR (default: build-fuzz in the source tree),
+# FUZZ_ARGS (extra libFuzzer flags), CC/CXX (default clang/clang++). Logs,
+# the work corpus and crash inputs: $FUZZ_BUILD_DIR/tests/fuzz/<harness>/.
 set -euo pipefail
-
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-seconds="${1:-45}"
+export FUZZ_SECONDS="${1:-${FUZZ_SECONDS:-45}}"
 if [ $# -gt 0 ]; then shift; fi
-harnesses=("$@")
-if [ ${#harnesses[@]} -eq 0 ]; then harnesses=(config collection ndjson replies); fi
-case "$seconds" in
-  ''|*[!0-9]*) echo "run-fuzzers: SECONDS must be a whole number, got '$seconds'" >&2; exit 2 ;;
-esac
+dir="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
 
-cxx="${CXX:-clang++}"
-out="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
-fuzz_dir="$root/tests/fuzz"
-
-if ! command -v "$cxx" >/dev/null 2>&1; then
-  echo "run-fuzzers: $cxx not found (install clang and libclang-rt-14-dev)" >&2
-  exit 2
+if [ ! -f "$dir/build.ninja" ]; then
+  CC="${CC:-clang}" CXX="${CXX:-clang++}" \
+    meson setup "$dir" "$root" -Dfuzzing=true -Db_lundef=false -Doptimization=1
 fi
-if ! "$cxx" --version 2>/dev/null | grep -qi clang; then
-  echo "run-fuzzers: $cxx is not clang; libFuzzer needs clang" >&2
-  exit 2
+selection=(--suite fuzz)
+if [ "$FUZZ_SECONDS" = 0 ] && [[ " ${FUZZ_ARGS:-} " != *" -runs="* ]]; then selection=(--suite fuzz-replay); fi
+if [ $# -gt 0 ]; then
+  selection=()
+  for h in "$@"; do selection+=("fuzz-$h-replay" "fuzz-$h"); done
 fi
-have_ninja=0
-if command -v ninja >/dev/null 2>&1; then have_ninja=1; fi
-
-# Per harness: the maximum input length.
-declare -A max_len=([config]=4096 [collection]=16384 [ndjson]=8192 [replies]=8192)
-# The plugin layers the harnesses exercise, by glob, so that a new source
-# file in one of them is picked up without editing this script. Every
-# harness links all of them (the linker keeps what it needs).
-plugin_srcs=()
-for s in "$root"/plugin/json/*.cpp "$root"/plugin/nat/*.cpp "$root"/plugin/convert/*.cpp \
-         "$root"/plugin/config/*.cpp "$root"/plugin/art/ndjson_lines.cpp "$root"/plugin/art/replies.cpp; do
-  [ -f "$s" ] && plugin_srcs+=("${s#"$root"/}")
-done
-for h in "${harnesses[@]}"; do
-  if [ -z "${max_len[$h]:-}" ]; then
-    echo "run-fuzzers: unknown harness '$h' (config, collection, ndjson, replies)" >&2
-    exit 2
-  fi
-done
-
-# ---------------------------------------------------------------- build ----
-mkdir -p "$out"
-out="$(cd "$out" && pwd)"
-json_cflags=""
-if command -v pkg-config >/dev/null 2>&1; then json_cflags="$(pkg-config --cflags nlohmann_json 2>/dev/null || true)"; fi
-if ! printf '#include <nlohmann/json.hpp>\n' | "$cxx" -std=c++17 $json_cflags -x c++ -fsyntax-only - 2>/dev/null; then
-  echo "run-fuzzers: nlohmann/json.hpp not found (install nlohmann-json3-dev)" >&2
-  exit 2
-fi
-if ! printf 'extern "C" int LLVMFuzzerTestOneInput(const char *, unsigned long) { return 0; }\n' |
-    "$cxx" -fsanitize=fuzzer,address,undefined -x c++ - -o "$out/.probe" 2>/dev/null; then
-  echo "run-fuzzers: $cxx cannot link -fsanitize=fuzzer,address,undefined (install libclang-rt-14-dev)" >&2
-  exit 2
-fi
-rm -f "$out/.probe"
-san="-fsanitize=address,undefined -fno-sanitize-recover=all"
-cflags="-std=c++17 -g -O1 -fno-omit-frame-pointer -D_GLIBCXX_ASSERTIONS $san -I$root/include -I$root/plugin $json_cflags"
-{
-  echo "# Generated by tools/run-fuzzers.sh; do not edit."
-  echo "cxx = $cxx"
-  echo "cflags = $cflags"
-  echo "rule cxx"
-  echo "  command = \$cxx \$cflags \$extra -MMD -MF \$out.d -c \$in -o \$out"
-  echo "  depfile = \$out.d"
-  echo "  deps = gcc"
-  echo "  description = CXX \$out"
-  echo "rule link"
-  echo "  command = \$cxx \$cflags -fsanitize=fuzzer \$in -o \$out"
-  echo "  description = LINK \$out"
-  objs=""
-  for s in "${plugin_srcs[@]}"; do
-    echo "build obj/${s%.cpp}.o: cxx $root/$s"
-    echo "  extra = -fsanitize=fuzzer-no-link"
-    objs="$objs obj/${s%.cpp}.o"
-  done
-  for h in config collection ndjson replies; do
-    echo "build obj/tests/fuzz/${h}_fuzzer.o: cxx $fuzz_dir/${h}_fuzzer.cpp"
-    echo "  extra = -fsanitize=fuzzer-no-link"
-    echo "build ${h}_fuzzer: link obj/tests/fuzz/${h}_fuzzer.o$objs"
-  done
-} > "$out/build.ninja.new"
-if ! cmp -s "$out/build.ninja.new" "$out/build.ninja" 2>/dev/null; then
-  mv "$out/build.ninja.new" "$out/build.ninja"
-else
-  rm -f "$out/build.ninja.new"
-fi
-targets=()
-for h in "${harnesses[@]}"; do targets+=("${h}_fuzzer"); done
-build_start=$(date +%s)
-if [ $have_ninja = 1 ]; then
-  ninja -C "$out" ${FUZZ_JOBS:+-j "$FUZZ_JOBS"} "${targets[@]}"
-else
-  # Without ninja: the same commands, everything rebuilt.
-  echo "run-fuzzers: ninja not found; compiling everything"
-  objs=()
-  for s in "${plugin_srcs[@]}"; do
-    mkdir -p "$out/obj/$(dirname "$s")"
-    $cxx $cflags -fsanitize=fuzzer-no-link -c "$root/$s" -o "$out/obj/${s%.cpp}.o"
-    objs+=("$out/obj/${s%.cpp}.o")
-  done
-  mkdir -p "$out/obj/tests/fuzz"
-  for h in "${harnesses[@]}"; do
-    $cxx $cflags -fsanitize=fuzzer-no-link -c "$fuzz_dir/${h}_fuzzer.cpp" -o "$out/obj/tests/fuzz/${h}_fuzzer.o"
-    $cxx $cflags -fsanitize=fuzzer "$out/obj/tests/fuzz/${h}_fuzzer.o" "${objs[@]}" -o "$out/${h}_fuzzer"
-  done
-fi
-echo "run-fuzzers: build took $(( $(date +%s) - build_start )) s"
-
-# ------------------------------------------------------------------ run ----
-export ASAN_OPTIONS="${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1:allocator_may_return_null=1}"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
-read -r -a extra_args <<< "${FUZZ_ARGS:-}"
-# How long: -max_total_time=SECONDS, or with 0 only the seeds (-runs=0)
-# unless FUZZ_ARGS sets -runs. A harness that overruns is killed.
-limit_args=(-max_total_time="$seconds")
-guard=(timeout -k 30 $((seconds + 300)))
-if [ "$seconds" -eq 0 ]; then
-  limit_args=()
-  guard=()
-  case " ${FUZZ_ARGS:-} " in *" -runs="*) ;; *) limit_args=(-runs=0) ;; esac
-fi
-
-# The first report of a log: what went wrong and the top frames.
-first_report() {
-  grep -E -m1 -A6 'runtime error|==ERROR: (Address|Leak)Sanitizer|invariant failed|converter threw|terminate called|ERROR: libFuzzer: (timeout|out-of-memory)' "$1" \
-    | sed -E 's/\(BuildId: [0-9a-f]+\)//; s/^/    /' || true
-}
-
-failed=0
-summary=()
-total_execs=0
-total_crashes=0
-for h in "${harnesses[@]}"; do
-  bin="$out/${h}_fuzzer"
-  log_dir="$out/logs"
-  art_dir="$out/artifacts/$h/"
-  work="$out/corpus/$h"
-  mkdir -p "$log_dir" "$art_dir" "$work"
-  common=(-max_len="${max_len[$h]}" -timeout=10 -rss_limit_mb=2048 -dict="$fuzz_dir/nat.dict"
-          -artifact_prefix="$art_dir")
-
-  # Reproducers of bugs found before: each must now run clean.
-  repro_total=0
-  repro_failed=0
-  if [ -d "$fuzz_dir/reproducers/$h" ]; then
-    while IFS= read -r -d '' f; do
-      repro_total=$((repro_total + 1))
-      if ! "$bin" "${common[@]}" "$f" > "$log_dir/$h-reproducer-$(basename "$f").log" 2>&1; then
-        repro_failed=$((repro_failed + 1))
-        echo "run-fuzzers: $h: reproducer $f still fails:" >&2
-        first_report "$log_dir/$h-reproducer-$(basename "$f").log" >&2
-      fi
-    done < <(find "$fuzz_dir/reproducers/$h" -type f ! -name '*.md' -print0 | sort -z)
-  fi
-
-  log="$log_dir/$h.log"
-  artifacts_before=$(find "$art_dir" -type f | wc -l)
-  work_before=$(find "$work" -type f | wc -l)
-  if [ "$seconds" -gt 0 ]; then echo "run-fuzzers: $h: fuzzing for $seconds s (log $log)"
-  else echo "run-fuzzers: $h: running the corpus (log $log)"; fi
-  start=$(date +%s)
-  set +e
-  "${guard[@]}" "$bin" "${common[@]}" "${limit_args[@]}" -print_final_stats=1 "${extra_args[@]}" \
-    "$work" "$fuzz_dir/corpus/$h" > "$log" 2>&1
-  rc=$?
-  set -e
-  took=$(( $(date +%s) - start ))
-  # libFuzzer's final stats (printed on a clean end and on a crash); the last
-  # "#N" status line otherwise.
-  execs=$(awk '/^stat::number_of_executed_units:/ {s += $2; n++} END {if (n) print s}' "$log")
-  if [ -z "$execs" ]; then
-    execs=$(awk 'match($0, /^#[0-9]+/) {v = substr($0, 2, RLENGTH - 1)} END {print v + 0}' "$log")
-  fi
-  # The corpus libFuzzer ended with (seeds and work corpus, deduplicated),
-  # from its last status line; units it added to the work corpus this run.
-  corpus_size=$(sed -n -E 's/.* corp: ([0-9]+)\/.*/\1/p' "$log" | tail -n 1)
-  corpus_new=$(( $(find "$work" -type f | wc -l) - work_before ))
-  crashes=$(( $(find "$art_dir" -type f | wc -l) - artifacts_before ))
-  status=""
-  if [ $rc -ne 0 ]; then
-    failed=1
-    if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then status=" (killed after $took s: over the time limit)"
-    elif [ "$crashes" -eq 0 ]; then status=" (exit $rc without a crash input)"; fi
-    if [ "$crashes" -eq 0 ]; then crashes=1; fi
-    echo "run-fuzzers: $h crashed (exit $rc); log $log, inputs in $art_dir" >&2
-    first_report "$log" >&2
-    grep -E 'Test unit written' "$log" >&2 || true
-  fi
-  if [ $repro_failed -ne 0 ]; then failed=1; fi
-  total_execs=$((total_execs + execs))
-  total_crashes=$((total_crashes + crashes))
-  summary+=("$(printf '%-12s %10s execs in %4s s, %s crash(es), corpus %s (%s files added), reproducers %s/%s ok%s' \
-    "$h:" "$execs" "$took" "$crashes" "${corpus_size:-?}" "$corpus_new" \
-    "$((repro_total - repro_failed))" "$repro_total" "$status")")
-done
-
-echo "run-fuzzers: summary (${seconds} s per harness)"
-for line in "${summary[@]}"; do echo "  $line"; done
-echo "  total: $total_execs execs, $total_crashes crash(es); $([ $failed -eq 0 ] && echo OK || echo FAILED)"
-exit $failed
+start=$(date +%s) rc=0
+meson test -C "$dir" --print-errorlogs --num-processes 1 "${selection[@]}" || rc=$?
+# Each test's summary: reproducers and seeds, executions, corpus, crash inputs.
+grep -E '^[a-z]+: (reproducers|[0-9]+ execs)' "$dir/meson-logs/testlog.txt" | sed 's/^/  /' || true
+echo "run-fuzzers: $([ $rc = 0 ] && echo OK || echo FAILED) in $(( $(date +%s) - start )) s (build included)"
+exit $rc

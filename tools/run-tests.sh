@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the tests need, builds with warnings as errors and runs every
-# test suite, then the fuzzers for a bounded time and the C/C++ suites under
-# AddressSanitizer+UndefinedBehaviorSanitizer and ThreadSanitizer. This is
-# what CI runs (.ci/run). Arguments go to `meson test`.
+# test suite (a plain `meson test`: all but suite 'style'), then the fuzzers
+# for a bounded time (tools/run-fuzzers.sh) and the C/C++ suites under
+# AddressSanitizer+UndefinedBehaviorSanitizer and ThreadSanitizer
+# (tools/run-sanitizers.sh). This is what CI runs (.ci/run). Arguments go to
+# `meson test`.
 #
 # Environment:
 #   FUZZ_SECONDS   fuzzing time per harness (default 45; 0 replays the seed
@@ -27,7 +29,4 @@ meson test -C build --print-errorlogs "$@"
 
 tools/run-fuzzers.sh "${FUZZ_SECONDS:-45}"
 
-sanitizers=${SANITIZERS:-all}
-if [ "$sanitizers" != none ]; then
-  tools/run-sanitizers.sh --require-all "$sanitizers"
-fi
+tools/run-sanitizers.sh --require-all "${SANITIZERS:-all}"
