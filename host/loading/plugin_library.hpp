@@ -15,35 +15,13 @@
 #include <nlohmann/json.hpp>
 
 #include "loading/abi_functions.hpp"
+#include "loading/plugin_info.hpp"
+#include "loading/plugin_load_error.hpp"
 
 namespace nat::host {
 
-// Why a file is not a usable plugin: one line, without the file name (the
-// caller knows it).
-class PluginLoadError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 // "major.minor" of an ABI version number.
 std::string abi_version_text(std::uint32_t abi_version);
-
-// What loading needs from a plugin's info JSON, read in one pass without
-// building a document.
-struct PluginInfoSummary {
-  bool is_object = false;
-  // The top-level members whose value is a string, unescaped, in order. Of
-  // duplicate keys the last wins, as in nlohmann::json; a key whose last
-  // value is not a string is absent.
-  std::vector<std::pair<std::string, std::string>> strings;
-};
-
-// Checks that `text` is exactly one JSON value as nlohmann::json::parse
-// accepts it (RFC 8259 grammar, an optional UTF-8 byte order mark, UTF-8
-// checked, \u escapes with paired surrogates, numbers that fit a double;
-// nesting depth unlimited; a NUL byte ends the text) and collects its
-// top-level string members. std::nullopt when it is not valid JSON.
-std::optional<PluginInfoSummary> scan_plugin_info(std::string_view text);
 
 class PluginLibrary {
  public:
@@ -57,7 +35,7 @@ class PluginLibrary {
   // RTLD_NOW stays although discovery loads every plugin only to read its
   // name: a library with an unresolvable symbol is refused here rather than
   // killing the process at its first call. The info JSON is checked and its
-  // top-level strings read by scan_plugin_info; the document (info()) is
+  // top-level strings read by read_plugin_info; the document (info()) is
   // built only when asked for.
   static std::shared_ptr<const PluginLibrary> load(const std::filesystem::path& file);
 
