@@ -16,7 +16,7 @@
 #include <fstream>
 #include <string>
 
-#include "base/error.h"
+#include "adapter/error.h"
 
 namespace fs = std::filesystem;
 
