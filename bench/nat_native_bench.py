@@ -18,7 +18,7 @@ VENV_PYTHON must have NAT with nvidia-nat-openpipe-art and this package
 (tests/nat makes one: build/tests/nat/work/venv-full/bin/python). NAT's
 adapter is registered with the server the way its initialize does it,
 without its health check of port 8000. The native adapter's split:
-serialisation (pydantic-core, NAT objects -> JSON bytes), the plugin's
+serialisation (orjson, else pydantic-core; NAT objects -> JSON bytes), the plugin's
 validation (submit returns), conversion and upload until the last byte.
 With --spool both, each run measures the native adapter with the spool on
 and off next to NAT's, so both ratios come from the same run (and the same
@@ -264,7 +264,7 @@ def report(nat_runs: list, native_runs: list, spool: str, size: int) -> None:
     if len(nt) == 3:
         rest = med["native"] - nt["serialize_s"] - nt["native_submit_s"]
         what = "plugin validation and spool write" if spool == "on" else "plugin validation"
-        print(f"  native split (medians of each part): serialisation (pydantic-core) {nt['serialize_s']:.2f} s, "
+        print(f"  native split (medians of each part): serialisation (orjson) {nt['serialize_s']:.2f} s, "
               f"{what} (submit returns) {nt['native_submit_s']:.2f} s, conversion+upload to the last byte "
               f"{rest:.2f} s ({nt['bytes'] / 1e6:.0f} MB of JSON)")
     syncs = [x["spool"].get("spool_sync_s") for x in native_runs if x.get("spool", {}).get("spool_sync_s") is not None]

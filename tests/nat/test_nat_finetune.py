@@ -504,8 +504,47 @@ odd = TrajectoryCollection(run_id="r\u00e9", trajectories=[[
 class Sub(TrajectoryCollection):
     extra_field: int = 3
 cases += [odd, Sub(run_id="s", trajectories=odd.trajectories)]
+# Doubles of every magnitude and bit pattern, in logprobs (the bulk of real collections).
+import random, struct, datetime, decimal, uuid, enum
+rng = random.Random(5)
+doubles = [struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0] for _ in range(20000)]
+doubles += [10 ** rng.uniform(-320, 308) for _ in range(5000)] + [rng.uniform(-30, 0) for _ in range(5000)]
+doubles += [5e-324, 1.7976931348623157e308, 1e16, 1e15, 1e-7, 1e-5, 0.1, 1 / 3, -0.0, 2.0 ** 63, 9007199254740993.0]
+tokens = [{"token": chr(32 + i % 95) + "\u2028\x7f\x01", "logprob": d, "bytes": [i % 256], "top_logprobs": []}
+          for i, d in enumerate(doubles)]
+floats = TrajectoryCollection(run_id="f", trajectories=[[Trajectory(episode=[EpisodeItem(
+    role="assistant", content="x", logprobs={"content": tokens})], reward=doubles[7], shaped_rewards=doubles[:50])]])
+cases.append(floats)
+# Values orjson would refuse or write otherwise than the model: the whole collection then takes the fallback.
+class Colour(enum.Enum):
+    RED = "red"
+class Name(str):
+    pass
+odd_values = [2 ** 70, -2 ** 65, b"bytes", {1, 2}, datetime.datetime(2024, 1, 2, 3, 4, 5, 6),
+              datetime.datetime(2024, 1, 2, tzinfo=datetime.timezone.utc), datetime.date(2024, 1, 2), decimal.Decimal("1.5"), uuid.UUID(int=5), Colour.RED, Name("n"), (1, 2.5),
+              {"nested": [datetime.timedelta(seconds=3)]}, EpisodeItem(role="user", content="model in metadata")]
+for i, v in enumerate(odd_values):
+    try:
+        c = TrajectoryCollection(run_id=f"o{i}", trajectories=[[Trajectory(episode=[EpisodeItem(
+            role="user", content="c", metadata={"v": v})], reward=1.0)]])
+        c.model_dump_json()
+    except Exception:
+        continue  # not a collection NAT can hold or write
+    cases.append(c)
 bad = [i for i, c in enumerate(cases) if _collection_json(c) != c.model_dump_json().encode()]
 print("differ:", bad)
+# The fast writer is the one used for plain collections (the recorded files and the doubles).
+import nat_trainer_adapter.nat.adapter as a
+assert a.orjson is not None, "orjson is not importable"
+def refuse(*args, **kwargs):
+    raise AssertionError("pydantic-core was used for a plain collection")
+saved, a.pydantic_core.to_json = a.pydantic_core.to_json, refuse
+try:
+    for c in cases[:2] + [floats]:
+        _collection_json(c)
+finally:
+    a.pydantic_core.to_json = saved
+print(len(cases), "cases")
 sys.exit(1 if bad else 0)
 """
 
@@ -602,7 +641,7 @@ def check_adapter(venv: Path, port: int, files: dict, work: Path) -> None:
 def check_serialisation(venv: Path, files: dict) -> None:
     r = run([venv / "bin" / "python", "-c", SERIALISATION_CHECK] + [files[k] for k in ("a", "b", "bad")])
     check(r.returncode == 0, "the adapter's collection JSON is byte for byte NAT's model_dump_json "
-          "(recorded files, unicode, NaN/inf, DPO items, a subclass)", r.stdout + r.stderr)
+          "(recorded files, unicode, NaN/inf, DPO items, a subclass, 30k doubles; values orjson refuses take pydantic-core)", r.stdout + r.stderr)
 
 
 def main() -> int:
