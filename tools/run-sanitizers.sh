@@ -46,10 +46,11 @@ for setup in "${runs[@]}"; do
   fi
   start=$(date +%s)
   status=ok
+  log="$dir/meson-logs/testlog-$setup.txt"
+  rm -f "$log" "${log%.txt}.json"
   # meson test builds only what the selected tests need.
   meson test -C "$dir" --setup "$setup" --print-errorlogs --suite unit --suite integration --suite abi \
     "${extra[@]}" || status=FAILED
-  log="$dir/meson-logs/testlog-$setup.txt"
   if grep -E -A30 '==[0-9]+==ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|FATAL: ThreadSanitizer|runtime error:' \
        "$log"; then
     echo "run-sanitizers: sanitizer report in $log (above)" >&2
