@@ -143,36 +143,16 @@ std::optional<double> field_of(std::string_view text, std::string_view key) {
   return std::nullopt;
 }
 
-namespace {
-template <class F>
-void resolve(void *h, const char *name, F &fn) {
-  void *p = ::dlsym(h, name);
-  if (!p) throw BenchError(std::string("plugin does not export ") + name);
-  fn = reinterpret_cast<F>(p);
-}
-}  // namespace
-
 PluginApi PluginApi::load(const std::string &path) {
   PluginApi a;
   a.handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!a.handle) throw BenchError(std::string("dlopen ") + path + ": " + ::dlerror());
-  resolve(a.handle, "nat_trainer_adapter_abi_version", a.abi_version);
-  resolve(a.handle, "nat_trainer_adapter_plugin_info", a.plugin_info);
-  resolve(a.handle, "nat_trainer_adapter_error_code", a.error_code);
-  resolve(a.handle, "nat_trainer_adapter_error_message", a.error_message);
-  resolve(a.handle, "nat_trainer_adapter_error_free", a.error_free);
-  resolve(a.handle, "nat_trainer_adapter_buffer_data", a.buffer_data);
-  resolve(a.handle, "nat_trainer_adapter_buffer_size", a.buffer_size);
-  resolve(a.handle, "nat_trainer_adapter_buffer_free", a.buffer_free);
-  resolve(a.handle, "nat_trainer_adapter_create", a.create);
-  resolve(a.handle, "nat_trainer_adapter_destroy", a.destroy);
-  resolve(a.handle, "nat_trainer_adapter_initialize", a.initialize);
-  resolve(a.handle, "nat_trainer_adapter_submit", a.submit);
-  resolve(a.handle, "nat_trainer_adapter_status", a.status);
-  resolve(a.handle, "nat_trainer_adapter_wait_until_complete", a.wait_until_complete);
-  resolve(a.handle, "nat_trainer_adapter_next_event", a.next_event);
-  resolve(a.handle, "nat_trainer_adapter_convert", a.convert);
-  if ((a.abi_version() >> 16) != NAT_TRAINER_ADAPTER_ABI_MAJOR) throw BenchError(path + ": other ABI major");
+  a.abi_version = reinterpret_cast<decltype(a.abi_version)>(::dlsym(a.handle, "nat_trainer_adapter_abi_version"));
+  if (!a.abi_version) throw BenchError(path + ": not a trainer adapter plugin");
+  const uint32_t version = a.abi_version();
+  if ((version >> 16) != NAT_TRAINER_ADAPTER_ABI_MAJOR) throw BenchError(path + ": other ABI major");
+  if (const char *missing = host::resolve_abi_functions(a.handle, version, a))
+    throw BenchError(std::string("plugin does not export ") + missing);
   return a;
 }
 

@@ -4,6 +4,8 @@
 
 #include <nat/trainer_adapter.h>
 
+#include "loading/abi_functions.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -60,26 +62,11 @@ class BenchError : public std::runtime_error {
 
 // A plugin loaded with dlopen, with the C ABI resolved by name (the bench
 // links no plugin, as the host does).
-struct PluginApi {
+struct PluginApi : host::AbiFunctions {
   void *handle = nullptr;
-  decltype(&nat_trainer_adapter_abi_version) abi_version = nullptr;
-  decltype(&nat_trainer_adapter_plugin_info) plugin_info = nullptr;
-  decltype(&nat_trainer_adapter_error_code) error_code = nullptr;
-  decltype(&nat_trainer_adapter_error_message) error_message = nullptr;
-  decltype(&nat_trainer_adapter_error_free) error_free = nullptr;
-  decltype(&nat_trainer_adapter_buffer_data) buffer_data = nullptr;
-  decltype(&nat_trainer_adapter_buffer_size) buffer_size = nullptr;
-  decltype(&nat_trainer_adapter_buffer_free) buffer_free = nullptr;
-  decltype(&nat_trainer_adapter_create) create = nullptr;
-  decltype(&nat_trainer_adapter_destroy) destroy = nullptr;
-  decltype(&nat_trainer_adapter_initialize) initialize = nullptr;
-  decltype(&nat_trainer_adapter_submit) submit = nullptr;
-  decltype(&nat_trainer_adapter_status) status = nullptr;
-  decltype(&nat_trainer_adapter_wait_until_complete) wait_until_complete = nullptr;
-  decltype(&nat_trainer_adapter_next_event) next_event = nullptr;
-  decltype(&nat_trainer_adapter_convert) convert = nullptr;
 
-  // dlopen(RTLD_NOW | RTLD_LOCAL) and dlsym of every function used here.
+  // dlopen(RTLD_NOW | RTLD_LOCAL) and the host's resolution by ABI version
+  // (host/loading/abi_functions.hpp): the host's table, not a copy of it.
   static PluginApi load(const std::string &path);
 
   // Throws BenchError with the message when err is not NULL (and frees it).

@@ -76,12 +76,13 @@ func Open(path string) (*Plugin, error) {
 		return nil, &Error{Code: CodeFailedPrecondition, Message: fmt.Sprintf(
 			"plugin %s implements ABI %d.%d, this binding needs ABI %d.x", path, v>>16, v&0xffff, ABIMajor)}
 	}
-	// Functions added after ABI 1.0 (Resubmit) may be missing: the call then
-	// fails with ErrFailedPrecondition.
-	if missing := C.nta_resolve(api); missing != nil {
+	// The functions its minor promises: for a 1.0 plugin Resubmit and
+	// Spooled fail with ErrFailedPrecondition; a 1.1 plugin must have them.
+	if missing := C.nta_resolve(api, C.uint32_t(v)); missing != nil {
 		name := C.GoString(missing)
 		C.nta_close(api)
-		return nil, &Error{Code: CodeFailedPrecondition, Message: fmt.Sprintf("plugin %s lacks %s of ABI 1.0", path, name)}
+		return nil, &Error{Code: CodeFailedPrecondition, Message: fmt.Sprintf(
+			"plugin %s: ABI %d.%d function %s is missing", path, v>>16, v&0xffff, name)}
 	}
 	p := &Plugin{api: api, path: path, abiVersion: v}
 	if s := C.nta_plugin_info(api); s != nil {
@@ -332,7 +333,8 @@ func (a *Adapter) Submit(collection any) (JobRef, error) {
 // training completed. After a failed or canceled job, or a crash, pass that
 // path here: the new job has the same run_id and keeps the same spool file.
 // ErrNotFound if the file does not exist; otherwise the errors of Submit.
-// ErrFailedPrecondition if the plugin predates nat_trainer_adapter_resubmit.
+// ErrFailedPrecondition for an ABI 1.0 plugin, which has no
+// nat_trainer_adapter_resubmit.
 func (a *Adapter) Resubmit(spoolPath string) (JobRef, error) {
 	api := a.plugin.api
 	if api.resubmit == nil {
@@ -344,6 +346,23 @@ func (a *Adapter) Resubmit(spoolPath string) (JobRef, error) {
 		return C.nta_resubmit(api, h, p, n, out)
 	})
 	return decode[JobRef](b, err, "resubmit")
+}
+
+// SpooledJSON lists the collections in a spool directory (spoolDir ""
+// lists the adapter's own, config native.spool_dir): what Resubmit can take,
+// as the JSON object of nat_trainer_adapter_spooled (ABI 1.1).
+// ErrFailedPrecondition for an ABI 1.0 plugin, or an adapter keeping no spool.
+func (a *Adapter) SpooledJSON(spoolDir string) ([]byte, error) {
+	api := a.plugin.api
+	if api.spooled == nil {
+		return nil, &Error{Code: CodeFailedPrecondition, Message: fmt.Sprintf(
+			"plugin %s does not implement nat_trainer_adapter_spooled (ABI %d.%d)",
+			a.plugin.path, a.plugin.abiVersion>>16, a.plugin.abiVersion&0xffff)}
+	}
+	// An empty slice passes NULL: the adapter's own directory.
+	return a.callOut([]byte(spoolDir), func(h *C.nat_trainer_adapter, p *C.char, n C.size_t, out **C.nat_trainer_adapter_buffer) *C.nat_trainer_adapter_error {
+		return C.nta_spooled(api, h, p, n, out)
+	})
 }
 
 func (a *Adapter) refOut(ref JobRef, call func(api *C.nta_api, h *C.nat_trainer_adapter, p *C.char, n C.size_t, out **C.nat_trainer_adapter_buffer) *C.nat_trainer_adapter_error) ([]byte, error) {

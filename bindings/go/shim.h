@@ -64,6 +64,8 @@ typedef nat_trainer_adapter_error *(*nta_convert_fn)(nat_trainer_adapter *adapte
                                                      size_t collection_len, nat_trainer_adapter_buffer **out_body);
 typedef nat_trainer_adapter_error *(*nta_resubmit_fn)(nat_trainer_adapter *adapter, const char *spool_path,
                                                       size_t spool_path_len, nat_trainer_adapter_buffer **out_job_ref);
+typedef nat_trainer_adapter_error *(*nta_spooled_fn)(nat_trainer_adapter *adapter, const char *spool_dir,
+                                                     size_t spool_dir_len, nat_trainer_adapter_buffer **out_json);
 
 #define NTA_FUNCTIONS(X) \
   X(abi_version)         \
@@ -86,7 +88,8 @@ typedef nat_trainer_adapter_error *(*nta_resubmit_fn)(nat_trainer_adapter *adapt
   X(next_event)          \
   X(log_progress)        \
   X(convert)             \
-  X(resubmit)
+  X(resubmit)            \
+  X(spooled)
 
 #ifdef NTA_HAVE_HEADER
 #define NTA_CHECK(name)                                                                           \
@@ -133,17 +136,24 @@ static nta_api *nta_open(const char *path, char **err) {
   return api;
 }
 
-/* Functions added after ABI 1.0. A 1.x plugin built before them still
- * loads; their pointers stay NULL and the Go side reports the call as not
- * implemented. */
-static int nta_optional(const char *name) { return strcmp(name, "nat_trainer_adapter_resubmit") == 0; }
+/* The functions of ABI 1.1; every other one is of 1.0. */
+static unsigned nta_since_minor(const char *name) {
+  return strcmp(name, "nat_trainer_adapter_resubmit") == 0 || strcmp(name, "nat_trainer_adapter_spooled") == 0;
+}
 
-/* Resolves the rest of the ABI, after the ABI major version was checked.
- * Returns the name of the first missing function of ABI 1.0, or NULL. */
-static const char *nta_resolve(nta_api *api) {
-#define NTA_RESOLVE(name)                                                                 \
-  api->name = (nta_##name##_fn)dlsym(api->handle, "nat_trainer_adapter_" #name); \
-  if (!api->name && !nta_optional("nat_trainer_adapter_" #name)) return "nat_trainer_adapter_" #name;
+/* Resolves the functions the plugin's ABI version promises, after the major
+ * was checked: every function of a minor up to the plugin's (capped at the
+ * binding's, 1); the later ones stay NULL (a 1.0 plugin has no resubmit and
+ * no spooled). Nothing is probed. Returns the name of the first missing
+ * promised function, or NULL. */
+static const char *nta_resolve(nta_api *api, uint32_t abi_version) {
+  const unsigned usable = (abi_version & 0xffffu) < 1u ? (abi_version & 0xffffu) : 1u;
+#define NTA_RESOLVE(name)                                                              \
+  api->name = NULL;                                                                    \
+  if (nta_since_minor("nat_trainer_adapter_" #name) <= usable) {                       \
+    api->name = (nta_##name##_fn)dlsym(api->handle, "nat_trainer_adapter_" #name);     \
+    if (!api->name) return "nat_trainer_adapter_" #name;                               \
+  }
   NTA_FUNCTIONS(NTA_RESOLVE)
 #undef NTA_RESOLVE
   return NULL;
@@ -210,10 +220,14 @@ static nat_trainer_adapter_error *nta_convert(const nta_api *api, nat_trainer_ad
                                               nat_trainer_adapter_buffer **out) {
   return api->convert(a, c, n, out);
 }
-/* api->resubmit is NULL for a plugin predating it; the Go caller checks. */
+/* api->resubmit and api->spooled are NULL for a 1.0 plugin; the Go caller checks. */
 static nat_trainer_adapter_error *nta_resubmit(const nta_api *api, nat_trainer_adapter *a, const char *path, size_t n,
                                                nat_trainer_adapter_buffer **out) {
   return api->resubmit(a, path, n, out);
+}
+static nat_trainer_adapter_error *nta_spooled(const nta_api *api, nat_trainer_adapter *a, const char *dir, size_t n,
+                                              nat_trainer_adapter_buffer **out) {
+  return api->spooled(a, dir, n, out);
 }
 
 #endif

@@ -2,8 +2,10 @@
  * minimal_adapter.c - a complete NAT trainer adapter plugin in plain C99.
  *
  * A template for writing your own adapter against nat/trainer_adapter.h
- * alone. It implements every function of ABI 1.0 with an in-memory "backend"
- * that trains nothing: each submitted job completes at once, after one
+ * alone. It implements every function of ABI 1.0, and says so: it reports
+ * ABI 1.0, so loaders do not expect the 1.1 functions (resubmit, spooled).
+ * A plugin reporting 1.1 must export those too. Its in-memory "backend"
+ * trains nothing: each submitted job completes at once, after one
  * (empty) gradient step. Replace submit() with your backend call and keep
  * the rest: the error and buffer objects, the live-object checks, the
  * locking and the tiny JSON reader.
@@ -50,13 +52,19 @@
 /* Plugin info                                                               */
 /* ------------------------------------------------------------------------ */
 
+/* The ABI this adapter implements: 1.0 (see the top of this file). */
+#define MINIMAL_ABI_MINOR 0
+#define MINIMAL_ABI_TEXT NAT_TRAINER_ADAPTER_ABI_TEXT(NAT_TRAINER_ADAPTER_ABI_MAJOR, MINIMAL_ABI_MINOR)
+
 static const char plugin_info[] =
     "{\"name\":\"" MINIMAL_NAME "\",\"backend\":\"" MINIMAL_BACKEND "\",\"version\":\"" MINIMAL_VERSION "\","
-    "\"abi\":\"1.0\",\"description\":\"In-memory example adapter: every job completes at once; trains nothing.\","
+    "\"abi\":\"" MINIMAL_ABI_TEXT "\",\"description\":\"In-memory example adapter: every job completes at once; trains nothing.\","
     "\"config_schema\":{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"type\":\"object\","
     "\"properties\":{\"_type\":{\"const\":\"" MINIMAL_NAME "\"}},\"required\":[\"_type\"]}}";
 
-NAT_TRAINER_ADAPTER_API uint32_t nat_trainer_adapter_abi_version(void) { return NAT_TRAINER_ADAPTER_ABI_VERSION; }
+NAT_TRAINER_ADAPTER_API uint32_t nat_trainer_adapter_abi_version(void) {
+  return ((uint32_t)NAT_TRAINER_ADAPTER_ABI_MAJOR << 16) | MINIMAL_ABI_MINOR;
+}
 
 NAT_TRAINER_ADAPTER_API const char *nat_trainer_adapter_plugin_info(void) { return plugin_info; }
 

@@ -1,43 +1,53 @@
-// The C ABI of a loaded plugin as a table of function pointers.
+// The C ABI of a loaded plugin as a table of function pointers, and its
+// resolution by the plugin's ABI version. Shared by the host and the benchmark.
 #pragma once
 
+#include <dlfcn.h>
 #include <nat/trainer_adapter.h>
+
+#include <cstdint>
 
 namespace nat::host {
 
-// Every function of ABI 1.0, resolved by name from one plugin. The types are
-// taken from the header's declarations, so a changed signature there changes
-// them here. The header's functions are never called directly by the host:
-// it links no plugin.
-//
-// Every slot is set once a plugin is loaded, except the optional ones below
-// the required ones: those are null when the plugin does not export them
-// (older plugins and examples/minimal_adapter), and such a plugin is not
-// refused.
+// Every function of the header's list (NAT_TRAINER_ADAPTER_FUNCTIONS); a slot
+// is named as the function without its nat_trainer_adapter_ prefix. The types
+// are the header's declarations, so a changed signature there changes them
+// here. The header's functions are never called directly: the host links no
+// plugin.
 struct AbiFunctions {
-  decltype(&nat_trainer_adapter_abi_version) abi_version = nullptr;
-  decltype(&nat_trainer_adapter_plugin_info) plugin_info = nullptr;
-  decltype(&nat_trainer_adapter_error_code) error_code = nullptr;
-  decltype(&nat_trainer_adapter_error_message) error_message = nullptr;
-  decltype(&nat_trainer_adapter_error_free) error_free = nullptr;
-  decltype(&nat_trainer_adapter_buffer_data) buffer_data = nullptr;
-  decltype(&nat_trainer_adapter_buffer_size) buffer_size = nullptr;
-  decltype(&nat_trainer_adapter_buffer_free) buffer_free = nullptr;
-  decltype(&nat_trainer_adapter_create) create = nullptr;
-  decltype(&nat_trainer_adapter_destroy) destroy = nullptr;
-  decltype(&nat_trainer_adapter_initialize) initialize = nullptr;
-  decltype(&nat_trainer_adapter_is_healthy) is_healthy = nullptr;
-  decltype(&nat_trainer_adapter_submit) submit = nullptr;
-  decltype(&nat_trainer_adapter_status) status = nullptr;
-  decltype(&nat_trainer_adapter_wait_until_complete) wait_until_complete = nullptr;
-  decltype(&nat_trainer_adapter_cancel) cancel = nullptr;
-  decltype(&nat_trainer_adapter_jobs) jobs = nullptr;
-  decltype(&nat_trainer_adapter_next_event) next_event = nullptr;
-  decltype(&nat_trainer_adapter_log_progress) log_progress = nullptr;
-  decltype(&nat_trainer_adapter_convert) convert = nullptr;
-
-  // Optional: null when the plugin does not export it.
-  decltype(&nat_trainer_adapter_resubmit) resubmit = nullptr;
+#define NAT_HOST_ABI_SLOT(minor, ret, name, params) decltype(&nat_trainer_adapter_##name) name = nullptr;
+  NAT_TRAINER_ADAPTER_FUNCTIONS(NAT_HOST_ABI_SLOT)
+#undef NAT_HOST_ABI_SLOT
 };
+
+// The minor whose functions a loader may use with a plugin reporting
+// abi_version (same major): the plugin's, or the loader's own when the plugin
+// is newer (a newer plugin is used as the loader knows it).
+inline unsigned usable_abi_minor(std::uint32_t abi_version) {
+  const unsigned plugin_minor = abi_version & 0xffffu;
+  return plugin_minor < NAT_TRAINER_ADAPTER_ABI_MINOR ? plugin_minor : NAT_TRAINER_ADAPTER_ABI_MINOR;
+}
+
+inline bool abi_function_expected(unsigned since_minor, unsigned usable_minor) { return since_minor <= usable_minor; }
+
+// Resolves every function the plugin's ABI version promises (every function
+// of a minor up to usable_abi_minor) with dlsym on library; the later ones
+// stay null, so a 1.0 plugin has no resubmit and no spooled. Nothing is
+// probed: a promised function that is missing is the plugin's fault. Returns
+// the name of the first missing one, or nullptr when all are there.
+inline const char *resolve_abi_functions(void *library, std::uint32_t abi_version, AbiFunctions &functions) {
+  const unsigned usable = usable_abi_minor(abi_version);
+#define NAT_HOST_ABI_RESOLVE(minor, ret, name, params)                                         \
+  if (abi_function_expected(minor, usable)) {                                                  \
+    void *address = ::dlsym(library, "nat_trainer_adapter_" #name);                            \
+    if (address == nullptr) return "nat_trainer_adapter_" #name;                               \
+    functions.name = reinterpret_cast<decltype(&nat_trainer_adapter_##name)>(address);         \
+  } else {                                                                                     \
+    functions.name = nullptr;                                                                  \
+  }
+  NAT_TRAINER_ADAPTER_FUNCTIONS(NAT_HOST_ABI_RESOLVE)
+#undef NAT_HOST_ABI_RESOLVE
+  return nullptr;
+}
 
 }  // namespace nat::host

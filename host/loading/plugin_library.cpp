@@ -35,46 +35,6 @@ std::string dlerror_text(const std::exception& error, const std::filesystem::pat
   return message;
 }
 
-// One dlsym per function, on the handle Boost.DLL opened (its has() and
-// get<>() would look each symbol up twice).
-template <typename FunctionPointer>
-void resolve(void* library, const char* symbol, FunctionPointer& slot) {
-  void* address = ::dlsym(library, symbol);
-  if (address == nullptr) {
-    throw PluginLoadError("ABI " + abi_version_text(NAT_TRAINER_ADAPTER_ABI_VERSION) + " function " + symbol +
-                          " is missing");
-  }
-  slot = reinterpret_cast<FunctionPointer>(address);
-}
-
-// A function a plugin may leave out: the slot stays null without it.
-template <typename FunctionPointer>
-void resolve_optional(void* library, const char* symbol, FunctionPointer& slot) {
-  slot = reinterpret_cast<FunctionPointer>(::dlsym(library, symbol));
-}
-
-void resolve_all(void* library, AbiFunctions& functions) {
-  resolve(library, "nat_trainer_adapter_error_code", functions.error_code);
-  resolve(library, "nat_trainer_adapter_error_message", functions.error_message);
-  resolve(library, "nat_trainer_adapter_error_free", functions.error_free);
-  resolve(library, "nat_trainer_adapter_buffer_data", functions.buffer_data);
-  resolve(library, "nat_trainer_adapter_buffer_size", functions.buffer_size);
-  resolve(library, "nat_trainer_adapter_buffer_free", functions.buffer_free);
-  resolve(library, "nat_trainer_adapter_create", functions.create);
-  resolve(library, "nat_trainer_adapter_destroy", functions.destroy);
-  resolve(library, "nat_trainer_adapter_initialize", functions.initialize);
-  resolve(library, "nat_trainer_adapter_is_healthy", functions.is_healthy);
-  resolve(library, "nat_trainer_adapter_submit", functions.submit);
-  resolve(library, "nat_trainer_adapter_status", functions.status);
-  resolve(library, "nat_trainer_adapter_wait_until_complete", functions.wait_until_complete);
-  resolve(library, "nat_trainer_adapter_cancel", functions.cancel);
-  resolve(library, "nat_trainer_adapter_jobs", functions.jobs);
-  resolve(library, "nat_trainer_adapter_next_event", functions.next_event);
-  resolve(library, "nat_trainer_adapter_log_progress", functions.log_progress);
-  resolve(library, "nat_trainer_adapter_convert", functions.convert);
-  resolve_optional(library, "nat_trainer_adapter_resubmit", functions.resubmit);
-}
-
 }  // namespace
 
 std::string abi_version_text(std::uint32_t abi_version) {
@@ -133,7 +93,11 @@ std::shared_ptr<const PluginLibrary> PluginLibrary::load(const std::filesystem::
   plugin->info_strings_ = std::move(summary.strings);
   plugin->name_ = plugin->info_text("name");
 
-  resolve_all(handle, functions);
+  // The functions the plugin's minor promises, and only those (see
+  // abi_functions.hpp).
+  if (const char* missing = resolve_abi_functions(handle, plugin->abi_version_, functions)) {
+    throw PluginLoadError("ABI " + abi_version_text(plugin->abi_version_) + " function " + missing + " is missing");
+  }
   return plugin;
 }
 

@@ -7,7 +7,7 @@
  * library) and whatever loads it: the nat-trainer host, or FFI from Python,
  * Rust, Go or any language that can call C.
  *
- * ABI version 1.0. Every later 1.x change is additive: functions and error
+ * ABI version 1.1. Every later 1.x change is additive: functions and error
  * codes are added, none is removed or changes meaning. A host checks the
  * major version with nat_trainer_adapter_abi_version() before it calls
  * anything else.
@@ -66,9 +66,14 @@ extern "C" {
 
 /* ABI version: (major << 16) | minor. */
 #define NAT_TRAINER_ADAPTER_ABI_MAJOR 1
-#define NAT_TRAINER_ADAPTER_ABI_MINOR 0
+#define NAT_TRAINER_ADAPTER_ABI_MINOR 1
 #define NAT_TRAINER_ADAPTER_ABI_VERSION \
   ((uint32_t)(((uint32_t)NAT_TRAINER_ADAPTER_ABI_MAJOR << 16) | (uint32_t)NAT_TRAINER_ADAPTER_ABI_MINOR))
+/* The same as text, "major.minor": the "abi" of plugin_info. */
+#define NAT_TRAINER_ADAPTER_ABI_TEXT_(x) #x
+#define NAT_TRAINER_ADAPTER_ABI_TEXT(major, minor) NAT_TRAINER_ADAPTER_ABI_TEXT_(major) "." NAT_TRAINER_ADAPTER_ABI_TEXT_(minor)
+#define NAT_TRAINER_ADAPTER_ABI_VERSION_STRING \
+  NAT_TRAINER_ADAPTER_ABI_TEXT(NAT_TRAINER_ADAPTER_ABI_MAJOR, NAT_TRAINER_ADAPTER_ABI_MINOR)
 
 /* ------------------------------------------------------------------------ */
 /* Opaque types                                                              */
@@ -130,7 +135,8 @@ NAT_TRAINER_ADAPTER_API uint32_t nat_trainer_adapter_abi_version(void);
 
 /* Static JSON describing the plugin, NUL-terminated UTF-8:
  *   {"name": <NAT _type this plugin implements>, "backend": <backend name
- *    used in job references>, "version": <plugin version>, "abi": "1.0",
+ *    used in job references>, "version": <plugin version>, "abi": <the
+ *    version abi_version returns as "major.minor", e.g. "1.1">,
  *    "description": <one line>, "config_schema": <JSON Schema of the config
  *    accepted by nat_trainer_adapter_create()>}
  * The pointer is owned by the plugin and valid until the plugin is unloaded;
@@ -338,8 +344,9 @@ NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_convert(n
                                                                                size_t collection_len,
                                                                                nat_trainer_adapter_buffer **out_body);
 
-/* Submits a collection again from its spool file. Every submit first writes
- * the collection to the adapter's spool directory (config native.spool_dir,
+/* ABI 1.1 (exported by plugins of ABI 1.1 or later; a 1.0 plugin may lack
+ * it). Submits a collection again from its spool file. Every submit first
+ * writes the collection to the adapter's spool directory (config native.spool_dir,
  * default ./.tmp/nat/finetuning/spool; native.spool false turns it off) and
  * names the file in the job status metadata ("spool_file"); the file is
  * removed only when training completed. After a failed or canceled job, or a
@@ -356,6 +363,104 @@ NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_resubmit(
                                                                                 const char *spool_path,
                                                                                 size_t spool_path_len,
                                                                                 nat_trainer_adapter_buffer **out_job_ref);
+
+/* ABI 1.1. Lists the collections in a spool directory: what resubmit can
+ * take.
+ * spool_dir is a UTF-8 path of spool_dir_len bytes (no NUL); NULL (its length
+ * then ignored) lists the adapter's own spool directory (config
+ * native.spool_dir, default ./.tmp/nat/finetuning/spool). Reads only the
+ * directory's entries, not the files: needs no initialize and no backend,
+ * and blocks only on the file system. *out_json receives a buffer owned by
+ * the caller holding one JSON object:
+ *   {"spool_dir": the directory listed, as given or configured,
+ *    "spool_dir_source": "argument" (spool_dir was given), "config" (set in
+ *      the adapter config) or "default",
+ *    "spooling": native.spool of this adapter (false: new submits are not
+ *      spooled),
+ *    "exists": whether the directory exists (false: nothing was spooled
+ *      there; not an error),
+ *    "collections": [{"path": the spool directory as above joined with the
+ *        file name,
+ *      "state": "ready" (a complete file resubmit takes) or "partial" (its
+ *        writer stopped while writing it; nothing of it was sent; not
+ *        resubmittable),
+ *      "bytes", "modified_unix_ns",
+ *      and when the file name is the one the spool gives a collection:
+ *      "run_id" (characters other than [A-Za-z0-9_-] replaced by "_"),
+ *      "submitted_unix_ms", "writer_pid" (the process that wrote it) and
+ *      "writer_running" (a process with that id exists on this host: it may
+ *      still be training the collection, or be another program reusing the
+ *      id)}, ...]}
+ * collections lists the regular *.json and *.json.partial files directly in
+ * the directory (symlinks are not followed), oldest modification first.
+ * Errors: FAILED_PRECONDITION when the adapter keeps no spool (the default
+ * of adapters without one); INVALID_ARGUMENT for an empty spool_dir or one
+ * with a NUL byte; UNAVAILABLE when the directory exists but cannot be read.
+ * Thread-safe. */
+NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_spooled(nat_trainer_adapter *adapter,
+                                                                               const char *spool_dir,
+                                                                               size_t spool_dir_len,
+                                                                               nat_trainer_adapter_buffer **out_json);
+
+/* ------------------------------------------------------------------------ */
+/* The function list                                                         */
+/* ------------------------------------------------------------------------ */
+
+/* Every function above, in order, as X(minor, return type, name without the
+ * nat_trainer_adapter_ prefix, parameter list): minor is the 1.x version the
+ * function arrived in. A plugin reporting ABI 1.m exports every function of
+ * a minor <= m. Loaders build their function tables from this list (the C++
+ * host and benchmark with the preprocessor, the Python, Rust and Go bindings
+ * through bindings/abi_gen.py), and the abi tests check the plugins' exports
+ * against it. Below, each entry is declared once more from the list: a
+ * compiler refuses any entry whose types differ from the documented
+ * declaration above. */
+#define NAT_TRAINER_ADAPTER_FUNCTIONS(X)                                                                            \
+  X(0, uint32_t, abi_version, (void))                                                                               \
+  X(0, const char *, plugin_info, (void))                                                                           \
+  X(0, int32_t, error_code, (const nat_trainer_adapter_error *error))                                              \
+  X(0, const char *, error_message, (const nat_trainer_adapter_error *error))                                      \
+  X(0, void, error_free, (nat_trainer_adapter_error * error))                                                       \
+  X(0, const char *, buffer_data, (const nat_trainer_adapter_buffer *buffer))                                      \
+  X(0, size_t, buffer_size, (const nat_trainer_adapter_buffer *buffer))                                            \
+  X(0, void, buffer_free, (nat_trainer_adapter_buffer * buffer))                                                    \
+  X(0, nat_trainer_adapter_error *, create,                                                                         \
+    (const char *config_json, size_t config_len, nat_trainer_adapter **out_adapter))                               \
+  X(0, void, destroy, (nat_trainer_adapter * adapter))                                                              \
+  X(0, nat_trainer_adapter_error *, initialize,                                                                     \
+    (nat_trainer_adapter * adapter, const char *run_config_json, size_t run_config_len))                           \
+  X(0, nat_trainer_adapter_error *, is_healthy, (nat_trainer_adapter * adapter, int32_t *out_healthy))              \
+  X(0, nat_trainer_adapter_error *, submit,                                                                         \
+    (nat_trainer_adapter * adapter, const char *collection_json, size_t collection_len,                            \
+     nat_trainer_adapter_buffer **out_job_ref))                                                                     \
+  X(0, nat_trainer_adapter_error *, status,                                                                         \
+    (nat_trainer_adapter * adapter, const char *job_ref_json, size_t job_ref_len,                                  \
+     nat_trainer_adapter_buffer **out_status))                                                                      \
+  X(0, nat_trainer_adapter_error *, wait_until_complete,                                                            \
+    (nat_trainer_adapter * adapter, const char *job_ref_json, size_t job_ref_len, double poll_interval_s,          \
+     double timeout_s, nat_trainer_adapter_buffer **out_status))                                                    \
+  X(0, nat_trainer_adapter_error *, cancel,                                                                         \
+    (nat_trainer_adapter * adapter, const char *job_ref_json, size_t job_ref_len))                                 \
+  X(0, nat_trainer_adapter_error *, jobs, (nat_trainer_adapter * adapter, nat_trainer_adapter_buffer **out_jobs))  \
+  X(0, nat_trainer_adapter_error *, next_event,                                                                     \
+    (nat_trainer_adapter * adapter, const char *job_ref_json, size_t job_ref_len, double timeout_s,                \
+     nat_trainer_adapter_buffer **out_event_or_null))                                                               \
+  X(0, nat_trainer_adapter_error *, log_progress,                                                                   \
+    (nat_trainer_adapter * adapter, const char *job_ref_json, size_t job_ref_len, const char *metrics_json,        \
+     size_t metrics_len, const char *output_dir_or_null))                                                           \
+  X(0, nat_trainer_adapter_error *, convert,                                                                        \
+    (nat_trainer_adapter * adapter, const char *collection_json, size_t collection_len,                            \
+     nat_trainer_adapter_buffer **out_body))                                                                        \
+  X(1, nat_trainer_adapter_error *, resubmit,                                                                       \
+    (nat_trainer_adapter * adapter, const char *spool_path, size_t spool_path_len,                                 \
+     nat_trainer_adapter_buffer **out_job_ref))                                                                     \
+  X(1, nat_trainer_adapter_error *, spooled,                                                                        \
+    (nat_trainer_adapter * adapter, const char *spool_dir, size_t spool_dir_len,                                   \
+     nat_trainer_adapter_buffer **out_json))
+
+#define NAT_TRAINER_ADAPTER_REDECLARE_(minor, ret, name, params) NAT_TRAINER_ADAPTER_API ret nat_trainer_adapter_##name params;
+NAT_TRAINER_ADAPTER_FUNCTIONS(NAT_TRAINER_ADAPTER_REDECLARE_)
+#undef NAT_TRAINER_ADAPTER_REDECLARE_
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/error.h"
+
 namespace nat {
 
 class TrainerAdapter {
@@ -24,6 +26,13 @@ class TrainerAdapter {
   virtual std::string convert(std::string_view collection_json) = 0;
   // Submits a collection again from its spool file.
   virtual std::string resubmit(const std::string &spool_path) = 0;
+  // The collections in a spool directory (nullopt: the adapter's own) as the
+  // JSON of nat_trainer_adapter_spooled. An adapter that keeps no spool
+  // refuses with FAILED_PRECONDITION.
+  virtual std::string spooled(const std::optional<std::string> &dir) {
+    (void)dir;
+    throw Error(ErrorCode::FailedPrecondition, "this adapter keeps no spool: there are no spooled collections to list");
+  }
   // Cancels and joins all background work; the adapter is unusable afterwards.
   virtual void shutdown() = 0;
 };

@@ -5,11 +5,12 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 
-#include "adapter/error.h"
+#include "base/error.h"
 #include "capi/plugin_entry.h"
 #include "nat/trainer_adapter.h"
 
@@ -143,6 +144,25 @@ nat_trainer_adapter_buffer *make_buffer(std::string data) {
 
 }  // namespace
 
+#ifndef NAT_TRAINER_ADAPTER_VERSION
+#define NAT_TRAINER_ADAPTER_VERSION "0.0.0"
+#endif
+
+namespace nat::plugin {
+
+// The texts are the plugins' own literals: plain text needing no JSON escape.
+std::string make_info_json(std::string_view name, std::string_view backend, std::string_view description,
+                           const std::string &config_schema) {
+  std::string info = "{\"name\":\"";
+  info.append(name).append("\",\"backend\":\"").append(backend);
+  info.append("\",\"version\":\"" NAT_TRAINER_ADAPTER_VERSION "\",\"abi\":\"" NAT_TRAINER_ADAPTER_ABI_VERSION_STRING
+              "\",\"description\":\"");
+  info.append(description).append("\",\"config_schema\":").append(config_schema).append("}");
+  return info;
+}
+
+}  // namespace nat::plugin
+
 extern "C" {
 
 uint32_t nat_trainer_adapter_abi_version(void) { return NAT_TRAINER_ADAPTER_ABI_VERSION; }
@@ -151,7 +171,7 @@ const char *nat_trainer_adapter_plugin_info(void) {
   try {
     return nat::plugin::info_json();
   } catch (...) {
-    return "{\"name\":\"unknown\",\"abi\":\"1.0\"}";
+    return "{\"name\":\"unknown\",\"abi\":\"" NAT_TRAINER_ADAPTER_ABI_VERSION_STRING "\"}";
   }
 }
 
@@ -294,6 +314,21 @@ nat_trainer_adapter_error *nat_trainer_adapter_resubmit(nat_trainer_adapter *ada
     if (path.find('\0') != std::string::npos) throw Error(ErrorCode::InvalidArgument, "spool_path contains a NUL byte");
     auto a = handles().get(adapter);
     *out_job_ref = make_buffer(a->resubmit(path));
+  });
+}
+
+nat_trainer_adapter_error *nat_trainer_adapter_spooled(nat_trainer_adapter *adapter, const char *spool_dir,
+                                                       size_t spool_dir_len, nat_trainer_adapter_buffer **out_json) {
+  return guarded([&] {
+    require_out(out_json, "out_json");
+    std::optional<std::string> dir;
+    if (spool_dir) {
+      dir.emplace(spool_dir, spool_dir_len);
+      if (dir->empty()) throw Error(ErrorCode::InvalidArgument, "spool_dir must not be empty (NULL lists the adapter's own)");
+      if (dir->find('\0') != std::string::npos) throw Error(ErrorCode::InvalidArgument, "spool_dir contains a NUL byte");
+    }
+    auto a = handles().get(adapter);
+    *out_json = make_buffer(a->spooled(dir));
   });
 }
 

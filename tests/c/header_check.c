@@ -13,7 +13,7 @@ int main(void) {
   nat_trainer_adapter_code code = NAT_TRAINER_ADAPTER_INTERNAL;
   (void)v;
   (void)c;
-  if (NAT_TRAINER_ADAPTER_ABI_VERSION != 0x00010000u) return 1;
+  if (NAT_TRAINER_ADAPTER_ABI_VERSION != 0x00010001u) return 1;
   if (sizeof(nat_trainer_adapter_code) != 4 || (int)code != 8) return 1;
   printf("header ok\n");
   return 0;

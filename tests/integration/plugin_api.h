@@ -15,28 +15,8 @@ namespace nat::testing {
 
 struct PluginApi {
   void *handle = nullptr;
-#define NAT_FN(name) decltype(&::nat_trainer_adapter_##name) name = nullptr;
-  NAT_FN(abi_version)
-  NAT_FN(plugin_info)
-  NAT_FN(error_code)
-  NAT_FN(error_message)
-  NAT_FN(error_free)
-  NAT_FN(buffer_data)
-  NAT_FN(buffer_size)
-  NAT_FN(buffer_free)
-  NAT_FN(create)
-  NAT_FN(destroy)
-  NAT_FN(initialize)
-  NAT_FN(is_healthy)
-  NAT_FN(submit)
-  NAT_FN(status)
-  NAT_FN(wait_until_complete)
-  NAT_FN(cancel)
-  NAT_FN(jobs)
-  NAT_FN(next_event)
-  NAT_FN(log_progress)
-  NAT_FN(convert)
-  NAT_FN(resubmit)
+#define NAT_FN(minor, ret, name, params) decltype(&::nat_trainer_adapter_##name) name = nullptr;
+  NAT_TRAINER_ADAPTER_FUNCTIONS(NAT_FN)
 #undef NAT_FN
 
   static const PluginApi &load(const std::string &path) {
@@ -55,13 +35,11 @@ struct PluginApi {
     PluginApi a;
     a.handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!a.handle) throw std::runtime_error(std::string("dlopen: ") + ::dlerror());
-#define NAT_SYM(name)                                                                                 \
-  a.name = reinterpret_cast<decltype(a.name)>(::dlsym(a.handle, "nat_trainer_adapter_" #name));      \
+    // The plugins of this tree implement every function of the header.
+#define NAT_SYM(minor, ret, name, params)                                                         \
+  a.name = reinterpret_cast<decltype(a.name)>(::dlsym(a.handle, "nat_trainer_adapter_" #name)); \
   if (!a.name) throw std::runtime_error("missing symbol nat_trainer_adapter_" #name);
-    NAT_SYM(abi_version) NAT_SYM(plugin_info) NAT_SYM(error_code) NAT_SYM(error_message) NAT_SYM(error_free)
-    NAT_SYM(buffer_data) NAT_SYM(buffer_size) NAT_SYM(buffer_free) NAT_SYM(create) NAT_SYM(destroy)
-    NAT_SYM(initialize) NAT_SYM(is_healthy) NAT_SYM(submit) NAT_SYM(status) NAT_SYM(wait_until_complete)
-    NAT_SYM(cancel) NAT_SYM(jobs) NAT_SYM(next_event) NAT_SYM(log_progress) NAT_SYM(convert) NAT_SYM(resubmit)
+    NAT_TRAINER_ADAPTER_FUNCTIONS(NAT_SYM)
 #undef NAT_SYM
     return a;
   }

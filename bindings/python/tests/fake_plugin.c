@@ -2,7 +2,8 @@
  * the whole C ABI with canned answers, so the ctypes layer (errors, buffers,
  * out-parameters, events, search order) is tested without a backend.
  * Compiled by the tests with -DFAKE_NAME="..." [-DFAKE_ABI=...]
- * [-DFAKE_NO_RESUBMIT] (a 1.x plugin built before resubmit existed). */
+ * [-DFAKE_ABI_1_0] (an ABI 1.0 plugin: no resubmit, no spooled)
+ * [-DFAKE_WITHOUT_SPOOLED] (claims ABI 1.1 but lacks spooled). */
 #include "nat/trainer_adapter.h"
 
 #include <stdio.h>
@@ -12,8 +13,13 @@
 #ifndef FAKE_NAME
 #define FAKE_NAME "fake_trainer_adapter"
 #endif
+#ifdef FAKE_ABI_1_0
+#define FAKE_MINOR 0
+#else
+#define FAKE_MINOR 1
+#endif
 #ifndef FAKE_ABI
-#define FAKE_ABI NAT_TRAINER_ADAPTER_ABI_VERSION
+#define FAKE_ABI ((NAT_TRAINER_ADAPTER_ABI_MAJOR << 16) | FAKE_MINOR)
 #endif
 
 struct nat_trainer_adapter_error { int32_t code; char *message; };
@@ -57,7 +63,7 @@ static int contains(const char *p, size_t n, const char *needle) {
 uint32_t nat_trainer_adapter_abi_version(void) { return FAKE_ABI; }
 
 const char *nat_trainer_adapter_plugin_info(void) {
-  return "{\"name\":\"" FAKE_NAME "\",\"backend\":\"fake\",\"version\":\"0.0.1\",\"abi\":\"1.0\","
+  return "{\"name\":\"" FAKE_NAME "\",\"backend\":\"fake\",\"version\":\"0.0.1\",\"abi\":\"" NAT_TRAINER_ADAPTER_ABI_TEXT(NAT_TRAINER_ADAPTER_ABI_MAJOR, FAKE_MINOR) "\","
          "\"description\":\"fake\",\"config_schema\":{}}";
 }
 
@@ -206,7 +212,7 @@ nat_trainer_adapter_error *nat_trainer_adapter_convert(nat_trainer_adapter *a, c
   return NULL;
 }
 
-#ifndef FAKE_NO_RESUBMIT
+#ifndef FAKE_ABI_1_0
 nat_trainer_adapter_error *nat_trainer_adapter_resubmit(nat_trainer_adapter *a, const char *p, size_t n,
                                                         nat_trainer_adapter_buffer **out) {
   (void)a;
@@ -222,6 +228,18 @@ nat_trainer_adapter_error *nat_trainer_adapter_resubmit(nat_trainer_adapter *a, 
     return err(NAT_TRAINER_ADAPTER_NOT_FOUND, text);
   }
   *out = sbuf(REF);
+  return NULL;
+}
+#endif
+
+#if !defined(FAKE_ABI_1_0) && !defined(FAKE_WITHOUT_SPOOLED)
+nat_trainer_adapter_error *nat_trainer_adapter_spooled(nat_trainer_adapter *a, const char *dir, size_t n,
+                                                       nat_trainer_adapter_buffer **out) {
+  (void)a;
+  if (!out) return err(NAT_TRAINER_ADAPTER_INVALID_ARGUMENT, "out_json is NULL");
+  *out = sbuf(dir ? "{\"spool_dir_source\":\"argument\",\"collections\":[]}"
+                  : "{\"spool_dir_source\":\"default\",\"collections\":[]}");
+  (void)n;
   return NULL;
 }
 #endif

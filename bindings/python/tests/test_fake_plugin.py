@@ -29,8 +29,8 @@ def clean_env(monkeypatch, tmp_path):
 def test_plugin_info(fake):
     assert fake.name == "fake_trainer_adapter"
     assert fake.backend == "fake"
-    assert fake.abi == (1, 0)
-    assert fake.info["abi"] == "1.0"
+    assert fake.abi == (1, 1)
+    assert fake.info["abi"] == "1.1"
 
 
 def test_full_cycle_against_fake(fake):
@@ -114,14 +114,29 @@ def test_resubmit_passes_the_path_with_its_length(fake, tmp_path):
     assert counter(fake, "fake_errors_freed") - errors_before == 1
 
 
-def test_plugin_without_resubmit_still_loads(build_fake, tmp_path):
-    # A 1.x plugin built before resubmit was added to the ABI.
-    old = nta.load_plugin(build_fake(tmp_path, "old_adapter", defines=["FAKE_NO_RESUBMIT"]))
-    assert old.fns.resubmit is None
+def test_abi_1_0_plugin_loads_without_the_1_1_functions(build_fake, tmp_path):
+    # Its minor says resubmit and spooled do not exist: they are not looked up.
+    old = nta.load_plugin(build_fake(tmp_path, "old_adapter", defines=["FAKE_ABI_1_0"]))
+    assert old.abi == (1, 0)
+    assert old.info["abi"] == "1.0"
+    assert old.fns.resubmit is None and old.fns.spooled is None
     with old.create("{}") as a:
         assert a.submit({"run_id": "r1", "trajectories": []}).run_id == "r1"
         with pytest.raises(nta.FailedPrecondition, match="does not implement nat_trainer_adapter_resubmit"):
             a.resubmit(tmp_path / "r1.json")
+        with pytest.raises(nta.FailedPrecondition, match="does not implement nat_trainer_adapter_spooled"):
+            a.spooled()
+
+
+def test_abi_1_1_plugin_lacking_a_1_1_function_is_refused(build_fake, tmp_path):
+    with pytest.raises(nta.PluginLoadError, match="ABI 1.1 function nat_trainer_adapter_spooled is missing"):
+        nta.load_plugin(build_fake(tmp_path, "liar_adapter", defines=["FAKE_WITHOUT_SPOOLED"]))
+
+
+def test_spooled_passes_the_directory_or_null(fake, tmp_path):
+    with fake.create("{}") as a:
+        assert a.spooled()["spool_dir_source"] == "default"
+        assert a.spooled(tmp_path)["spool_dir_source"] == "argument"
 
 
 def test_log_progress_output_dir(fake, tmp_path):

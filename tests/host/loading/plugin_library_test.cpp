@@ -29,7 +29,7 @@ TEST(PluginLibrary, LoadsAPluginAndResolvesEveryFunction) {
   const auto plugin = PluginLibrary::load(testing::fixture_library("nat_trainer_adapter_minimal"));
   EXPECT_EQ(plugin->name(), "minimal_trainer_adapter");
   EXPECT_EQ(plugin->info_text("backend"), "minimal");
-  EXPECT_EQ(plugin->abi_version(), NAT_TRAINER_ADAPTER_ABI_VERSION);
+  EXPECT_EQ(plugin->abi_version(), 0x10000u);  // it implements ABI 1.0
   EXPECT_TRUE(plugin->info()["config_schema"].is_object());
   const AbiFunctions& functions = plugin->functions();
   for (const void* function :
@@ -44,28 +44,37 @@ TEST(PluginLibrary, LoadsAPluginAndResolvesEveryFunction) {
   }
 }
 
-TEST(PluginLibrary, OptionalResubmitIsResolvedWhenExportedAndNullOtherwise) {
-  // The minimal example does not export nat_trainer_adapter_resubmit and is
-  // not refused for it.
-  EXPECT_EQ(PluginLibrary::load(testing::fixture_library("nat_trainer_adapter_minimal"))->functions().resubmit,
-            nullptr);
+TEST(PluginLibrary, TheOneOneFunctionsFollowThePluginsMinorVersion) {
+  // The minimal example reports ABI 1.0: resubmit and spooled are not looked
+  // up, and it is not refused for lacking them.
+  const auto minimal = PluginLibrary::load(testing::fixture_library("nat_trainer_adapter_minimal"));
+  EXPECT_EQ(abi_version_text(minimal->abi_version()), "1.0");
+  EXPECT_EQ(minimal->functions().resubmit, nullptr);
+  EXPECT_EQ(minimal->functions().spooled, nullptr);
+  // A 1.1 plugin has both.
   const auto plugin = PluginLibrary::load(testing::fixture_library("never_ending_adapter"));
-  const auto resubmit = plugin->functions().resubmit;
-  ASSERT_NE(resubmit, nullptr);
+  ASSERT_NE(plugin->functions().resubmit, nullptr);
+  ASSERT_NE(plugin->functions().spooled, nullptr);
   void* library = ::dlopen(plugin->path().c_str(), RTLD_LAZY | RTLD_LOCAL | RTLD_NOLOAD);
   ASSERT_NE(library, nullptr);
-  EXPECT_EQ(reinterpret_cast<void*>(resubmit), ::dlsym(library, "nat_trainer_adapter_resubmit"));
+  EXPECT_EQ(reinterpret_cast<void*>(plugin->functions().resubmit), ::dlsym(library, "nat_trainer_adapter_resubmit"));
+  EXPECT_EQ(reinterpret_cast<void*>(plugin->functions().spooled), ::dlsym(library, "nat_trainer_adapter_spooled"));
   ::dlclose(library);
+  // A plugin claiming 1.1 without one of them is refused, naming it.
+  EXPECT_EQ(load_error("fixture_abi1_1_without_spooled"),
+            "ABI 1.1 function nat_trainer_adapter_spooled is missing");
 }
 
 TEST(PluginLibrary, NewerMinorOfTheSameMajorIsAccepted) {
   const auto plugin = PluginLibrary::load(testing::fixture_library("fixture_abi1_9"));
   EXPECT_EQ(abi_version_text(plugin->abi_version()), "1.9");
+  // Used as the host knows it: the 1.1 functions, nothing probed beyond.
+  EXPECT_NE(plugin->functions().spooled, nullptr);
 }
 
 TEST(PluginLibrary, OtherMajorIsRefusedBeforeAnythingElse) {
   const std::string message = load_error("fixture_abi2");
-  EXPECT_EQ(message, "plugin ABI 2.0 is incompatible with nat-trainer's ABI 1.0 (the major versions differ)");
+  EXPECT_EQ(message, "plugin ABI 2.0 is incompatible with nat-trainer's ABI 1.1 (the major versions differ)");
 }
 
 TEST(PluginLibrary, MissingAbiFunctionIsNamed) {

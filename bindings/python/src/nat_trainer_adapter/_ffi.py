@@ -6,8 +6,11 @@ loaded library. ``bindings/check_declarations.py`` imports this module and
 compares the table with the header, so keep one entry per header function and
 keep the order of the header.
 
-OPTIONAL names the functions added after ABI 1.0: a 1.x plugin built before
-them still loads, and the binding reports the call as unsupported.
+MINORS gives the 1.x minor each function arrived in (the header's
+NAT_TRAINER_ADAPTER_FUNCTIONS list). ``bind()`` binds what the plugin's ABI
+version promises, every function of a minor up to the plugin's (capped at
+ABI_MINOR), and requires all of those: a 1.0 plugin has no resubmit and no
+spooled (None), a 1.1 plugin lacking one is refused. Nothing is probed.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import ctypes
 from ctypes import POINTER, c_char, c_char_p, c_double, c_int32, c_size_t, c_uint32, c_void_p
 
 ABI_MAJOR = 1
-ABI_MINOR = 0
+ABI_MINOR = 1
 ABI_VERSION = (ABI_MAJOR << 16) | ABI_MINOR
 
 # nat_trainer_adapter_code
@@ -105,36 +108,46 @@ FUNCTIONS = (
     ("nat_trainer_adapter_log_progress", ErrorPtr, (AdapterHandle,) + _JSON + _JSON + (c_char_p,)),
     ("nat_trainer_adapter_convert", ErrorPtr, (AdapterHandle,) + _JSON + (POINTER(BufferPtr),)),
     ("nat_trainer_adapter_resubmit", ErrorPtr, (AdapterHandle, c_char_p, c_size_t, POINTER(BufferPtr))),
+    ("nat_trainer_adapter_spooled", ErrorPtr, (AdapterHandle, c_char_p, c_size_t, POINTER(BufferPtr))),
 )
 
-# Added after ABI 1.0; may be missing from an older 1.x plugin.
-OPTIONAL = frozenset({"nat_trainer_adapter_resubmit"})
+# The functions added after ABI 1.0, with their minor; every other is 1.0.
+MINORS = {"nat_trainer_adapter_resubmit": 1, "nat_trainer_adapter_spooled": 1}
 
 BOOTSTRAP = ("nat_trainer_adapter_abi_version", "nat_trainer_adapter_plugin_info")
 PREFIX = "nat_trainer_adapter_"
 
 
+class MissingFunction(AttributeError):
+    """A function the plugin's ABI version promises is not exported."""
+
+
 class Functions:
     """The bound functions of one loaded plugin, as attributes without the
     ``nat_trainer_adapter_`` prefix (``fns.create``, ``fns.error_free``...).
-    A function of OPTIONAL the plugin does not export is None."""
+    A function of a later minor than the plugin's ABI version is None."""
 
-    def __init__(self, lib: ctypes.CDLL, names=None):
+    def __init__(self, lib: ctypes.CDLL, names=None, abi_version: int = ABI_VERSION):
+        usable_minor = min(abi_version & 0xFFFF, ABI_MINOR)
         for name, restype, argtypes in FUNCTIONS:
             if names is not None and name not in names:
                 continue
-            try:
-                fn = getattr(lib, name)  # AttributeError if the symbol is missing
-            except AttributeError:
-                if name not in OPTIONAL:
-                    raise
+            minor = MINORS.get(name, 0)
+            if minor > usable_minor:
                 setattr(self, name[len(PREFIX):], None)
                 continue
+            try:
+                fn = getattr(lib, name)
+            except AttributeError:
+                raise MissingFunction(
+                    "ABI %d.%d function %s is missing" % (abi_version >> 16, abi_version & 0xFFFF, name)
+                ) from None
             fn.restype = restype
             fn.argtypes = list(argtypes)
             setattr(self, name[len(PREFIX):], fn)
 
 
-def bind(lib: ctypes.CDLL, names=None) -> Functions:
-    """Sets argtypes/restype on every function of the table (or on ``names``)."""
-    return Functions(lib, names)
+def bind(lib: ctypes.CDLL, names=None, abi_version: int = ABI_VERSION) -> Functions:
+    """Sets argtypes/restype on the functions the ABI version promises (or on
+    ``names`` among them)."""
+    return Functions(lib, names, abi_version)

@@ -177,6 +177,19 @@ class Adapter:
         data = os.fsencode(spool_path)
         return TrainingJobRef.from_dict(self._call_json_out(fn, data, len(data)))
 
+    def spooled(self, spool_dir: Optional[PathLike] = None) -> Dict[str, Any]:
+        """The collections in a spool directory (None: the adapter's own,
+        config ``native.spool_dir``): what :meth:`resubmit` can take, as the
+        JSON object of nat_trainer_adapter_spooled. ABI 1.1."""
+        fn = self._fns.spooled
+        if fn is None:
+            raise FailedPrecondition(
+                f"plugin {self.plugin.path} does not implement nat_trainer_adapter_spooled "
+                f"(ABI {self.plugin.abi[0]}.{self.plugin.abi[1]})"
+            )
+        data = None if spool_dir is None else os.fsencode(spool_dir)
+        return self._call_json_out(fn, data, 0 if data is None else len(data))
+
     def status(self, ref: JobRefLike) -> TrainingJobStatus:
         data = _to_json_bytes(ref)
         return TrainingJobStatus.from_dict(self._call_json_out(self._fns.status, data, len(data)))

@@ -197,9 +197,9 @@ class Plugin:
         except ValueError as e:
             raise PluginLoadError(f"plugin {self.path}: plugin_info is not JSON: {e}") from None
         try:
-            self.fns = _ffi.bind(lib)
+            self.fns = _ffi.bind(lib, abi_version=self.abi_version)
         except AttributeError as e:
-            raise PluginLoadError(f"plugin {self.path} lacks a function of ABI 1.0: {e}") from None
+            raise PluginLoadError(f"plugin {self.path} lacks a function its ABI version promises: {e}") from None
         self._lib = lib
 
     @property

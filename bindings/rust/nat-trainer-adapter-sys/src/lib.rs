@@ -1,5 +1,5 @@
 //! Raw FFI declarations of the NAT trainer adapter plugin C ABI
-//! (`include/nat/trainer_adapter.h`, ABI 1.0), hand-written to match the
+//! (`include/nat/trainer_adapter.h`, ABI 1.1), hand-written to match the
 //! header. `bindings/check_declarations.py` compares the `extern "C"` block
 //! below with the header, function by function and argument by argument.
 //!
@@ -7,7 +7,7 @@
 //!
 //! - at run time: [`Api::load`] resolves every function of a plugin opened
 //!   with `libloading` (any plugin, chosen by path; functions added after
-//!   ABI 1.0, such as `nat_trainer_adapter_resubmit`, are `Option`s);
+//!   ABI 1.0, `nat_trainer_adapter_resubmit` and `_spooled` of 1.1, are `Option`s);
 //! - at link time (feature `link`): the `extern "C"` block is linked against
 //!   `libnat_trainer_adapter_openpipe_art`, and [`Api::linked`] gives the same
 //!   table of function pointers.
@@ -22,7 +22,7 @@ use core::marker::{PhantomData, PhantomPinned};
 
 /// `(major << 16) | minor` of the ABI these declarations implement.
 pub const NAT_TRAINER_ADAPTER_ABI_MAJOR: u32 = 1;
-pub const NAT_TRAINER_ADAPTER_ABI_MINOR: u32 = 0;
+pub const NAT_TRAINER_ADAPTER_ABI_MINOR: u32 = 1;
 pub const NAT_TRAINER_ADAPTER_ABI_VERSION: u32 = (NAT_TRAINER_ADAPTER_ABI_MAJOR << 16) | NAT_TRAINER_ADAPTER_ABI_MINOR;
 
 // nat_trainer_adapter_code (returned as int32_t).
@@ -78,9 +78,8 @@ macro_rules! c_abi {
         }
 
         /// Every function of the ABI as a function pointer, resolved from one
-        /// plugin. Fields are named like the C functions. Functions added
-        /// after ABI 1.0 are `Option`s: `None` when the plugin (an older 1.x)
-        /// does not export them.
+        /// plugin. Fields are named like the C functions. The functions of
+        /// ABI 1.1 are `Option`s: `None` for a plugin reporting ABI 1.0.
         #[derive(Clone, Copy, Debug)]
         pub struct Api {
             $( pub $name: pfn::$name, )*
@@ -88,17 +87,24 @@ macro_rules! c_abi {
         }
 
         impl Api {
-            /// Resolves every function of the ABI in `lib`: an error if a
-            /// function of ABI 1.0 is missing, `None` for a later one.
+            /// Resolves the functions the plugin's `abi_version` promises in
+            /// `lib`: those of ABI 1.0 always, those of 1.1 when its minor is
+            /// 1 or more (`None` otherwise); an error if one of them is
+            /// missing. Nothing is probed.
             ///
             /// # Safety
             /// `lib` must be a trainer adapter plugin of ABI major 1 (check
             /// [`nat_trainer_adapter_abi_version`] first), and the returned
             /// pointers must not be called after `lib` is unloaded.
-            pub unsafe fn load(lib: &libloading::Library) -> Result<Api, libloading::Error> {
+            pub unsafe fn load(lib: &libloading::Library, abi_version: u32) -> Result<Api, libloading::Error> {
+                let has_1_1 = (abi_version & 0xffff) >= 1;
                 Ok(Api {
                     $( $name: *lib.get::<pfn::$name>(concat!(stringify!($name), "\0").as_bytes())?, )*
-                    $( $oname: lib.get::<pfn::$oname>(concat!(stringify!($oname), "\0").as_bytes()).ok().map(|s| *s), )*
+                    $( $oname: if has_1_1 {
+                        Some(*lib.get::<pfn::$oname>(concat!(stringify!($oname), "\0").as_bytes())?)
+                    } else {
+                        None
+                    }, )*
                 })
             }
 
@@ -193,13 +199,19 @@ c_abi! {
         out_body: *mut *mut nat_trainer_adapter_buffer,
     ) -> *mut nat_trainer_adapter_error;
 
-    // Added after ABI 1.0: `Option`s in `Api`, so an older 1.x plugin still loads.
+    // ABI 1.1: `Option`s in `Api`, `None` for a 1.0 plugin.
     optional {
         pub fn nat_trainer_adapter_resubmit(
             adapter: *mut nat_trainer_adapter,
             spool_path: *const c_char,
             spool_path_len: usize,
             out_job_ref: *mut *mut nat_trainer_adapter_buffer,
+        ) -> *mut nat_trainer_adapter_error;
+        pub fn nat_trainer_adapter_spooled(
+            adapter: *mut nat_trainer_adapter,
+            spool_dir: *const c_char,
+            spool_dir_len: usize,
+            out_json: *mut *mut nat_trainer_adapter_buffer,
         ) -> *mut nat_trainer_adapter_error;
     }
 }
@@ -208,6 +220,6 @@ c_abi! {
 mod tests {
     #[test]
     fn abi_version_layout() {
-        assert_eq!(super::NAT_TRAINER_ADAPTER_ABI_VERSION, 0x0001_0000);
+        assert_eq!(super::NAT_TRAINER_ADAPTER_ABI_VERSION, 0x0001_0001);
     }
 }

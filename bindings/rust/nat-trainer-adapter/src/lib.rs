@@ -226,8 +226,9 @@ impl Plugin {
             (v, info_string(info()))
         };
         // SAFETY: the ABI major matched, and `lib` is never unloaded.
-        let api = unsafe { sys::Api::load(&lib) }
-            .map_err(|e| load_error(format_args!("plugin {shown} lacks a function of ABI 1.0: {e}")))?;
+        let api = unsafe { sys::Api::load(&lib, abi_version) }.map_err(|e| {
+            load_error(format_args!("plugin {shown} lacks a function its ABI version promises: {e}"))
+        })?;
         Ok(Arc::new(Plugin {
             api,
             abi_version,
