@@ -75,6 +75,14 @@ int main(void) {
   nat_trainer_adapter_buffer_free(buf);
   nat_trainer_adapter_buffer_free(buf); /* double free: detected, ignored */
 
+  /* spooled (ABI 1.1): its arguments are checked at the boundary. */
+  buf = (nat_trainer_adapter_buffer *)&healthy;
+  CHECK(code_and_free(nat_trainer_adapter_spooled(adapter, NULL, 0, NULL)) == NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
+  CHECK(code_and_free(nat_trainer_adapter_spooled(adapter, "", 0, &buf)) == NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
+  CHECK(buf == NULL);
+  CHECK(code_and_free(nat_trainer_adapter_spooled(adapter, "a\0b", 3, &buf)) == NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
+  CHECK(code_and_free(nat_trainer_adapter_resubmit(adapter, "", 0, &buf)) == NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
+
   /* Validation errors name the item. */
   buf = NULL;
   {
@@ -120,6 +128,7 @@ int main(void) {
   nat_trainer_adapter_destroy(adapter);
   CHECK(code_and_free(nat_trainer_adapter_jobs(adapter, &buf)) == NAT_TRAINER_ADAPTER_FAILED_PRECONDITION);
   CHECK(code_and_free(nat_trainer_adapter_is_healthy(adapter, &healthy)) == NAT_TRAINER_ADAPTER_FAILED_PRECONDITION);
+  CHECK(code_and_free(nat_trainer_adapter_spooled(adapter, NULL, 0, &buf)) == NAT_TRAINER_ADAPTER_FAILED_PRECONDITION);
   CHECK(code_and_free(nat_trainer_adapter_convert((nat_trainer_adapter *)&checks, COLLECTION, strlen(COLLECTION), &buf)) ==
         NAT_TRAINER_ADAPTER_FAILED_PRECONDITION);
 
