@@ -2,7 +2,7 @@
 //
 // The functions below replace libcurl's own for this plugin: they have the
 // exact declarations of <curl/curl.h>, are defined with hidden visibility (so
-// they are neither exported, see abi/exported-symbols.txt, nor able to
+// they are neither exported (abi/check_exports.py) nor able to
 // interpose on a libcurl another part of the process uses) and forward to the
 // functions of the dlopen'ed library.
 
