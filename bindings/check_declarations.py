@@ -107,10 +107,11 @@ def check(header_text):
 
 def self_test(text):
     edits = {
-        "type changed": ("X(0, nat_trainer_adapter_error *, create,                                                                         \\\n    (const char *config_json, size_t config_len",
-                         "X(0, nat_trainer_adapter_error *, create,                                                                         \\\n    (const char *config_json, uint32_t config_len"),
-        "function dropped": ("  X(1, nat_trainer_adapter_error *, spooled,", "  X(1, nat_trainer_adapter_error *, spooled_gone,"),
-        "parameter added": ("(nat_trainer_adapter * adapter, int32_t *out_healthy)", "(nat_trainer_adapter * adapter, int32_t *out_healthy, double x)"),
+        "type changed": ("(const char *config_json, size_t config_len, nat_trainer_adapter **out_adapter))",
+                         "(const char *config_json, uint32_t config_len, nat_trainer_adapter **out_adapter))"),
+        "function dropped": ("X(1, nat_trainer_adapter_error *, spooled,", "X(1, nat_trainer_adapter_error *, spooled_gone,"),
+        "parameter added": ("(nat_trainer_adapter * adapter, int32_t *out_healthy)",
+                            "(nat_trainer_adapter * adapter, int32_t *out_healthy, double x)"),
         "code changed": ("NAT_TRAINER_ADAPTER_INTERNAL = 8,", "NAT_TRAINER_ADAPTER_INTERNAL = 9,"),
     }
     failures = []

@@ -409,12 +409,13 @@ NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_spooled(n
 /* Every function above, in order, as X(minor, return type, name without the
  * nat_trainer_adapter_ prefix, parameter list): minor is the 1.x version the
  * function arrived in. A plugin reporting ABI 1.m exports every function of
- * a minor <= m. Loaders build their function tables from this list (the C++
- * host and benchmark with the preprocessor, the Python, Rust and Go bindings
- * through bindings/abi_gen.py), and the abi tests check the plugins' exports
- * against it. Below, each entry is declared once more from the list: a
- * compiler refuses any entry whose types differ from the documented
- * declaration above. */
+ * a minor <= m, and a loader expects exactly those (the functions of a
+ * later minor than its own it does not know). The C++ host and benchmark
+ * build their function tables from this list with the preprocessor, the abi
+ * tests check the plugins' exports against it, and
+ * bindings/check_declarations.py the Python, Rust and Go declarations.
+ * Below, each entry is declared once more from the list: a compiler refuses
+ * any entry whose types differ from the documented declaration above. */
 #define NAT_TRAINER_ADAPTER_FUNCTIONS(X)                                                                            \
   X(0, uint32_t, abi_version, (void))                                                                               \
   X(0, const char *, plugin_info, (void))                                                                           \
@@ -458,7 +459,8 @@ NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_spooled(n
     (nat_trainer_adapter * adapter, const char *spool_dir, size_t spool_dir_len,                                   \
      nat_trainer_adapter_buffer **out_json))
 
-#define NAT_TRAINER_ADAPTER_REDECLARE_(minor, ret, name, params) NAT_TRAINER_ADAPTER_API ret nat_trainer_adapter_##name params;
+#define NAT_TRAINER_ADAPTER_REDECLARE_(minor, ret, name, params) \
+  NAT_TRAINER_ADAPTER_API ret nat_trainer_adapter_##name params;
 NAT_TRAINER_ADAPTER_FUNCTIONS(NAT_TRAINER_ADAPTER_REDECLARE_)
 #undef NAT_TRAINER_ADAPTER_REDECLARE_
 
