@@ -328,6 +328,20 @@ func TestResubmitFromSpool(t *testing.T) {
 	if filepath.Dir(spoolFile) != spoolDir {
 		t.Fatalf("spool file %s is not in %s", spoolFile, spoolDir)
 	}
+	// SpooledJSON (ABI 1.1) lists it, in the configured directory or the one given.
+	for _, dir := range []string{"", spoolDir} {
+		listing, err := a.SpooledJSON(dir)
+		if err != nil {
+			t.Fatalf("SpooledJSON(%q): %v", dir, err)
+		}
+		var l struct {
+			Collections []struct{ Path, State string }
+		}
+		if err := json.Unmarshal(listing, &l); err != nil || len(l.Collections) != 1 ||
+			l.Collections[0].Path != spoolFile || l.Collections[0].State != "ready" {
+			t.Fatalf("SpooledJSON(%q): %s (%v)", dir, listing, err)
+		}
+	}
 
 	again, err := a.Resubmit(spoolFile)
 	if err != nil {

@@ -446,7 +446,7 @@ impl Adapter {
     /// crash, pass that path here: the new job has the same run_id and keeps
     /// the same spool file. [`Code::NotFound`] if the file does not exist;
     /// otherwise the errors of [`Adapter::submit`]. [`Code::FailedPrecondition`]
-    /// if the plugin predates `nat_trainer_adapter_resubmit`.
+    /// for an ABI 1.0 plugin, which has no `nat_trainer_adapter_resubmit`.
     pub fn resubmit(&self, spool_path: impl AsRef<Path>) -> Result<String> {
         let resubmit = self.api().nat_trainer_adapter_resubmit.ok_or_else(|| {
             let abi = self.plugin.abi_version;
@@ -468,6 +468,37 @@ impl Adapter {
         let (p, n) = ptr_len(path);
         let h = self.as_raw();
         self.json_required("resubmit", |_, out| unsafe { resubmit(h, p, n, out) })
+    }
+
+    /// The collections in a spool directory (`None`: the adapter's own,
+    /// config `native.spool_dir`): what [`Adapter::resubmit`] can take, as the
+    /// JSON object of `nat_trainer_adapter_spooled` (ABI 1.1).
+    /// [`Code::FailedPrecondition`] for an ABI 1.0 plugin or an adapter that
+    /// keeps no spool.
+    pub fn spooled(&self, spool_dir: Option<&Path>) -> Result<String> {
+        let spooled = self.api().nat_trainer_adapter_spooled.ok_or_else(|| {
+            let abi = self.plugin.abi_version;
+            Error::new(
+                Code::FailedPrecondition,
+                format!(
+                    "plugin does not implement nat_trainer_adapter_spooled (ABI {}.{})",
+                    abi >> 16,
+                    abi & 0xffff
+                ),
+            )
+        })?;
+        let dir = match spool_dir {
+            Some(d) => Some(
+                path_bytes(d).ok_or_else(|| Error::new(Code::InvalidArgument, "spool_dir is not valid UTF-8"))?,
+            ),
+            None => None,
+        };
+        let (p, n) = match &dir {
+            Some(d) => ptr_len(d),
+            None => (ptr::null(), 0),
+        };
+        let h = self.as_raw();
+        self.json_required("spooled", |_, out| unsafe { spooled(h, p, n, out) })
     }
 
     /// The TrainingJobStatus JSON of a job.

@@ -320,6 +320,14 @@ fn resubmit_from_spool(plugin: &Arc<Plugin>, server: &ArtServer) {
     let spool_file = PathBuf::from(failed["metadata"]["spool_file"].as_str().expect("metadata.spool_file"));
     assert!(spool_file.is_file(), "{}", spool_file.display());
     assert_eq!(spool_file.parent(), Some(spool.0.as_path()));
+    // spooled (ABI 1.1) lists it, in the configured directory or the one given.
+    for listing in [adapter.spooled(None), adapter.spooled(Some(spool.0.as_path()))] {
+        let listing = parse(&listing.expect("spooled"));
+        let collections = listing["collections"].as_array().expect("collections");
+        assert_eq!(collections.len(), 1, "{listing}");
+        assert_eq!(collections[0]["path"], failed["metadata"]["spool_file"], "{listing}");
+        assert_eq!(collections[0]["state"], "ready", "{listing}");
+    }
 
     let job_ref = adapter.resubmit(&spool_file).expect("resubmit");
     assert_eq!(parse(&job_ref)["run_id"], "bindings_rust_spooled");
