@@ -129,13 +129,27 @@ void Adapter::log_progress(const nlohmann::json& job_ref, const nlohmann::json& 
 nlohmann::json Adapter::resubmit(const std::filesystem::path& spool_file) {
   if (abi_.resubmit == nullptr) {
     throw AdapterError(NAT_TRAINER_ADAPTER_FAILED_PRECONDITION,
-                       "the plugin does not export nat_trainer_adapter_resubmit (" + plugin_->path().string() + ")",
+                       "the plugin's ABI " + abi_version_text(plugin_->abi_version()) +
+                           " has no nat_trainer_adapter_resubmit (" + plugin_->path().string() + ")",
                        plugin_->name(), "resubmit");
   }
   const std::string path = spool_file.string();
   nat_trainer_adapter_buffer* job_ref = nullptr;
   check(abi_.resubmit(handle_, path.data(), path.size(), &job_ref), "resubmit");
   return take_json(job_ref, "resubmit");
+}
+
+nlohmann::json Adapter::spooled(const std::optional<std::filesystem::path>& spool_dir) {
+  if (abi_.spooled == nullptr) {
+    throw AdapterError(NAT_TRAINER_ADAPTER_FAILED_PRECONDITION,
+                       "the plugin's ABI " + abi_version_text(plugin_->abi_version()) +
+                           " has no nat_trainer_adapter_spooled (" + plugin_->path().string() + ")",
+                       plugin_->name(), "spooled");
+  }
+  const std::string dir = spool_dir ? spool_dir->string() : std::string();
+  nat_trainer_adapter_buffer* listing = nullptr;
+  check(abi_.spooled(handle_, spool_dir ? dir.c_str() : nullptr, dir.size(), &listing), "spooled");
+  return take_json(listing, "spooled");
 }
 
 std::string Adapter::convert(std::string_view collection_json) {

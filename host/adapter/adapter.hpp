@@ -67,13 +67,19 @@ class Adapter {
   // The same in the plugin's own buffer, not copied: the body is about the
   // size of the collection.
   PluginBuffer convert_in_place(std::string_view collection_json);
-  // Whether the plugin exports nat_trainer_adapter_resubmit (older plugins
-  // and the minimal example do not).
+  // Whether the plugin has nat_trainer_adapter_resubmit (ABI 1.1).
   bool can_resubmit() const { return abi_.resubmit != nullptr; }
   // nat_trainer_adapter_resubmit: submits a spooled collection again; returns
   // the TrainingJobRef. A plugin without the function gives a
   // FAILED_PRECONDITION AdapterError.
   nlohmann::json resubmit(const std::filesystem::path& spool_file);
+  // Whether the plugin has nat_trainer_adapter_spooled (ABI 1.1).
+  bool can_list_spool() const { return abi_.spooled != nullptr; }
+  // nat_trainer_adapter_spooled: the collections in `spool_dir`, or in the
+  // adapter's own spool directory, as the plugin lists them (its JSON). A
+  // plugin without the function gives a FAILED_PRECONDITION AdapterError, as
+  // does one that keeps no spool.
+  nlohmann::json spooled(const std::optional<std::filesystem::path>& spool_dir);
 
  private:
   void check(nat_trainer_adapter_error* error, const char* operation) const;

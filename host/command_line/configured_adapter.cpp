@@ -121,16 +121,11 @@ AdapterSelection select_configured_adapter(const AdapterOptions& options) {
   return select_adapter(document, options.config, options.adapter);
 }
 
-ConfiguredAdapter open_configured_adapter(
-    const GlobalOptions& global, const AdapterOptions& options,
-    const std::function<void(AdapterSelection&, const PluginLibrary&)>& adjust) {
+ConfiguredAdapter open_configured_adapter(const GlobalOptions& global, const AdapterOptions& options) {
   AdapterSelection selection = select_configured_adapter(options);
   warn_if_tls_unverified(selection);
   PluginCatalog catalog = discover_plugins_for(global);
   const FoundPlugin& plugin = catalog.require(selection.type, "the _type of " + selection.origin);
-  if (adjust) {
-    adjust(selection, *plugin.library);
-  }
   try {
     auto adapter = std::make_unique<Adapter>(plugin.library, selection.adapter_config);
     return ConfiguredAdapter{std::move(selection), plugin, std::move(adapter)};

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,11 +43,7 @@ struct ConfiguredAdapter {
 // _type and creates the adapter. Errors name the file, the entry and the
 // plugin. Warns on stderr when the config turns TLS verification off
 // (native.insecure_skip_tls_verify).
-// `adjust`, when given, may change the selected adapter config once the
-// plugin is found, before the adapter is created.
-ConfiguredAdapter open_configured_adapter(
-    const GlobalOptions& global, const AdapterOptions& options,
-    const std::function<void(AdapterSelection&, const PluginLibrary&)>& adjust = {});
+ConfiguredAdapter open_configured_adapter(const GlobalOptions& global, const AdapterOptions& options);
 
 // A TrajectoryCollection file's text, not parsed: the adapter validates it
 // (invalid JSON included) when it converts or submits it, and the commands

@@ -16,6 +16,8 @@ import time
 import unittest
 
 NAT_TRAINER = None
+# The ABI version of the header the host was built with.
+HOST_ABI = (1, 1)
 MINIMAL_ADAPTER = None
 ART_PLUGIN = None  # optional: the openpipe-art plugin, for what the minimal example cannot show
 FIXTURES = os.environ.get("NAT_HOST_FIXTURE_DIR", "")
@@ -100,7 +102,7 @@ finetuning:
     def test_version(self):
         result = nat_trainer("--version")
         self.assertEqual(result.returncode, 0)
-        self.assertIn("ABI 1.0", result.stdout)
+        self.assertIn("ABI %d.%d" % HOST_ABI, result.stdout)
 
     def test_usage_errors_exit_2(self):
         self.assert_clean_failure(nat_trainer())
@@ -126,7 +128,7 @@ finetuning:
         self.assertRegex(result.stdout, r"minimal_trainer_adapter +1\.0\.0 +1\.0 +minimal +" + self.plugins)
         self.assertIn("shadowed by " + os.path.join(first, "libfixture_alpha_again.so"), result.stdout)
         self.assertIn("x.so: cannot load", result.stdout)
-        self.assertIn("plugin ABI 2.0 is incompatible with nat-trainer's ABI 1.0", result.stdout)
+        self.assertIn("plugin ABI 2.0 is incompatible with nat-trainer's ABI %d.%d" % HOST_ABI, result.stdout)
 
         listed = json.loads(nat_trainer("list", "--json", "--plugin-dir", first, "--plugin-dir", self.plugins,
                                         env=env).stdout)
@@ -253,26 +255,63 @@ trainer_adapters:
         self.assertIn("interrupted", stderr)
 
     def test_resubmit_needs_a_plugin_with_a_spool_and_resubmit(self):
-        # The minimal example has no spool (no native.spool_dir in its schema)
-        # and does not export nat_trainer_adapter_resubmit (the ART plugin
-        # against the reference server: art_reliability_test.py).
-        result = nat_trainer("resubmit", "--config", self.config, "--list", "--plugin-dir", self.plugins)
-        self.assert_clean_failure(result)
-        self.assertIn("plugin minimal_trainer_adapter has no spool", result.stderr)
+        # The minimal example keeps no spool and cannot resubmit (the ART
+        # plugin against the reference server: art_reliability_test.py). What
+        # is spooled comes from the plugin alone: --spool-dir does not make the
+        # host list a directory by itself.
         spool = os.path.join(self.tmp, "spool")
         os.makedirs(spool)
         spooled = os.path.join(spool, "art_run_1a2b3c4d.1700000000000.42.0.json")
         shutil.copyfile(TRAJECTORIES, spooled)
-        result = nat_trainer("resubmit", "--config", self.config, "--list", "--spool-dir", spool,
-                             "--plugin-dir", self.plugins)
-        self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertIn(spooled, result.stdout)
-        self.assertIn("art_run_1a2b3c4d", result.stdout)
+        no_spool = r"plugin minimal_trainer_adapter \(.*\)(: its ABI 1\.0 has no spool listing| has no spool: )"
+        for extra in ([], ["--spool-dir", spool]):
+            result = nat_trainer("resubmit", "--config", self.config, "--list", "--plugin-dir", self.plugins, *extra)
+            self.assert_clean_failure(result)
+            self.assertRegex(result.stderr, no_spool)
+            self.assertNotIn(spooled, result.stdout)
         result = nat_trainer("resubmit", "--config", self.config, "--spool-dir", spool, spooled,
                              "--plugin-dir", self.plugins)
         self.assert_clean_failure(result)
-        self.assertIn("does not export nat_trainer_adapter_resubmit", result.stderr)
+        self.assertRegex(result.stderr, r"cannot resubmit: its ABI 1\.0 has no nat_trainer_adapter_resubmit|" + no_spool)
         self.assertTrue(os.path.exists(spooled))
+
+    def test_resubmit_list_shows_what_the_art_plugin_lists(self):
+        # No backend is needed to list a spool directory (runs in well under a second).
+        if not ART_PLUGIN:
+            self.skipTest("the ART plugin is not built")
+        art = self.make_plugin_dir("art", [ART_PLUGIN])
+        spool = os.path.join(self.tmp, "art-spool")
+        config = self.write("art.json", json.dumps({
+            "_type": "openpipe_art_trainer_adapter", "backend": {"ip": "127.0.0.1", "port": 7623},
+            "native": {"spool_dir": spool, "spool": False}}))
+        result = nat_trainer("resubmit", "--config", config, "--list", "--plugin-dir", art)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("Spool directory: %s (%s: native.spool_dir)\n" % (spool, config), result.stdout)
+        self.assertIn("native.spool is false", result.stdout)
+        self.assertIn("It does not exist", result.stdout)
+        os.makedirs(spool)
+        spooled = os.path.join(spool, "art_run_1a2b3c4d.1700000000000.%d.0.json" % os.getpid())
+        shutil.copyfile(TRAJECTORIES, spooled)
+        mine = self.write("art-spool/mine.json", "{}")
+        os.utime(mine, (1000000000, 1000000000))
+        partial = self.write("art-spool/r.1700000000000.1.0.json.partial", "{")
+        self.write("art-spool/notes.txt", "not listed")
+        listing = json.loads(nat_trainer("resubmit", "--config", config, "--list", "--json", "--plugin-dir", art)
+                             .stdout)
+        self.assertEqual(listing["spool_dir"], spool)
+        self.assertEqual(listing["spooling"], False)
+        self.assertEqual([f["path"] for f in listing["files"]], [mine, spooled])
+        self.assertNotIn("run", listing["files"][0])
+        self.assertEqual(listing["files"][1]["run"], "art_run_1a2b3c4d")
+        self.assertEqual(listing["files"][1]["writer_running"], True)
+        self.assertEqual(listing["files"][1]["submitted_unix_ms"], 1700000000000)
+        self.assertEqual([f["path"] for f in listing["incomplete"]], [partial])
+        other = os.path.join(self.tmp, "other")
+        result = nat_trainer("resubmit", "--config", config, "--list", "--spool-dir", other, "--plugin-dir", art)
+        self.assertIn("Spool directory: %s (--spool-dir)\n" % other, result.stdout)
+        result = nat_trainer("resubmit", "--config", config, partial, "--plugin-dir", art)
+        self.assert_clean_failure(result)
+        self.assertIn("an incomplete spool file", result.stderr)
 
     # --- errors ---------------------------------------------------------------------
 

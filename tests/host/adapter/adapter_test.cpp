@@ -64,7 +64,16 @@ TEST(Adapter, ResubmitIsRefusedWhenThePluginDoesNotExportIt) {
     FAIL() << "expected AdapterError";
   } catch (const AdapterError& e) {
     EXPECT_EQ(e.code(), 4);  // FAILED_PRECONDITION
-    EXPECT_NE(e.message().find("does not export nat_trainer_adapter_resubmit"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find("has no nat_trainer_adapter_resubmit"), std::string::npos) << e.message();
+  }
+  // Nor a spool listing.
+  EXPECT_FALSE(adapter.can_list_spool());
+  try {
+    adapter.spooled(std::nullopt);
+    FAIL() << "expected AdapterError";
+  } catch (const AdapterError& e) {
+    EXPECT_EQ(e.code(), 4);  // FAILED_PRECONDITION
+    EXPECT_NE(e.message().find("has no nat_trainer_adapter_spooled"), std::string::npos) << e.message();
   }
 }
 
