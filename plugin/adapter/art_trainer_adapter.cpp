@@ -9,8 +9,9 @@
 #include <cmath>
 #include <thread>
 
-#include "adapter/error.h"
 #include "art/body_pipe.h"
+#include "art/training_stream.h"
+#include "base/error.h"
 #include "convert/trajectory_converter.h"
 #include "jobs/spool.h"
 #include "json/small_json.h"
@@ -47,42 +48,35 @@ std::string insecure_tls_warning(const AdapterConfig &config) {
   return text + ".";
 }
 
-// The largest step count taken from the stream: 2^53, where doubles still
-// hold every integer, far below what int64_t holds.
-constexpr double kMaxGradientSteps = 9007199254740992.0;
-
-// A line's num_gradient_steps (the total of the call, repeated on every line)
-// as a count, or nullopt when it is not one. ART sends an int. A value that
-// is negative, not a whole number or beyond 2^53 (1e300, -1e300; NaN,
-// Infinity and 1e400 arrive as null, see parse_stream_line) cannot be
-// converted to an integer without undefined behaviour, or means nothing as a
-// step count. Decision: the field
-// is ignored, not a protocol error. It only feeds the progress percentage;
-// the server is training regardless, and failing the job would report a
-// failure for a step the server completes (and invite a resubmit that trains
-// the collection twice). The job's metadata notes that it was ignored.
-std::optional<int64_t> gradient_step_count(const nlohmann::json &value) {
-  if (value.is_number_unsigned()) {
-    uint64_t v = value.get<uint64_t>();
-    if (v <= static_cast<uint64_t>(kMaxGradientSteps)) return static_cast<int64_t>(v);
-    return std::nullopt;
-  }
-  if (value.is_number_integer()) {
-    int64_t v = value.get<int64_t>();
-    if (v >= 0 && v <= static_cast<int64_t>(kMaxGradientSteps)) return v;
-    return std::nullopt;
-  }
-  if (value.is_number_float()) {
-    double v = value.get<double>();
-    // NaN fails every comparison, so it is refused here too.
-    if (v >= 0.0 && v <= kMaxGradientSteps && std::floor(v) == v) return static_cast<int64_t>(v);
-  }
-  return std::nullopt;
-}
-
 // "text (cause)", or just "text" when there is no cause to give.
 std::string with_cause(const std::string &text, const std::string &cause) {
   return cause.empty() ? text : text + " (" + cause + ")";
+}
+
+art::ClientOptions client_options(const AdapterConfig &config) {
+  const NativeOptions &n = config.native;
+  art::ClientOptions o;
+  o.scheme = n.scheme;
+  o.host = config.backend.ip;
+  o.port = config.backend.port;
+  o.inference_base_url = n.inference_base_url;
+  o.connect_timeout_s = n.connect_timeout_s;
+  o.request_timeout_s = n.request_timeout_s;
+  o.get_step_timeout_s = n.get_step_timeout_s;
+  o.prepare_timeout_s = n.prepare_timeout_s;
+  o.health_timeout_s = n.health_timeout_s;
+  o.retries = n.retries;
+  o.retry_backoff_s = n.retry_backoff_s;
+  o.keepalive_idle_s = n.keepalive_idle_s;
+  o.max_response_bytes = n.max_response_bytes;
+  o.ca_path = n.ca_path;
+  o.insecure_skip_tls_verify = n.insecure_skip_tls_verify;
+  return o;
+}
+
+art::ModelSpec model_spec(const AdapterConfig &config) {
+  const BackendConfig &b = config.backend;
+  return art::ModelSpec{b.name, b.project, b.base_model, b.init_args, b.engine_args, config.training};
 }
 
 void add_note(nlohmann::json &metadata, const std::string &note) {
@@ -123,7 +117,8 @@ void ArtTrainerAdapter::settle_spool_sync(Job &job, PendingSpoolSync &pending) {
   });
 }
 
-ArtTrainerAdapter::ArtTrainerAdapter(AdapterConfig config) : config_(std::move(config)), client_(config_, secrets_) {
+ArtTrainerAdapter::ArtTrainerAdapter(AdapterConfig config)
+    : config_(std::move(config)), client_(client_options(config_), secrets_) {
   art::ensure_curl_initialized();
   secrets_.add(config_.backend.api_key);
   // The key the server is told to use for its vLLM (server_args.api_key) is
@@ -163,7 +158,8 @@ nlohmann::json ArtTrainerAdapter::trainer_config_summary() const {
 }
 
 std::string ArtTrainerAdapter::model_json(const Session &session, bool with_inference) const {
-  return json::dump(art::model_body(config_, session.server.dialect, with_inference ? &session.inference : nullptr));
+  return json::dump(
+      art::model_body(model_spec(config_), session.server.dialect, with_inference ? &session.inference : nullptr));
 }
 
 ArtTrainerAdapter::Session ArtTrainerAdapter::current_session(bool require_initialized) const {
@@ -277,6 +273,11 @@ std::string ArtTrainerAdapter::submit(std::string_view collection_json) {
   return redacting_errors([&] { return submit_bytes(std::make_shared<const std::string>(collection_json), ""); });
 }
 
+std::string ArtTrainerAdapter::spooled(const std::optional<std::string> &dir) {
+  const char *source = dir ? "argument" : config_.native.spool_dir == NativeOptions{}.spool_dir ? "default" : "config";
+  return Spool(dir ? *dir : config_.native.spool_dir).list_json(config_.native.spool, source);
+}
+
 std::string ArtTrainerAdapter::resubmit(const std::string &spool_path) {
   // A file of the spool directory stays where it is and is the job's spool
   // file again (removed once trained). Any other file is submitted like a
@@ -360,72 +361,65 @@ void ArtTrainerAdapter::run_job(Job &job, Session session, std::shared_ptr<const
     return;
   }
   const std::string model = model_json(session, true);
-  int64_t step_before = client_.get_step(model);
+  const int64_t step_before = client_.get_step(model);
   job.update_metadata([&](nlohmann::json &m) { m["step_before"] = step_before; });
+  if (config_.backend.delete_old_checkpoints) delete_old_checkpoints(job, session, model, step_before);
 
-  if (config_.backend.delete_old_checkpoints) {
-    // As in NAT: a failed deletion is logged and training goes on.
-    try {
-      client_.delete_checkpoints(session.server.dialect, model, step_before);
-      job.update_metadata([&](nlohmann::json &m) { m["checkpoint_deletion"] = "ok"; });
-    } catch (const std::exception &e) {
-      std::string warning = secrets_.redact(std::string("Failed to delete old checkpoints: ") + e.what());
-      job.update_metadata([&](nlohmann::json &m) { m["checkpoint_deletion"] = warning; });
-    }
+  art::TrainingStreamReader stream(secrets_);
+  const art::StreamResult result = upload_and_train(job, session, *input, *plan, stream);
+  if (result.cancelled) {
+    job.update_metadata([&](nlohmann::json &m) {
+      m["note"] = "the training request was aborted; an ART server has no cancel route and may still finish this step";
+    });
+    job.finish(JobState::Canceled, "Training was cancelled.", std::nullopt);
+    return;
   }
+  // Completed needs the stream's proper end (the final chunk, or the whole
+  // Content-Length) and nothing that contradicts it: fewer gradient steps
+  // than the stream announced means it was cut.
+  const bool clean_end = result.curl_code == 0 && result.status >= 200 && result.status < 300;
+  if (clean_end && result.framed && !stream.short_of_steps()) {
+    complete_job(job, session, model, step_before, stream, spool_file, spool_sync);
+  } else if (result.status > 0 && (result.status < 200 || result.status >= 300)) {
+    fail_on_status(job, result);
+  } else {
+    fail_with_reconciliation(job, model, step_before, stream, result);
+  }
+}
 
-  Body frame = body_frame(session);
+void ArtTrainerAdapter::delete_old_checkpoints(Job &job, const Session &session, const std::string &model,
+                                               int64_t step_before) {
+  // As in NAT: a failed deletion is logged and training goes on.
+  try {
+    client_.delete_checkpoints(session.server.dialect, model, step_before);
+    job.update_metadata([&](nlohmann::json &m) { m["checkpoint_deletion"] = "ok"; });
+  } catch (const std::exception &e) {
+    std::string warning = secrets_.redact(std::string("Failed to delete old checkpoints: ") + e.what());
+    job.update_metadata([&](nlohmann::json &m) { m["checkpoint_deletion"] = warning; });
+  }
+}
+
+art::StreamResult ArtTrainerAdapter::upload_and_train(Job &job, const Session &session, const std::string &input,
+                                                      const CollectionPlan &plan, art::TrainingStreamReader &stream) {
+  // The converter writes the body on a thread of its own into a bounded
+  // pipe, which the HTTP transfer reads: the upload starts while the
+  // conversion still runs.
+  const Body frame = body_frame(session);
   art::BodyPipe pipe;
   std::thread producer([&] {
     try {
       pipe.write(frame.prefix);
-      TrajectoryConverter(*input, *plan, config_.native.max_json_depth).write_groups(pipe, "[", ",", "]");
+      TrajectoryConverter(input, plan, config_.native.max_json_depth).write_groups(pipe, "[", ",", "]");
       pipe.write(frame.suffix);
       pipe.close_writer();
     } catch (const std::exception &e) {
       pipe.fail_writer(e.what());
     }
   });
-
-  int64_t lines = 0;
-  int64_t total_steps = -1;
-  auto started = std::chrono::steady_clock::now();
+  const auto started = std::chrono::steady_clock::now();
   auto on_line = [&](std::string_view line) {
-    bool nonfinite = false;
-    nlohmann::json metrics = art::parse_stream_line(line, &nonfinite);
-    if (!metrics.is_object()) throw std::runtime_error("training stream line is not a JSON object");
-    secrets_.redact(metrics);
-    ++lines;
-    std::string ignored;
-    if (metrics.contains("num_gradient_steps") && metrics["num_gradient_steps"].is_number()) {
-      // Range-checked before any conversion; see gradient_step_count.
-      if (auto count = gradient_step_count(metrics["num_gradient_steps"])) {
-        total_steps = *count;
-      } else {
-        ignored = "num_gradient_steps " + json::dump(metrics["num_gradient_steps"]) +
-                  " is not a step count (a whole number from 0 to 2^53) and was ignored";
-      }
-    }
-    if (nonfinite || !ignored.empty()) {
-      job.update_metadata([&](nlohmann::json &m) {
-        if (nonfinite) add_note(m, "the stream had NaN or Infinity values (not JSON; Python's json.dumps writes them) or numbers beyond the range of a double, read as null");
-        if (!ignored.empty()) add_note(m, ignored);
-      });
-    }
-    std::optional<double> progress;
-    if (total_steps > 0) progress = std::min(100.0, 100.0 * static_cast<double>(lines) / static_cast<double>(total_steps));
-    job.set_progress(progress);
-    job.update_metadata([&](nlohmann::json &m) {
-      m["gradient_steps_done"] = lines;
-      if (total_steps >= 0) m["num_gradient_steps"] = total_steps;
-      m["last_metrics"] = metrics;
-    });
-    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    nlohmann::json ev = {{"type", "step"}, {"step", lines}, {"metrics", metrics}, {"elapsed_s", elapsed}};
-    ev["num_gradient_steps"] = total_steps >= 0 ? nlohmann::json(total_steps) : nlohmann::json();
-    job.emit(std::move(ev));
+    record_step(job, stream.read_line(line), std::chrono::steady_clock::now() - started);
   };
-
   art::StreamResult result;
   try {
     result = client_.train(pipe, on_line, &job.cancel_flag());
@@ -440,65 +434,74 @@ void ArtTrainerAdapter::run_job(Job &job, Session session, std::shared_ptr<const
     m["body_bytes"] = pipe.bytes_written();
     if (result.first_byte_sent_s >= 0) m["upload_first_byte_s"] = result.first_byte_sent_s;
   });
+  return result;
+}
 
-  if (result.cancelled) {
+void ArtTrainerAdapter::record_step(Job &job, const art::StreamStep &step, std::chrono::duration<double> elapsed) {
+  if (!step.notes.empty()) {
     job.update_metadata([&](nlohmann::json &m) {
-      m["note"] = "the training request was aborted; an ART server has no cancel route and may still finish this step";
+      for (const std::string &note : step.notes) add_note(m, note);
     });
-    job.finish(JobState::Canceled, "Training was cancelled.", std::nullopt);
-    return;
   }
+  job.set_progress(step.progress);
+  job.update_metadata([&](nlohmann::json &m) {
+    m["gradient_steps_done"] = step.steps_done;
+    if (step.total_steps >= 0) m["num_gradient_steps"] = step.total_steps;
+    m["last_metrics"] = step.metrics;
+  });
+  nlohmann::json ev = {
+      {"type", "step"}, {"step", step.steps_done}, {"metrics", step.metrics}, {"elapsed_s", elapsed.count()}};
+  ev["num_gradient_steps"] = step.total_steps >= 0 ? nlohmann::json(step.total_steps) : nlohmann::json();
+  job.emit(std::move(ev));
+}
 
-  // Completed needs the stream's proper end (the final chunk, or the whole
-  // Content-Length) and nothing that contradicts it: fewer gradient steps
-  // than the stream announced means it was cut.
-  const bool clean_end = result.curl_code == 0 && result.status >= 200 && result.status < 300;
-  const bool short_of_steps = total_steps > 0 && lines < total_steps;
-  if (clean_end && result.framed && !short_of_steps) {
-    // Asked with the retries of every unary call. If the server still cannot
-    // say, the training it streamed to its end stands: the job completes
-    // with a note rather than failing (a failure invites a resubmit that
-    // would train the same collection twice).
-    std::optional<int64_t> step_after;
-    std::string step_error;
-    try {
-      step_after = client_.get_step(model);
-    } catch (const std::exception &e) {
-      step_error = secrets_.redact(e.what());
-    }
-    job.update_metadata([&](nlohmann::json &m) {
-      m["gradient_steps_done"] = lines;
-      if (total_steps < 0) m["num_gradient_steps"] = lines;
-      const bool streamed = lines > 0 && total_steps != 0;
-      if (step_after) {
-        m["step_after"] = *step_after;
-        m["trained"] = *step_after > step_before && streamed;
-      } else {
-        m["trained"] = streamed;
-        add_note(m, "the training stream ended cleanly, but /_get_step failed afterwards (" + step_error +
-                        "): the step after training is unknown" +
-                        (session.server.dialect == Dialect::V05 ? "; inference_model_name assumes one step per call"
-                                                                : ""));
-      }
-      int64_t step_for_name = step_after ? *step_after : step_before + 1;
-      if (session.server.dialect == Dialect::V05)
-        m["inference_model_name"] = config_.backend.name + "@" + std::to_string(step_for_name);
-      else
-        m["inference_model_name"] = config_.backend.name;
-      if (lines == 0 || total_steps == 0)
-        m["note"] = "nothing was trainable: every group had equal rewards or no trainable assistant turn";
-    });
-    if (!spool_file.empty()) {
-      // Trained: the spooled copy has done its job (once its sync is over,
-      // which it normally is by now).
-      if (spool_sync) settle_spool_sync(job, *spool_sync);
-      Spool::remove(spool_file);
-      job.update_metadata([&](nlohmann::json &m) { m["spool_file_removed"] = true; });
-    }
-    job.finish(JobState::Completed, "Training completed successfully.", 100.0);
-    return;
+void ArtTrainerAdapter::complete_job(Job &job, const Session &session, const std::string &model, int64_t step_before,
+                                     const art::TrainingStreamReader &stream, const std::string &spool_file,
+                                     PendingSpoolSync *spool_sync) {
+  // Asked with the retries of every unary call. If the server still cannot
+  // say, the training it streamed to its end stands: the job completes
+  // with a note rather than failing (a failure invites a resubmit that
+  // would train the same collection twice).
+  std::optional<int64_t> step_after;
+  std::string step_error;
+  try {
+    step_after = client_.get_step(model);
+  } catch (const std::exception &e) {
+    step_error = secrets_.redact(e.what());
   }
+  const int64_t lines = stream.steps_done();
+  const int64_t total_steps = stream.total_steps();
+  const bool v05 = session.server.dialect == Dialect::V05;
+  job.update_metadata([&](nlohmann::json &m) {
+    m["gradient_steps_done"] = lines;
+    if (total_steps < 0) m["num_gradient_steps"] = lines;
+    const bool streamed = lines > 0 && total_steps != 0;
+    if (step_after) {
+      m["step_after"] = *step_after;
+      m["trained"] = *step_after > step_before && streamed;
+    } else {
+      m["trained"] = streamed;
+      add_note(m, "the training stream ended cleanly, but /_get_step failed afterwards (" + step_error +
+                      "): the step after training is unknown" +
+                      (v05 ? "; inference_model_name assumes one step per call" : ""));
+    }
+    const int64_t step_for_name = step_after ? *step_after : step_before + 1;
+    m["inference_model_name"] =
+        v05 ? config_.backend.name + "@" + std::to_string(step_for_name) : config_.backend.name;
+    if (lines == 0 || total_steps == 0)
+      m["note"] = "nothing was trainable: every group had equal rewards or no trainable assistant turn";
+  });
+  if (!spool_file.empty()) {
+    // Trained: the spooled copy has done its job (once its sync is over,
+    // which it normally is by now).
+    if (spool_sync) settle_spool_sync(job, *spool_sync);
+    Spool::remove(spool_file);
+    job.update_metadata([&](nlohmann::json &m) { m["spool_file_removed"] = true; });
+  }
+  job.finish(JobState::Completed, "Training completed successfully.", 100.0);
+}
 
+void ArtTrainerAdapter::fail_on_status(Job &job, const art::StreamResult &result) const {
   if (result.status >= 300) {
     finish_job(job, JobState::Failed,
                "Training failed with error: " +
@@ -507,35 +510,36 @@ void ArtTrainerAdapter::run_job(Job &job, Session session, std::shared_ptr<const
                std::nullopt);
     return;
   }
-  if (result.status > 0 && result.status < 200) {
-    // A final 1xx (101 Switching Protocols without an upgrade asked for):
-    // no training stream at all.
-    finish_job(job, JobState::Failed,
-               with_cause("Training failed with error: POST /_train_model answered HTTP " +
-                              std::to_string(result.status) + ", which is not a training stream",
-                          result.curl_error) +
-                   ".",
-               std::nullopt);
-    return;
-  }
+  // A final 1xx (101 Switching Protocols without an upgrade asked for): no
+  // training stream at all.
+  finish_job(job, JobState::Failed,
+             with_cause("Training failed with error: POST /_train_model answered HTTP " +
+                            std::to_string(result.status) + ", which is not a training stream",
+                        result.curl_error) +
+                 ".",
+             std::nullopt);
+}
 
+void ArtTrainerAdapter::fail_with_reconciliation(Job &job, const std::string &model, int64_t step_before,
+                                                 const art::TrainingStreamReader &stream,
+                                                 const art::StreamResult &result) {
   // The stream broke, never started, had no end of its own, or fell short of
   // the steps it announced: ask the server what happened to the step.
   std::string reconciliation;
   try {
-    int64_t step_now = client_.get_step(model);
+    const int64_t step_now = client_.get_step(model);
     job.update_metadata([&](nlohmann::json &m) { m["step_after"] = step_now; });
     reconciliation = step_now > step_before
-                         ? "/_get_step reports step " + std::to_string(step_now) + " (was " + std::to_string(step_before) +
-                               "): the server recorded a new checkpoint"
+                         ? "/_get_step reports step " + std::to_string(step_now) + " (was " +
+                               std::to_string(step_before) + "): the server recorded a new checkpoint"
                          : "/_get_step reports step " + std::to_string(step_now) +
                                " (unchanged): no new checkpoint was recorded";
   } catch (const std::exception &e) {
     reconciliation = secrets_.redact(std::string("the server could not be asked for its step: ") + e.what());
   }
   job.update_metadata([&](nlohmann::json &m) { m["reconciliation"] = reconciliation; });
-  std::string steps = total_steps >= 0 ? std::to_string(lines) + " of " + std::to_string(total_steps)
-                                       : std::to_string(lines);
+  const std::string steps = stream.steps_text();
+  const bool clean_end = result.curl_code == 0 && result.status >= 200 && result.status < 300;
   std::string what;
   if (result.status == 0) {
     what = with_cause("POST /_train_model got no answer", result.curl_error);
@@ -549,7 +553,8 @@ void ArtTrainerAdapter::run_job(Job &job, Session session, std::shared_ptr<const
     what = with_cause("the training stream ended without its final chunk after " + steps + " gradient steps",
                       result.curl_error);
   }
-  finish_job(job, JobState::Failed, "Training failed with error: " + what + "; " + reconciliation + ".", std::nullopt);
+  finish_job(job, JobState::Failed, "Training failed with error: " + what + "; " + reconciliation + ".",
+             std::nullopt);
 }
 
 }  // namespace nat

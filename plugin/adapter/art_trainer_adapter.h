@@ -3,14 +3,16 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 
 #include "adapter/job_adapter.h"
-#include "adapter/secret_redactor.h"
 #include "art/art_client.h"
+#include "art/training_stream.h"
+#include "base/secret_redactor.h"
 #include "config/adapter_config.h"
 
 namespace nat {
@@ -28,6 +30,7 @@ class ArtTrainerAdapter : public JobAdapter {
   std::string submit(std::string_view collection_json) override;
   std::string convert(std::string_view collection_json) override;
   std::string resubmit(const std::string &spool_path) override;
+  std::string spooled(const std::optional<std::string> &dir) override;
 
  protected:
   nlohmann::json trainer_config_summary() const override;
@@ -56,9 +59,28 @@ class ArtTrainerAdapter : public JobAdapter {
   // when it failed. Once per file; before the job's terminal status.
   static void settle_spool_sync(Job &job, PendingSpoolSync &pending);
   std::string submit_bytes(std::shared_ptr<const std::string> input, std::string spool_file);
+  // A submitted job, on its thread: the step before, old checkpoints, the
+  // upload and training stream, then the outcome.
   void run_job(Job &job, Session session, std::shared_ptr<const std::string> input,
                std::shared_ptr<const CollectionPlan> plan, std::string spool_file,
                PendingSpoolSync *spool_sync);
+  void delete_old_checkpoints(Job &job, const Session &session, const std::string &model, int64_t step_before);
+  // Converts the collection into the request body while it is sent to
+  // /_train_model, and records each line of the training stream in the job.
+  art::StreamResult upload_and_train(Job &job, const Session &session, const std::string &input,
+                                     const CollectionPlan &plan, art::TrainingStreamReader &stream);
+  void record_step(Job &job, const art::StreamStep &step, std::chrono::duration<double> elapsed);
+  // The stream ended properly: the step after, the trained flag, the
+  // inference model's name, the spool file removed; Completed.
+  void complete_job(Job &job, const Session &session, const std::string &model, int64_t step_before,
+                    const art::TrainingStreamReader &stream, const std::string &spool_file,
+                    PendingSpoolSync *spool_sync);
+  // /_train_model answered with a status that is not a training stream.
+  void fail_on_status(Job &job, const art::StreamResult &result) const;
+  // The stream broke or fell short: the server is asked for its step, and the
+  // job fails saying what the server recorded.
+  void fail_with_reconciliation(Job &job, const std::string &model, int64_t step_before,
+                                const art::TrainingStreamReader &stream, const art::StreamResult &result);
   // Runs `fn`; a nat::Error or other exception leaving it has its message
   // redacted (the api keys masked).
   template <class F>

@@ -10,7 +10,7 @@
 #include <ctime>
 #include <filesystem>
 
-#include "adapter/error.h"
+#include "base/error.h"
 #include "json/small_json.h"
 
 namespace nat {

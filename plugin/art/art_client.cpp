@@ -7,7 +7,7 @@
 
 #include <cstring>
 
-#include "adapter/error.h"
+#include "base/error.h"
 #include "art/curl_library.h"
 #include "json/small_json.h"
 
@@ -48,28 +48,28 @@ void drop_nulls(nlohmann::json &obj) {
 
 }  // namespace
 
-nlohmann::json model_body(const AdapterConfig &config, Dialect dialect, const InferenceEndpoint *inference) {
-  using nlohmann::json;
-  const BackendConfig &b = config.backend;
-  json internal = {{"init_args", b.init_args}, {"engine_args", b.engine_args}, {"trainer_args", config.training}};
+nlohmann::json model_body(const ModelSpec &model, Dialect dialect, const InferenceEndpoint *inference) {
+  using Json = nlohmann::json;
+  Json internal = {
+      {"init_args", model.init_args}, {"engine_args", model.engine_args}, {"trainer_args", model.trainer_args}};
   drop_nulls(internal);
-  json m = json::object();
-  m["name"] = b.name;
-  m["project"] = b.project;
+  Json m = Json::object();
+  m["name"] = model.name;
+  m["project"] = model.project;
   if (dialect == Dialect::V05) {
     m["entity"] = nullptr;
     m["id"] = nullptr;
   }
   m["config"] = nullptr;
   if (dialect == Dialect::V05) m["trainable"] = true;
-  m["inference_api_key"] = inference ? json(inference->api_key) : json();
-  m["inference_base_url"] = inference ? json(inference->base_url) : json();
-  m["inference_model_name"] = inference && !inference->model_name.empty() ? json(inference->model_name) : json();
+  m["inference_api_key"] = inference ? Json(inference->api_key) : Json();
+  m["inference_base_url"] = inference ? Json(inference->base_url) : Json();
+  m["inference_model_name"] = inference && !inference->model_name.empty() ? Json(inference->model_name) : Json();
   if (dialect == Dialect::V05) {
     m["base_path"] = ".art";
     m["report_metrics"] = nullptr;
   }
-  m["base_model"] = b.base_model;
+  m["base_model"] = model.base_model;
   m["_internal_config"] = internal;
   return m;
 }
@@ -125,68 +125,67 @@ std::string rewrite_url_host(const std::string &url, const std::string &host) {
   return std::string(out.text);
 }
 
-ArtClient::ArtClient(const AdapterConfig &config, const SecretRedactor &secrets)
-    : config_(config),
+ArtClient::ArtClient(ClientOptions options, const SecretRedactor &secrets)
+    : options_(std::move(options)),
       secrets_(secrets),
-      http_(TlsOptions{config.native.ca_path, config.native.insecure_skip_tls_verify}),
-      base_url_(config.native.scheme + "://" + host_for_url(config.backend.ip) + ":" +
-                std::to_string(config.backend.port)) {}
+      http_(TlsOptions{options_.ca_path, options_.insecure_skip_tls_verify}),
+      base_url_(options_.scheme + "://" + host_for_url(options_.host) + ":" + std::to_string(options_.port)) {}
 
 void ArtClient::fail_http(const std::string &what, const HttpResponse &r) const {
   throw Error(ErrorCode::Unavailable, http_error_text(what, r.status, r.body, secrets_));
 }
 
-HttpResponse ArtClient::post_with_retries(const std::string &route, const std::string &body, double timeout_s,
-                                          int attempts) const {
+RequestOptions ArtClient::request_options(double timeout_s) const {
   RequestOptions o;
-  o.connect_timeout_s = config_.native.connect_timeout_s;
+  o.connect_timeout_s = options_.connect_timeout_s;
   o.timeout_s = timeout_s;
-  o.max_response_bytes = config_.native.max_response_bytes;
-  double backoff = config_.native.retry_backoff_s;
+  o.max_response_bytes = options_.max_response_bytes;
+  return o;
+}
+
+RequestOptions ArtClient::probe_options() const {
+  RequestOptions o = request_options(options_.health_timeout_s);
+  o.connect_timeout_s = options_.health_timeout_s;
+  return o;
+}
+
+HttpResponse ArtClient::with_retries(const std::string &what, int attempts,
+                                     const std::function<HttpResponse()> &request,
+                                     const std::function<bool(const HttpResponse &)> &retry) const {
+  double backoff = options_.retry_backoff_s;
   for (int attempt = 1;; ++attempt) {
     try {
-      HttpResponse r = http_.post_json(base_url_ + route, body, o);
-      if (attempt < attempts && (r.status >= 500 || retryable_status(r.status))) {
-        // 5xx on an idempotent route: the server may be booting; try again.
-      } else {
-        return r;
-      }
+      HttpResponse r = request();
+      if (attempt >= attempts || !retry(r)) return r;
     } catch (const TransportError &e) {
       // A timeout is UNAVAILABLE like any other failure to reach the server
       // (see art_client.h).
-      if (attempt >= attempts || permanent(e))
-        throw Error(ErrorCode::Unavailable, "POST " + route + " failed: " + e.what());
+      if (attempt >= attempts || permanent(e)) throw Error(ErrorCode::Unavailable, what + " failed: " + e.what());
     }
     std::this_thread::sleep_for(std::chrono::duration<double>(backoff));
     backoff *= 2;
   }
+}
+
+HttpResponse ArtClient::post_with_retries(const std::string &route, const std::string &body, double timeout_s,
+                                          int attempts) const {
+  const RequestOptions o = request_options(timeout_s);
+  return with_retries(
+      "POST " + route, attempts, [&] { return http_.post_json(base_url_ + route, body, o); },
+      // 5xx on an idempotent route: the server may be booting; try again.
+      [](const HttpResponse &r) { return r.status >= 500 || retryable_status(r.status); });
 }
 
 void ArtClient::healthcheck(int attempts) const {
-  RequestOptions o;
-  o.connect_timeout_s = config_.native.connect_timeout_s;
-  o.timeout_s = config_.native.request_timeout_s;
-  o.max_response_bytes = config_.native.max_response_bytes;
-  double backoff = config_.native.retry_backoff_s;
-  for (int attempt = 1;; ++attempt) {
-    try {
-      HttpResponse r = http_.get(base_url_ + "/healthcheck", o);
-      if (r.status == 200) return;
-      if (attempt >= attempts) fail_http("GET /healthcheck", r);
-    } catch (const TransportError &e) {
-      if (attempt >= attempts || permanent(e))
-        throw Error(ErrorCode::Unavailable, std::string("GET /healthcheck failed: ") + e.what());
-    }
-    std::this_thread::sleep_for(std::chrono::duration<double>(backoff));
-    backoff *= 2;
-  }
+  const RequestOptions o = request_options(options_.request_timeout_s);
+  HttpResponse r = with_retries(
+      "GET /healthcheck", attempts, [&] { return http_.get(base_url_ + "/healthcheck", o); },
+      [](const HttpResponse &r) { return r.status != 200; });
+  if (r.status != 200) fail_http("GET /healthcheck", r);
 }
 
 ServerDialect ArtClient::detect_dialect() const {
-  RequestOptions o;
-  o.connect_timeout_s = config_.native.connect_timeout_s;
-  o.timeout_s = config_.native.request_timeout_s;
-  o.max_response_bytes = config_.native.max_response_bytes;
+  const RequestOptions o = request_options(options_.request_timeout_s);
   HttpResponse r;
   try {
     r = http_.get(base_url_ + "/openapi.json", o);
@@ -202,20 +201,20 @@ ServerDialect ArtClient::detect_dialect() const {
 }
 
 void ArtClient::register_model(const std::string &model_json) const {
-  HttpResponse r = post_with_retries("/register", model_json, config_.native.request_timeout_s, 1 + config_.native.retries);
+  HttpResponse r = post_with_retries("/register", model_json, options_.request_timeout_s, 1 + options_.retries);
   if (r.status < 200 || r.status >= 300) fail_http("POST /register", r);
 }
 
 InferenceEndpoint ArtClient::prepare_backend(const std::string &model_json, const nlohmann::json &server_config) const {
-  std::string body = "{\"model\":" + model_json + ",\"config\":" + json::dump(server_config) + "}";
+  std::string body = "{\"model\":" + model_json + ",\"config\":" + nat::json::dump(server_config) + "}";
   // Not retried: each call restarts the server's vLLM.
-  HttpResponse r = post_with_retries("/_prepare_backend_for_training", body, config_.native.prepare_timeout_s, 1);
+  HttpResponse r = post_with_retries("/_prepare_backend_for_training", body, options_.prepare_timeout_s, 1);
   if (r.status < 200 || r.status >= 300) fail_http("POST /_prepare_backend_for_training", r);
   PreparedBackend reply = parse_prepare_reply(r.body);
   InferenceEndpoint ep;
-  if (config_.native.inference_base_url.empty()) {
+  if (options_.inference_base_url.empty()) {
     try {
-      ep.base_url = rewrite_url_host(reply.base_url, config_.backend.ip);
+      ep.base_url = rewrite_url_host(reply.base_url, options_.host);
     } catch (const Error &e) {
       SecretRedactor with_key;  // the key is not registered with the adapter yet
       with_key.add(reply.api_key);
@@ -224,7 +223,7 @@ InferenceEndpoint ArtClient::prepare_backend(const std::string &model_json, cons
                       with_key.quote(secrets_.redact(reply.base_url), kMaxQuotedReply) + "', is refused: " + e.what());
     }
   } else {
-    ep.base_url = config_.native.inference_base_url;
+    ep.base_url = options_.inference_base_url;
   }
   while (!ep.base_url.empty() && ep.base_url.back() == '/') ep.base_url.pop_back();
   ep.api_key = std::move(reply.api_key);
@@ -232,7 +231,7 @@ InferenceEndpoint ArtClient::prepare_backend(const std::string &model_json, cons
 }
 
 int64_t ArtClient::get_step(const std::string &model_json) const {
-  HttpResponse r = post_with_retries("/_get_step", model_json, config_.native.get_step_timeout_s, 1 + config_.native.retries);
+  HttpResponse r = post_with_retries("/_get_step", model_json, options_.get_step_timeout_s, 1 + options_.retries);
   if (r.status != 200) fail_http("POST /_get_step", r);
   return parse_step_reply(r.body, secrets_);
 }
@@ -241,20 +240,17 @@ void ArtClient::delete_checkpoints(Dialect dialect, const std::string &model_jso
   HttpResponse r;
   if (dialect == Dialect::V05) {
     std::string body = "{\"model\":" + model_json + ",\"steps_to_keep\":[" + std::to_string(keep_step) + "]}";
-    r = post_with_retries("/_delete_checkpoint_files", body, config_.native.request_timeout_s, 1);
+    r = post_with_retries("/_delete_checkpoint_files", body, options_.request_timeout_s, 1);
     if (r.status < 200 || r.status >= 300) fail_http("POST /_delete_checkpoint_files", r);
   } else {
     r = post_with_retries("/_delete_checkpoints?benchmark=val%2Freward&benchmark_smoothing=1.0", model_json,
-                          config_.native.request_timeout_s, 1);
+                          options_.request_timeout_s, 1);
     if (r.status < 200 || r.status >= 300) fail_http("POST /_delete_checkpoints", r);
   }
 }
 
 bool ArtClient::probe_inference(const std::string &inference_base_url, const std::string &api_key, std::string *why) const {
-  RequestOptions o;
-  o.connect_timeout_s = config_.native.health_timeout_s;
-  o.timeout_s = config_.native.health_timeout_s;
-  o.max_response_bytes = config_.native.max_response_bytes;
+  RequestOptions o = probe_options();
   o.headers.push_back("Authorization: Bearer " + api_key);
   try {
     http_.get(inference_base_url + "/models", o);  // any HTTP answer counts, as in NAT
@@ -287,10 +283,7 @@ bool ArtClient::probe_both(const std::string &inference_base_url, const std::str
 }
 
 bool ArtClient::probe_control(std::string *why) const {
-  RequestOptions o;
-  o.connect_timeout_s = config_.native.health_timeout_s;
-  o.timeout_s = config_.native.health_timeout_s;
-  o.max_response_bytes = config_.native.max_response_bytes;
+  RequestOptions o = probe_options();
   try {
     HttpResponse r = http_.get(base_url_ + "/healthcheck", o);
     if (r.status == 200) return true;
@@ -305,11 +298,11 @@ bool ArtClient::probe_control(std::string *why) const {
 StreamResult ArtClient::train(BodyReader &body, const std::function<void(std::string_view)> &on_line,
                               const std::atomic<bool> *cancel) const {
   StreamOptions o;
-  o.connect_timeout_s = config_.native.connect_timeout_s;
-  o.keepalive_idle_s = config_.native.keepalive_idle_s;
-  o.max_line_bytes = config_.native.max_response_bytes;
+  o.connect_timeout_s = options_.connect_timeout_s;
+  o.keepalive_idle_s = options_.keepalive_idle_s;
+  o.max_line_bytes = options_.max_response_bytes;
   o.cancel = cancel;
-  o.error_body_timeout_s = config_.native.request_timeout_s;
+  o.error_body_timeout_s = options_.request_timeout_s;
   return http_.post_streaming(base_url_ + "/_train_model", body, on_line, o);
 }
 

@@ -20,10 +20,10 @@
 #include <string>
 #include <utility>
 
-#include "adapter/secret_redactor.h"
+#include "art/art_options.h"
 #include "art/http_client.h"
 #include "art/replies.h"
-#include "config/adapter_config.h"
+#include "base/secret_redactor.h"
 
 namespace nat::art {
 
@@ -35,7 +35,7 @@ struct InferenceEndpoint {
 };
 
 // The model object of a dialect, as /register and every model-bearing route take it.
-nlohmann::json model_body(const AdapterConfig &config, Dialect dialect, const InferenceEndpoint *inference);
+nlohmann::json model_body(const ModelSpec &model, Dialect dialect, const InferenceEndpoint *inference);
 
 // Replaces the host of `url` with `host` (ART returns its bind address,
 // 0.0.0.0). The URL is parsed by libcurl's URL parser (the one that later
@@ -49,7 +49,7 @@ std::string rewrite_url_host(const std::string &url, const std::string &host);
 class ArtClient {
  public:
   // `secrets` masks keys in quoted server replies; it must outlive the client.
-  ArtClient(const AdapterConfig &config, const SecretRedactor &secrets);
+  ArtClient(ClientOptions options, const SecretRedactor &secrets);
 
   const std::string &base_url() const { return base_url_; }
 
@@ -72,11 +72,22 @@ class ArtClient {
                      const std::atomic<bool> *cancel) const;
 
  private:
+  // Connect timeout, `timeout_s` for the whole request, the reply size limit.
+  RequestOptions request_options(double timeout_s) const;
+  // The probes': the health timeout for connecting and for the whole request.
+  RequestOptions probe_options() const;
+  // Calls `request` up to `attempts` times, sleeping the backoff (doubled each
+  // time) between them, while it throws a TransportError that a retry may
+  // cure or returns a reply for which `retry` is true. The last reply is
+  // returned; the last transport failure is thrown as
+  // Error(Unavailable, "<what> failed: ...").
+  HttpResponse with_retries(const std::string &what, int attempts, const std::function<HttpResponse()> &request,
+                            const std::function<bool(const HttpResponse &)> &retry) const;
   HttpResponse post_with_retries(const std::string &route, const std::string &body, double timeout_s,
                                  int attempts) const;
   [[noreturn]] void fail_http(const std::string &what, const HttpResponse &r) const;
 
-  const AdapterConfig &config_;
+  ClientOptions options_;
   const SecretRedactor &secrets_;
   HttpClient http_;
   std::string base_url_;

@@ -1,6 +1,7 @@
-// A bounded hand-over of body chunks from the converter's thread to the
-// HTTP transfer, so the upload starts while the conversion still runs and at
-// most a few chunks are held in memory.
+// A bounded hand-over of body chunks from a producer's thread (the
+// converter's, writing into it as a ByteSink) to the HTTP transfer, so the
+// upload starts while the conversion still runs and at most a few chunks are
+// held in memory.
 #pragma once
 
 #include <condition_variable>
@@ -10,7 +11,7 @@
 #include <string>
 
 #include "art/http_client.h"
-#include "convert/trajectory_converter.h"
+#include "base/byte_sink.h"
 
 namespace nat::art {
 

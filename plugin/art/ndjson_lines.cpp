@@ -16,7 +16,7 @@ void NdjsonLines::feed(std::string_view bytes, const std::function<void(std::str
     size_t end = static_cast<size_t>(static_cast<const char *>(nl) - bytes.data());
     std::string_view piece = bytes.substr(start, end - start);
     // The limit holds for every line, whether it arrived in one chunk or in
-    // several (issue 7: a long line in one chunk used to pass).
+    // several: whether a line is refused must not depend on how it was split.
     if (pending_.size() + piece.size() > max_line_) throw_too_long();
     if (pending_.empty()) {
       if (!piece.empty() && piece != "\r") on_line(piece);

@@ -8,7 +8,8 @@
 #include <cstring>
 #include <limits>
 
-#include "adapter/error.h"
+#include "base/error.h"
+#include "json/fast_scan.h"
 #include "json/small_json.h"
 
 namespace nat::art {
@@ -32,67 +33,61 @@ const char *kind_of(const nlohmann::json &v) {
 // the range of a double (1e400) is JSON, but no parser can hold it. Replaces
 // those values (outside strings, where a value starts) by null; returns false
 // when there were none.
-bool null_nonfinite_values(std::string_view line, std::string &out) {
+// Length of the NaN, Infinity or -Infinity word at p, or of a number literal
+// there that overflows a double; 0 for anything else.
+size_t nonfinite_token(const char *p, const char *end) {
   static constexpr std::string_view kWords[] = {"-Infinity", "Infinity", "NaN"};
+  const std::string_view rest(p, static_cast<size_t>(end - p));
+  for (std::string_view word : kWords) {
+    if (rest.substr(0, word.size()) == word &&
+        (rest.size() == word.size() || !std::isalnum(static_cast<unsigned char>(rest[word.size()]))))
+      return word.size();
+  }
+  const char *past = json::fast::number(p, end);
+  if (past == nullptr) return 0;
+  std::string number(p, past);
+  // strtod reads the locale's decimal point (as nlohmann's lexer does).
+  const char point = *std::localeconv()->decimal_point;
+  std::replace(number.begin(), number.end(), '.', point);
+  return std::isinf(std::strtod(number.c_str(), nullptr)) ? static_cast<size_t>(past - p) : 0;
+}
+
+// Python's json.dumps writes float('nan') and float('inf') as the bare words
+// NaN, Infinity and -Infinity, which are not JSON. ART streams its metrics
+// with json.dumps, so a NaN loss arrives that way. A number literal beyond
+// the range of a double (1e400) is JSON, but no parser can hold it. Replaces
+// those values (outside strings, where a value starts) by null; returns false
+// when there were none. Strings, whitespace and numbers are told apart by the
+// scanner's lexical layer (json/fast_scan.h).
+bool null_nonfinite_values(std::string_view line, std::string &out) {
   out.clear();
   out.reserve(line.size());
-  bool in_string = false, escaped = false, replaced = false;
-  char previous = '\0';  // last non-space character outside strings
-  for (size_t i = 0; i < line.size();) {
-    char c = line[i];
-    if (in_string) {
-      out.push_back(c);
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      ++i;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-      previous = c;
-      out.push_back(c);
-      ++i;
-      continue;
-    }
-    const bool value_position = previous == ':' || previous == ',' || previous == '[' || previous == '\0';
-    std::string_view replaced_token;
-    if (value_position) {
-      for (std::string_view word : kWords) {
-        if (line.substr(i, word.size()) == word &&
-            (i + word.size() == line.size() || !std::isalnum(static_cast<unsigned char>(line[i + word.size()])))) {
-          replaced_token = word;
-          break;
-        }
+  const char *p = line.data();
+  const char *const end = p + line.size();
+  bool replaced = false;
+  char previous = '\0';  // the last byte outside strings and whitespace
+  while (p < end) {
+    const char *token = json::fast::ws(p, end);
+    out.append(p, token);
+    if (token >= end) break;
+    p = token;
+    const char *past = p + 1;
+    if (*p == '"') {
+      past = json::fast::string_end(p, end);
+      if (past == nullptr) past = end;
+    } else if (previous == ':' || previous == ',' || previous == '[' || previous == '\0') {
+      if (size_t n = nonfinite_token(p, end)) {
+        out += "null";
+        p += n;
+        previous = 'l';
+        replaced = true;
+        continue;
       }
-      if (replaced_token.empty() && (c == '-' || std::isdigit(static_cast<unsigned char>(c)))) {
-        size_t end = i + 1;
-        while (end < line.size() && std::strchr("0123456789+-.eE", line[end]) != nullptr) ++end;
-        std::string number(line.substr(i, end - i));
-        // strtod reads the locale's decimal point (as nlohmann's lexer does).
-        std::string in_locale = number;
-        const char point = *std::localeconv()->decimal_point;
-        std::replace(in_locale.begin(), in_locale.end(), '.', point);
-        double value = std::strtod(in_locale.c_str(), nullptr);
-        if (std::isinf(value)) replaced_token = line.substr(i, end - i);
-        if (replaced_token.empty()) {
-          out += number;
-          i = end;
-          previous = '0';
-          continue;
-        }
-      }
+      if (const char *number = json::fast::number(p, end)) past = number;
     }
-    if (!replaced_token.empty()) {
-      out += "null";
-      i += replaced_token.size();
-      previous = 'l';
-      replaced = true;
-      continue;
-    }
-    if (!std::isspace(static_cast<unsigned char>(c))) previous = c;
-    out.push_back(c);
-    ++i;
+    out.append(p, past);
+    previous = past[-1];
+    p = past;
   }
   return replaced;
 }

@@ -16,8 +16,8 @@
 #include <string>
 #include <string_view>
 
-#include "adapter/secret_redactor.h"
-#include "config/adapter_config.h"
+#include "base/secret_redactor.h"
+#include "art/art_options.h"
 
 namespace nat::art {
 

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "adapter/error.h"
+#include "base/error.h"
 #include "json/scanner.h"
 #include "json/small_json.h"
 #include "nat/lax_number.h"
@@ -243,8 +243,8 @@ void parse_native(const Json &n, NativeOptions &o) {
   refuse_control_characters(o.inference_base_url, "native.inference_base_url", "is a URL");
   if (o.inference_base_url.find(' ') != std::string::npos)
     bad("native.inference_base_url", "contains a space; a URL has none (write it as %20)");
-  // Ranges checked on the JSON value before it is converted (issue 7: a
-  // float-to-int cast of an unchecked double, e.g. retries 1e300, is UB).
+  // Ranges checked on the JSON value before it is converted: a float-to-int
+  // cast of an unchecked double (retries 1e300) is undefined behaviour.
   using O = NativeOptions;
   for (auto [key, field] : {std::pair{"connect_timeout_s", &O::connect_timeout_s},
                             {"request_timeout_s", &O::request_timeout_s},
@@ -270,15 +270,6 @@ void parse_native(const Json &n, NativeOptions &o) {
 }
 
 }  // namespace
-
-const char *dialect_name(Dialect dialect) {
-  switch (dialect) {
-    case Dialect::Auto: return "auto";
-    case Dialect::V04: return "0.4";
-    case Dialect::V05: return "0.5";
-  }
-  return "auto";
-}
 
 void check_backend_host(const std::string &host, const std::string &key) {
   if (host.empty()) bad(key, "must not be empty");

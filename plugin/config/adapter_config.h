@@ -6,17 +6,11 @@
 #include <string>
 #include <string_view>
 
+#include "art/art_options.h"
+#include "jobs/spool.h"
 #include "nat/collection_plan.h"
 
 namespace nat {
-
-enum class Dialect {
-  Auto,  // detected from the server's /openapi.json at initialize
-  V04,   // ART 0.3.x-0.4.x (NAT pins openpipe-art[backend]==0.4.11 for its server)
-  V05,   // ART 0.5.x
-};
-
-const char *dialect_name(Dialect dialect);
 
 struct BackendConfig {
   std::string ip;
@@ -62,7 +56,7 @@ struct NativeOptions {
   std::string ca_path;
   bool insecure_skip_tls_verify = false;
   bool spool = true;                   // write each submitted collection to spool_dir first
-  std::string spool_dir = "./.tmp/nat/finetuning/spool";
+  std::string spool_dir = kDefaultSpoolDir;
 };
 
 struct AdapterConfig {

@@ -1,9 +1,12 @@
 #include "config/adapter_config.h"
 
+#include <string>
+
 namespace nat {
 
 const char *adapter_config_schema() {
-  return R"JSON({
+  // Defaults defined elsewhere are written in from their one definition.
+  static const std::string schema = R"JSON({
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "title": "ARTTrainerAdapterConfig",
   "description": "NAT's openpipe_art_trainer_adapter config, with this implementation's options under native. Numbers and booleans may also be given as the strings NAT's pydantic models accept (\"1e-5\", \"7623\", \"true\"); a key may appear once per object.",
@@ -55,11 +58,12 @@ const char *adapter_config_schema() {
         "ca_path": {"type": "string"},
         "insecure_skip_tls_verify": {"type": "boolean", "default": false},
         "spool": {"type": "boolean", "default": true, "description": "Write each submitted collection to spool_dir before sending; removed when training completed."},
-        "spool_dir": {"type": "string", "default": "./.tmp/nat/finetuning/spool"}
+        "spool_dir": {"type": "string", "default": )JSON" + nlohmann::json(kDefaultSpoolDir).dump() + R"JSON(}
       }
     }
   }
 })JSON";
+  return schema.c_str();
 }
 
 }  // namespace nat

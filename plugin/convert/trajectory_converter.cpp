@@ -4,6 +4,8 @@
 #include <cstring>
 #include <memory>
 
+#include "json/fast_scan.h"
+
 // minify_json's fast path: SSE2 to classify 16 bytes at a time, SSSE3's
 // pshufb to pack the kept ones, chosen at run time (x86-64's baseline is SSE2).
 #if defined(__SSE2__) && (defined(__x86_64__) || defined(__i386__)) && \
@@ -18,9 +20,10 @@ namespace nat {
 
 namespace {
 
-bool is_json_whitespace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-
-// Where minify_json is: in a string, after a backslash in a string.
+// Where minify_json is: in a string, after a backslash in a string. The text
+// was validated by the scanner; the minifier goes through it in blocks, so
+// it carries this state from one block to the next instead of calling
+// fast::string_end (which needs the whole string in view).
 struct MinifyState {
   bool in_string = false;
   bool escaped = false;
@@ -37,7 +40,7 @@ char *minify_bytes(const char *p, const char *end, char *o, MinifyState &st) {
       else if (c == '\\') escaped = true;
       else if (c == '"') in_string = false;
       *o++ = c;
-    } else if (!is_json_whitespace(c)) {
+    } else if (!json::fast::is_ws(c)) {
       if (c == '"') in_string = true;
       *o++ = c;
     }
@@ -184,11 +187,11 @@ class ChunkWriter {
   }
 
   // A JSON value from the input. Copied byte for byte, unless it holds a line
-  // break (which would split a JSON Lines record: issue 7): then minified,
+  // break (which would split a JSON Lines record): then minified,
   // without any insignificant whitespace. Not minified always: the spans of
   // Python's json.dumps hold ", " and ": " (no line break), and minifying
-  // them costs 3-5 times a copy on the hot path (issue 7's measurement: +30 %
-  // of the whole convert), while the check is a fast scan.
+  // them costs 3-5 times a copy on the hot path (measured: +30 % of the
+  // whole convert), while the check is a fast scan.
   void put_json(std::string_view s) {
     if (!has_line_break(s)) {
       put(s);

@@ -6,7 +6,7 @@
 // builds them, copying content strings and logprobs byte for byte from the
 // input; logprobs that contain a line break (insignificant whitespace, which
 // would split a JSON Lines record) are minified instead (minify_json).
-// Output goes to a ByteSink in chunks, so the caller can send it while it is
+// Output goes to a ByteSink (base/byte_sink.h) in chunks, so the caller can send it while it is
 // being produced.
 #pragma once
 
@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/byte_sink.h"
 #include "nat/collection_plan.h"
 
 namespace nat {
@@ -24,26 +25,6 @@ namespace nat {
 // json.size() bytes, and nothing beyond is written. On text that is not valid
 // JSON the result is unspecified (but stays within those bounds).
 size_t minify_json(std::string_view json, char *out);
-
-class ByteSink {
- public:
-  virtual ~ByteSink() = default;
-  virtual void write(std::string_view bytes) = 0;
-  // A string that a writer may append to directly, instead of gathering
-  // chunks and calling write (which would copy every byte twice); nullptr
-  // when the sink needs its bytes in chunks.
-  virtual std::string *append_target() { return nullptr; }
-};
-
-class StringSink : public ByteSink {
- public:
-  explicit StringSink(std::string &out) : out_(out) {}
-  void write(std::string_view bytes) override { out_.append(bytes.data(), bytes.size()); }
-  std::string *append_target() override { return &out_; }
-
- private:
-  std::string &out_;
-};
 
 class TrajectoryConverter {
  public:

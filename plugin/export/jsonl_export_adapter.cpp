@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "adapter/error.h"
+#include "base/error.h"
 #include "config/adapter_config.h"
 #include "convert/trajectory_converter.h"
 #include "jobs/spool.h"

@@ -1,6 +1,6 @@
 #include "jobs/job.h"
 
-#include "adapter/error.h"
+#include "base/error.h"
 #include "json/small_json.h"
 
 namespace nat {

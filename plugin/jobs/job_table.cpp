@@ -1,6 +1,6 @@
 #include "jobs/job_table.h"
 
-#include "adapter/error.h"
+#include "base/error.h"
 #include "json/scanner.h"
 #include "json/small_json.h"
 

@@ -13,7 +13,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "adapter/error.h"
+#include "base/error.h"
 
 namespace nat {
 

@@ -1,5 +1,11 @@
-// Pointer-level matchers for the shapes JSON serializers usually write.
+// The lexical layer of the plugin's one JSON scanner: whitespace, the stops
+// of a string scan, numbers, and matchers for the shapes JSON serializers
+// usually write. json::Scanner (json/scanner.h) is built on it; so are the
+// collection's fast paths (nat/usual_token_form.cpp), the minifier of copied
+// logprobs (convert/) and the reader of Python's non-JSON NaN in the training
+// stream (art/replies.cpp). UTF-8 well-formedness is base/utf8.h's.
 //
+// The matchers:
 // Each function takes the position of what it should match and returns the
 // position just past it, or nullptr when the bytes are not in the simple form
 // it knows. nullptr is not an error verdict: the caller then hands the same
@@ -79,6 +85,26 @@ inline const unsigned char *string_stop(const unsigned char *p, const unsigned c
 #endif
   while (p < end && !(*p == '"' || *p == '\\' || *p < 0x20 || *p >= 0x80)) ++p;
   return p;
+}
+
+// Past the closing quote of the string whose opening quote is at p, stepping
+// over escapes; nullptr when it is not terminated. Validates nothing else
+// (the Scanner does): for text already validated, or not JSON at all.
+inline const char *string_end(const char *p, const char *end) {
+  auto u = reinterpret_cast<const unsigned char *>(p + 1);
+  const auto uend = reinterpret_cast<const unsigned char *>(end);
+  for (;;) {
+    u = string_stop(u, uend);
+    if (u >= uend) return nullptr;
+    if (*u == '"') return reinterpret_cast<const char *>(u + 1);
+    if (*u != '\\') {
+      ++u;  // a control or non-ASCII byte
+    } else if (uend - u < 2) {
+      return nullptr;
+    } else {
+      u += 2;  // an escape
+    }
+  }
 }
 
 // A string of printable ASCII without escapes; p is at the opening quote.

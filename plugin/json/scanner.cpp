@@ -106,6 +106,29 @@ std::string Scanner::decode(std::string_view raw) {
 }
 
 
+void Scanner::fail_number() {
+  const char *p = p_;
+  if (p < end_ && *p == '-') ++p;
+  if (p >= end_ || !detail::is_digit(*p)) {
+    p_ = p;
+    fail("invalid number");
+  }
+  p = *p == '0' ? p + 1 : fast::digits(p, end_);
+  if (p < end_ && *p == '.') {
+    ++p;
+    if (p >= end_ || !detail::is_digit(*p)) {
+      p_ = p;
+      fail("invalid number: digits expected after '.'");
+    }
+    p = fast::digits(p, end_);
+  }
+  // What fast::number refused is the exponent.
+  if (p < end_ && (*p == 'e' || *p == 'E')) ++p;
+  if (p < end_ && (*p == '+' || *p == '-')) ++p;
+  p_ = p;
+  fail("invalid number: digits expected in the exponent");
+}
+
 void Scanner::expect_literal(const char *word, size_t len) {
   if (static_cast<size_t>(end_ - p_) < len || std::memcmp(p_, word, len) != 0)
     fail(std::string("invalid literal, expected '") + word + "'");

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/utf8.h"
 #include "json/fast_scan.h"
 
 namespace nat::json {
@@ -109,6 +110,8 @@ class Scanner {
   void leave() { --depth_; }
   void scan_string_body(bool *had_escapes);
   void expect_literal(const char *word, size_t len);
+  // Says which part of the number at the current position is missing.
+  [[noreturn]] void fail_number();
 
   std::string key_buf_;  // the decoded key, when it had escapes
   const char *begin_;
@@ -130,7 +133,6 @@ void append_quoted(std::string &out, std::string_view s);
 
 namespace detail {
 
-inline bool is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 inline int hex_value(char c) {
@@ -139,30 +141,6 @@ inline int hex_value(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-
-// Length of a valid UTF-8 sequence at p (first byte >= 0x80), or 0.
-inline size_t utf8_sequence(const unsigned char *p, const unsigned char *end) {
-  unsigned char c = p[0];
-  size_t avail = static_cast<size_t>(end - p);
-  if (c >= 0xC2 && c <= 0xDF) {
-    if (avail < 2 || (p[1] & 0xC0) != 0x80) return 0;
-    return 2;
-  }
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (avail < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
-    if (c == 0xE0 && p[1] < 0xA0) return 0;   // overlong
-    if (c == 0xED && p[1] >= 0xA0) return 0;  // UTF-16 surrogate
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (avail < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
-    if (c == 0xF0 && p[1] < 0x90) return 0;   // overlong
-    if (c == 0xF4 && p[1] >= 0x90) return 0;  // beyond U+10FFFF
-    return 4;
-  }
-  return 0;
-}
-
 
 inline std::string describe_byte(unsigned char c) {
   static const char *hex = "0123456789abcdef";
@@ -179,11 +157,7 @@ inline uint32_t read_hex4(const char *p) {
 }  // namespace detail
 
 
-inline void Scanner::skip_ws() {
-  const char *p = p_;
-  while (p < end_ && static_cast<unsigned char>(*p) <= ' ' && detail::is_ws(*p)) ++p;
-  p_ = p;
-}
+inline void Scanner::skip_ws() { p_ = fast::ws(p_, end_); }
 
 inline Kind Scanner::peek() {
   skip_ws();
@@ -318,7 +292,7 @@ inline void Scanner::scan_string_body(bool *had_escapes) {
       continue;
     }
     if (c < 0x20) fail_at("unescaped control character in a string", reinterpret_cast<const char *>(u));
-    size_t n = detail::utf8_sequence(u, uend);
+    size_t n = utf8::sequence_length(u, uend);
     if (n == 0) fail_at("invalid UTF-8 in a string", reinterpret_cast<const char *>(u));
     u += n;
   }
@@ -336,42 +310,11 @@ inline std::string_view Scanner::string_raw(bool *had_escapes) {
 
 inline std::string_view Scanner::number_raw() {
   skip_ws();
-  // A local cursor: the compiler keeps it in a register, p_ it cannot.
-  const char *p = p_;
-  const char *const end = end_;
-  const char *start = p;
-  auto digits = [&] {
-    while (p < end && static_cast<unsigned char>(*p - '0') < 10) ++p;
-  };
-  if (p < end && *p == '-') ++p;
-  if (p >= end || !detail::is_digit(*p)) {
-    p_ = p;
-    fail("invalid number");
-  }
-  if (*p == '0') {
-    ++p;
-  } else {
-    digits();
-  }
-  if (p < end && *p == '.') {
-    ++p;
-    if (p >= end || !detail::is_digit(*p)) {
-      p_ = p;
-      fail("invalid number: digits expected after '.'");
-    }
-    digits();
-  }
-  if (p < end && (*p == 'e' || *p == 'E')) {
-    ++p;
-    if (p < end && (*p == '+' || *p == '-')) ++p;
-    if (p >= end || !detail::is_digit(*p)) {
-      p_ = p;
-      fail("invalid number: digits expected in the exponent");
-    }
-    digits();
-  }
-  p_ = p;
-  return std::string_view(start, static_cast<size_t>(p - start));
+  const char *start = p_;
+  const char *past = fast::number(start, end_);
+  if (past == nullptr) fail_number();
+  p_ = past;
+  return std::string_view(start, static_cast<size_t>(past - start));
 }
 
 inline bool Scanner::skip_plain_int_array() {

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "adapter/error.h"
+#include "base/error.h"
 #include "json/scanner.h"
 
 namespace nat::json {

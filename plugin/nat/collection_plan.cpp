@@ -3,7 +3,7 @@
 #include <cmath>
 #include <string>
 
-#include "adapter/error.h"
+#include "base/error.h"
 #include "json/scanner.h"
 #include "nat/lax_number.h"
 

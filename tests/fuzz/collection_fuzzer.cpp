@@ -34,7 +34,7 @@
 #include <string_view>
 #include <vector>
 
-#include "adapter/error.h"
+#include "base/error.h"
 #include "convert/trajectory_converter.h"
 #include "nat/collection_plan.h"
 

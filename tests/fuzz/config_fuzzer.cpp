@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "adapter/error.h"
+#include "base/error.h"
 #include "config/adapter_config.h"
 #include "json/small_json.h"
 

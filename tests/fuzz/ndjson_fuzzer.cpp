@@ -26,7 +26,7 @@
 #include <string_view>
 #include <vector>
 
-#include "adapter/error.h"
+#include "base/error.h"
 #include "art/ndjson_lines.h"
 #include "json/small_json.h"
 
@@ -108,8 +108,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     too_long = true;
   }
 
-  // Issue 7: the limit holds for a line in one chunk too (it used to be
-  // checked only for a line spanning chunks, so too_long depended on the split).
+  // The limit holds for a line in one chunk as for one spanning chunks:
+  // whether too_long is raised must not depend on the split.
   CHECK(too_long == (longest > limit));
   if (too_long) {
     CHECK(got.size() == before_too_long);

@@ -27,8 +27,8 @@
 #include <string>
 #include <string_view>
 
-#include "adapter/error.h"
-#include "adapter/secret_redactor.h"
+#include "base/error.h"
+#include "base/secret_redactor.h"
 #include "art/replies.h"
 #include "json/small_json.h"
 

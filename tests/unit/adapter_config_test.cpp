@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "adapter/error.h"
+#include "base/error.h"
 
 using nlohmann::json;
 
@@ -91,7 +91,7 @@ TEST(AdapterConfig, SchemaIsValidJson) {
   EXPECT_TRUE(schema["properties"]["native"]["properties"].contains("validation"));
 }
 
-// Issue 7: numeric options are range-checked on the JSON value, before any
+// Numeric options are range-checked on the JSON value, before any
 // conversion to an integer type (retries 1e300 used to be a float-cast
 // overflow, undefined behaviour), and the message names the option and range.
 namespace {

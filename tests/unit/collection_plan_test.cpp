@@ -6,7 +6,7 @@
 #include <deque>
 #include <string>
 
-#include "adapter/error.h"
+#include "base/error.h"
 
 using nat::CollectionPlan;
 using nat::ValidationMode;

@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "adapter/error.h"
+#include "base/error.h"
 #include "config/adapter_config.h"
 #include "export/jsonl_export_adapter.h"
 #include "nat/lax_number.h"

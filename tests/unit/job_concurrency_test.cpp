@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "adapter/error.h"
+#include "base/error.h"
 #include "jobs/job.h"
 #include "jobs/job_table.h"
 

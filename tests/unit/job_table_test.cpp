@@ -5,7 +5,7 @@
 #include <chrono>
 #include <thread>
 
-#include "adapter/error.h"
+#include "base/error.h"
 
 using nat::Job;
 using nat::JobState;

@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "adapter/error.h"
-#include "adapter/secret_redactor.h"
+#include "base/error.h"
+#include "base/secret_redactor.h"
 #include "art/art_client.h"
 #include "art/replies.h"
 #include "json/small_json.h"

@@ -16,7 +16,7 @@
 #include <fstream>
 #include <string>
 
-#include "adapter/error.h"
+#include "base/error.h"
 
 namespace fs = std::filesystem;
 

@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "adapter/art_trainer_adapter.h"
-#include "adapter/error.h"
+#include "base/error.h"
 #include "art/curl_library.h"
 #include "art/http_client.h"
 #include "config/adapter_config.h"

@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/utf8.h"
+
 namespace nat {
 
 // Values match nat_trainer_adapter_code in the public header.
@@ -36,27 +38,8 @@ inline size_t utf8_char_length(std::string_view s, size_t i) {
   const auto c = static_cast<unsigned char>(s[i]);
   if (c == 0) return 0;
   if (c < 0x80) return 1;
-  size_t n;
-  unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;  // overlong
-    if (c == 0xED) hi = 0x9F;  // UTF-16 surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;  // overlong
-    if (c == 0xF4) hi = 0x8F;  // beyond U+10FFFF
-  } else {
-    return 0;
-  }
-  if (s.size() - i < n) return 0;
-  const auto c1 = static_cast<unsigned char>(s[i + 1]);
-  if (c1 < lo || c1 > hi) return 0;
-  for (size_t k = 2; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
-  return n;
+  const auto *bytes = reinterpret_cast<const unsigned char *>(s.data());
+  return utf8::sequence_length(bytes + i, bytes + s.size());
 }
 
 inline bool is_printable(std::string_view s) {
