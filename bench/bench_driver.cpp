@@ -29,19 +29,17 @@
 #include <string>
 #include <vector>
 
-#include "bench_util.hpp"
-
-#ifdef NAT_BENCH_HAVE_HOST
-#include "discovery/plugin_catalog.hpp"
-#include "discovery/search_path.hpp"
-#include "loading/plugin_library.hpp"
-#endif
+#include "bench_util.h"
+#include "discovery/plugin_catalog.h"
+#include "discovery/search_path.h"
+#include "loading/plugin_library.h"
 
 using namespace nat::bench;
 
 namespace {
 
-const char kArtConfig[] = "{\"_type\":\"openpipe_art_trainer_adapter\",\"backend\":{\"ip\":\"127.0.0.1\",\"port\":7623}}";
+const char kArtConfig[] =
+    "{\"_type\":\"openpipe_art_trainer_adapter\",\"backend\":{\"ip\":\"127.0.0.1\",\"port\":7623}}";
 
 int convert_rss(const std::string &plugin, const std::string &file) {
   PluginApi api = PluginApi::load(plugin);
@@ -58,20 +56,22 @@ int convert_rss(const std::string &plugin, const std::string &file) {
   size_t hwm = proc_status_bytes("VmHWM");
   api.buffer_free(body);
   api.destroy(adapter);
-  std::printf("baseline_rss=%zu hwm=%zu in_bytes=%zu out_bytes=%zu seconds=%.6f\n", baseline, hwm, input.size(),
-              out_bytes, seconds);
+  std::printf("baseline_rss=%zu hwm=%zu in_bytes=%zu out_bytes=%zu seconds=%.6f\n", baseline, hwm,
+              input.size(), out_bytes, seconds);
   return 0;
 }
 
 size_t loaded_objects() {
   size_t n = 0;
-  ::dl_iterate_phdr([](dl_phdr_info *, size_t, void *count) { return ++*static_cast<size_t *>(count), 0; }, &n);
+  ::dl_iterate_phdr([](dl_phdr_info *, size_t, void *count) { return ++*static_cast<size_t *>(count), 0; },
+                    &n);
   return n;
 }
 
 void preload(const std::vector<std::string> &libs) {
   for (const auto &lib : libs) {
-    if (!::dlopen(lib.c_str(), RTLD_NOW | RTLD_GLOBAL)) throw BenchError(std::string("preload: ") + ::dlerror());
+    if (!::dlopen(lib.c_str(), RTLD_NOW | RTLD_GLOBAL))
+      throw BenchError(std::string("preload: ") + ::dlerror());
   }
 }
 
@@ -86,11 +86,16 @@ int load_one(const std::string &plugin, const std::string &config, const std::ve
     return 1;
   }
   auto t1 = Clock::now();
-  auto abi = reinterpret_cast<decltype(&nat_trainer_adapter_abi_version)>(::dlsym(h, "nat_trainer_adapter_abi_version"));
-  auto info = reinterpret_cast<decltype(&nat_trainer_adapter_plugin_info)>(::dlsym(h, "nat_trainer_adapter_plugin_info"));
-  auto create = reinterpret_cast<decltype(&nat_trainer_adapter_create)>(::dlsym(h, "nat_trainer_adapter_create"));
-  auto destroy = reinterpret_cast<decltype(&nat_trainer_adapter_destroy)>(::dlsym(h, "nat_trainer_adapter_destroy"));
-  auto error_free = reinterpret_cast<decltype(&nat_trainer_adapter_error_free)>(::dlsym(h, "nat_trainer_adapter_error_free"));
+  auto abi = reinterpret_cast<decltype(&nat_trainer_adapter_abi_version)>(
+      ::dlsym(h, "nat_trainer_adapter_abi_version"));
+  auto info = reinterpret_cast<decltype(&nat_trainer_adapter_plugin_info)>(
+      ::dlsym(h, "nat_trainer_adapter_plugin_info"));
+  auto create =
+      reinterpret_cast<decltype(&nat_trainer_adapter_create)>(::dlsym(h, "nat_trainer_adapter_create"));
+  auto destroy =
+      reinterpret_cast<decltype(&nat_trainer_adapter_destroy)>(::dlsym(h, "nat_trainer_adapter_destroy"));
+  auto error_free = reinterpret_cast<decltype(&nat_trainer_adapter_error_free)>(
+      ::dlsym(h, "nat_trainer_adapter_error_free"));
   if (!abi || !info || !create || !destroy || !error_free) {
     std::fprintf(stderr, "missing symbols\n");
     return 1;
@@ -146,12 +151,11 @@ int first_request(const std::string &plugin) {
   double second = seconds_since(t0);
   double second_cpu = process_cpu_seconds() - c0;
   api.destroy(adapter);
-  std::printf("first_s=%.6f first_cpu_s=%.6f second_s=%.6f second_cpu_s=%.6f objects_loaded=%zu healthy=%d\n", first,
-              first_cpu, second, second_cpu, objects, static_cast<int>(healthy));
+  std::printf("first_s=%.6f first_cpu_s=%.6f second_s=%.6f second_cpu_s=%.6f objects_loaded=%zu healthy=%d\n",
+              first, first_cpu, second, second_cpu, objects, static_cast<int>(healthy));
   return 0;
 }
 
-#ifdef NAT_BENCH_HAVE_HOST
 int discover(const std::string &dir, const std::vector<std::string> &preloads) {
   preload(preloads);
   nat::host::SearchPathInputs inputs;
@@ -166,7 +170,8 @@ int discover(const std::string &dir, const std::vector<std::string> &preloads) {
   double cpu = process_cpu_seconds() - c0;
   std::printf("seconds=%.6f cpu_s=%.6f plugins=%zu shadowed=%zu refused=%zu\n", seconds, cpu,
               catalog.plugins().size(), catalog.shadowed().size(), catalog.refused().size());
-  for (const auto &r : catalog.refused()) std::fprintf(stderr, "refused %s: %s\n", r.path.c_str(), r.reason.c_str());
+  for (const auto &r : catalog.refused())
+    std::fprintf(stderr, "refused %s: %s\n", r.path.c_str(), r.reason.c_str());
   return 0;
 }
 
@@ -177,7 +182,6 @@ int host_load(const std::string &plugin) {
   std::printf("seconds=%.6f name=%s\n", seconds, lib->name().c_str());
   return 0;
 }
-#endif
 
 int exec_fresh(char **argv) {
   std::fflush(stdout);
@@ -200,13 +204,13 @@ int main(int argc, char **argv) {
   try {
     std::string cmd = argc > 1 ? argv[1] : "";
     if (cmd == "convert-rss" && argc == 4) return convert_rss(argv[2], argv[3]);
-    if (cmd == "load-one" && argc >= 4) return load_one(argv[2], argv[3], std::vector<std::string>(argv + 4, argv + argc));
+    if (cmd == "load-one" && argc >= 4)
+      return load_one(argv[2], argv[3], std::vector<std::string>(argv + 4, argv + argc));
     if (cmd == "exec-fresh" && argc >= 3) return exec_fresh(argv + 2);
     if (cmd == "first-request" && argc == 3) return first_request(argv[2]);
-#ifdef NAT_BENCH_HAVE_HOST
-    if (cmd == "discover" && argc >= 3) return discover(argv[2], std::vector<std::string>(argv + 3, argv + argc));
+    if (cmd == "discover" && argc >= 3)
+      return discover(argv[2], std::vector<std::string>(argv + 3, argv + argc));
     if (cmd == "host-load" && argc == 3) return host_load(argv[2]);
-#endif
     std::fprintf(stderr,
                  "usage: nat-bench-driver convert-rss PLUGIN FILE | load-one PLUGIN CONFIG [PRELOAD...] |\n"
                  "       first-request PLUGIN | discover DIR [PRELOAD...] | host-load PLUGIN |\n"

@@ -1,4 +1,4 @@
-#include "bench_util.hpp"
+#include "bench_util.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -79,7 +79,8 @@ double clock_seconds(clockid_t id) {
 double thread_cpu_seconds() { return clock_seconds(CLOCK_THREAD_CPUTIME_ID); }
 double process_cpu_seconds() { return clock_seconds(CLOCK_PROCESS_CPUTIME_ID); }
 
-ChildResult run_child(const std::vector<std::string> &argv, bool merge_stderr, const std::vector<std::string> &extra_env) {
+ChildResult run_child(const std::vector<std::string> &argv, bool merge_stderr,
+                      const std::vector<std::string> &extra_env) {
   ChildResult r;
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) return r;
@@ -147,7 +148,8 @@ PluginApi PluginApi::load(const std::string &path) {
   PluginApi a;
   a.handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!a.handle) throw BenchError(std::string("dlopen ") + path + ": " + ::dlerror());
-  a.abi_version = reinterpret_cast<decltype(a.abi_version)>(::dlsym(a.handle, "nat_trainer_adapter_abi_version"));
+  a.abi_version =
+      reinterpret_cast<decltype(a.abi_version)>(::dlsym(a.handle, "nat_trainer_adapter_abi_version"));
   if (!a.abi_version) throw BenchError(path + ": not a trainer adapter plugin");
   const uint32_t version = a.abi_version();
   if ((version >> 16) != NAT_TRAINER_ADAPTER_ABI_MAJOR) throw BenchError(path + ": other ABI major");
@@ -158,7 +160,8 @@ PluginApi PluginApi::load(const std::string &path) {
 
 void PluginApi::check(nat_trainer_adapter_error *err, const char *what) const {
   if (!err) return;
-  std::string msg = std::string(what) + ": error " + std::to_string(error_code(err)) + ": " + error_message(err);
+  std::string msg =
+      std::string(what) + ": error " + std::to_string(error_code(err)) + ": " + error_message(err);
   error_free(err);
   throw BenchError(msg);
 }

@@ -15,8 +15,8 @@
 #include <filesystem>
 #include <string>
 
-#include "bench_util.hpp"
-#include "collection_generator.hpp"
+#include "bench_util.h"
+#include "collection_generator.h"
 
 using namespace nat::bench;
 
@@ -38,7 +38,8 @@ ExportJob &export_job() {
     char dir[] = "/tmp/nat-bench-capi-XXXXXX";
     if (!::mkdtemp(dir)) std::abort();
     j->dir = dir;
-    std::string config = std::string("{\"_type\":\"jsonl_export_trainer_adapter\",\"output_dir\":\"") + dir + "\"}";
+    std::string config =
+        std::string("{\"_type\":\"jsonl_export_trainer_adapter\",\"output_dir\":\"") + dir + "\"}";
     j->api.check(j->api.create(config.data(), config.size(), &j->adapter), "create");
     j->api.check(j->api.initialize(j->adapter, "{}", 2), "initialize");
     CollectionShape tiny;
@@ -51,7 +52,8 @@ ExportJob &export_job() {
     j->api.check(j->api.submit(j->adapter, coll.data(), coll.size(), &ref), "submit");
     j->ref = j->api.take(ref);
     nat_trainer_adapter_buffer *st = nullptr;
-    j->api.check(j->api.wait_until_complete(j->adapter, j->ref.data(), j->ref.size(), 10.0, 0.0, &st), "wait");
+    j->api.check(j->api.wait_until_complete(j->adapter, j->ref.data(), j->ref.size(), 10.0, 0.0, &st),
+                 "wait");
     j->api.buffer_free(st);
     g_export_job = j;
     return j;
@@ -85,7 +87,8 @@ BENCHMARK(status_unknown);
 void convert(benchmark::State &state) {
   static PluginApi api = PluginApi::load(NAT_BENCH_ART_PLUGIN);
   static nat_trainer_adapter *adapter = [] {
-    const char cfg[] = "{\"_type\":\"openpipe_art_trainer_adapter\",\"backend\":{\"ip\":\"127.0.0.1\",\"port\":7623}}";
+    const char cfg[] =
+        "{\"_type\":\"openpipe_art_trainer_adapter\",\"backend\":{\"ip\":\"127.0.0.1\",\"port\":7623}}";
     nat_trainer_adapter *a = nullptr;
     api.check(api.create(cfg, sizeof cfg - 1, &a), "create");
     return a;

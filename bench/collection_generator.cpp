@@ -1,4 +1,4 @@
-#include "collection_generator.hpp"
+#include "collection_generator.h"
 
 #include <charconv>
 #include <cmath>
@@ -36,7 +36,7 @@ class Rng {
 
 // The words of the texts, as raw UTF-8 (escaped when written).
 constexpr std::string_view kWords[] = {
-    "move", "board", "X",         "O",           "win",          "draw",       "row",     "col",     "player",
+    "move", "board",   "X",    "O",       "win",         "draw",        "row",       "col",     "player",
     "next", "ünïcödé", "漢字", "emoji 🎲", "quote \"q\"", "back\\slash", "tab\tchar", "nl\nline"};
 constexpr size_t kWordCount = sizeof(kWords) / sizeof(kWords[0]);
 
@@ -54,13 +54,27 @@ void put_string(std::string &out, std::string_view s) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -201,7 +215,9 @@ std::string generate(const CollectionShape &shape, int groups, size_t target_byt
 
 }  // namespace
 
-std::string generate_collection(const CollectionShape &shape) { return generate(shape, shape.groups, 0, nullptr); }
+std::string generate_collection(const CollectionShape &shape) {
+  return generate(shape, shape.groups, 0, nullptr);
+}
 
 std::string generate_collection_of_size(const CollectionShape &shape, size_t target_bytes, int *groups_out) {
   return generate(shape, 0, target_bytes == 0 ? 1 : target_bytes, groups_out);

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "harness.hpp"
+#include "harness.h"
 
 namespace fs = std::filesystem;
 
@@ -19,7 +19,8 @@ namespace nat::bench {
 
 std::string simdjson_description() {
   return fmt("simdjson %d.%d.%d (%s kernel)", static_cast<int>(simdjson::SIMDJSON_VERSION_MAJOR),
-             static_cast<int>(simdjson::SIMDJSON_VERSION_MINOR), static_cast<int>(simdjson::SIMDJSON_VERSION_REVISION),
+             static_cast<int>(simdjson::SIMDJSON_VERSION_MINOR),
+             static_cast<int>(simdjson::SIMDJSON_VERSION_REVISION),
              simdjson::get_active_implementation()->name().c_str());
 }
 
@@ -63,7 +64,8 @@ void measure_convert(const Options &o, const PluginApi &api, nat_trainer_adapter
     simdjson::dom::parser parser;
     r.dom = timed_runs(o.runs, true, [&] {
       simdjson::dom::element doc;
-      if (parser.parse(padded).get(doc) != simdjson::SUCCESS) throw BenchError("simdjson parse failed on " + in.name);
+      if (parser.parse(padded).get(doc) != simdjson::SUCCESS)
+        throw BenchError("simdjson parse failed on " + in.name);
     });
   }
 
@@ -95,7 +97,8 @@ void measure_rss(const Options &o, const Input &in, ConvertResult &r) {
 
 // JSON text of j without its null-valued keys, for comparing with NAT.
 static std::string strip_nulls_dump(const nlohmann::json &j) {
-  std::function<nlohmann::json(const nlohmann::json &)> strip = [&](const nlohmann::json &v) -> nlohmann::json {
+  std::function<nlohmann::json(const nlohmann::json &)> strip =
+      [&](const nlohmann::json &v) -> nlohmann::json {
     if (v.is_object()) {
       nlohmann::json o = nlohmann::json::object();
       for (auto it = v.begin(); it != v.end(); ++it)
@@ -112,8 +115,8 @@ static std::string strip_nulls_dump(const nlohmann::json &j) {
   return strip(j).dump();
 }
 
-void run_python(const Options &o, const PluginApi &api, nat_trainer_adapter *adapter, std::vector<Input> &inputs,
-                std::vector<ConvertResult> &results) {
+void run_python(const Options &o, const PluginApi &api, nat_trainer_adapter *adapter,
+                std::vector<Input> &inputs, std::vector<ConvertResult> &results) {
   std::vector<size_t> chosen;
   for (size_t i = 0; i < inputs.size(); ++i)
     if (static_cast<double>(inputs[i].data.size()) <= o.python_max_mb * 1e6 * 1.05) chosen.push_back(i);
@@ -140,10 +143,12 @@ void run_python(const Options &o, const PluginApi &api, nat_trainer_adapter *ada
       results[i].py_s = *s;
       results[i].py_cpu_s = field_of(c.output, "cpu_s");
       results[i].py_rss_mb = field_of(c.output, "peak_rss_MB");
-      out("%.2f s (CPU %.2f s), %.2f MB/s\n", *s, results[i].py_cpu_s.value_or(0), mbps(inputs[i].data.size(), *s));
+      out("%.2f s (CPU %.2f s), %.2f MB/s\n", *s, results[i].py_cpu_s.value_or(0),
+          mbps(inputs[i].data.size(), *s));
     }
   } else {
-    out("  pydantic baseline: not found (python_baseline.py; --python-baseline or NAT_BENCH_PYTHON_BASELINE)\n");
+    out("  pydantic baseline: not found (python_baseline.py; --python-baseline or "
+        "NAT_BENCH_PYTHON_BASELINE)\n");
   }
   // NAT's real path: one process for every input (its imports take 10-20 s).
   std::string script = o.source_root + "/bench/nat_real_path.py";
@@ -180,8 +185,10 @@ void run_python(const Options &o, const PluginApi &api, nat_trainer_adapter *ada
     nat_trainer_adapter_buffer *b = nullptr;
     api.check(api.convert(adapter, small.data.data(), small.data.size(), &b), "convert");
     nlohmann::json ours = nlohmann::json::parse(api.take(b));
-    bool same = strip_nulls_dump(ours.at("trajectory_groups")) == strip_nulls_dump(nat_body.at("trajectory_groups"));
-    out("  check: the plugin's trajectory_groups for the %s input %s NAT's (as JSON, null-valued keys ignored)\n",
+    bool same =
+        strip_nulls_dump(ours.at("trajectory_groups")) == strip_nulls_dump(nat_body.at("trajectory_groups"));
+    out("  check: the plugin's trajectory_groups for the %s input %s NAT's (as JSON, null-valued keys "
+        "ignored)\n",
         small.name.c_str(), same ? "equal" : "DIFFER FROM");
     std::error_code ec;
     for (size_t i : chosen) fs::remove(inputs[i].file + ".nat-body.json", ec);
@@ -190,10 +197,11 @@ void run_python(const Options &o, const PluginApi &api, nat_trainer_adapter *ada
   }
 }
 
-void report_convert(const Options &o, const std::vector<Input> &inputs, const std::vector<ConvertResult> &results) {
+void report_convert(const Options &o, const std::vector<Input> &inputs,
+                    const std::vector<ConvertResult> &results) {
   section("throughput, MB/s of input (medians; wall clock / thread CPU time)");
-  out("  %-11s %13s %13s %13s %13s %11s %13s %13s\n", "input", "ours", "simd-minify", "simd-minifyR", "simd-DOM",
-      "nlohmann", "pydantic", "NAT");
+  out("  %-11s %13s %13s %13s %13s %11s %13s %13s\n", "input", "ours", "simd-minify", "simd-minifyR",
+      "simd-DOM", "nlohmann", "pydantic", "NAT");
   for (size_t i = 0; i < inputs.size(); ++i) {
     const auto &r = results[i];
     size_t n = inputs[i].data.size();
@@ -204,8 +212,8 @@ void report_convert(const Options &o, const std::vector<Input> &inputs, const st
     };
     out("  %-11s %13s %13s %13s %13s %11s %s %s\n", inputs[i].name.c_str(), both(r.ours).c_str(),
         both(r.minify).c_str(), both(r.minify_reuse).c_str(), both(r.dom).c_str(),
-        fmt("%4.0f /%4.0f", mbps(n, r.nlohmann.wall), mbps(n, r.nlohmann.cpu)).c_str(), py(r.py_s, r.py_cpu_s).c_str(),
-        py(r.nat_s, r.nat_cpu_s).c_str());
+        fmt("%4.0f /%4.0f", mbps(n, r.nlohmann.wall), mbps(n, r.nlohmann.cpu)).c_str(),
+        py(r.py_s, r.py_cpu_s).c_str(), py(r.nat_s, r.nat_cpu_s).c_str());
   }
   out("\n  %-11s %16s %16s %16s %16s\n", "ratios", "ours/minify", "ours/minifyR", "x pydantic", "x NAT");
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -219,9 +227,11 @@ void report_convert(const Options &o, const std::vector<Input> &inputs, const st
         times(r.py_s, r.py_cpu_s).c_str(), times(r.nat_s, r.nat_cpu_s).c_str());
   }
   out("  Each cell: wall clock / CPU time. CPU time (the calling thread's; the Python process's) leaves out\n"
-      "  the waits for a CPU on a busy machine, which inflate long calls more than short ones, so the targets\n"
+      "  the waits for a CPU on a busy machine, which inflate long calls more than short ones, so the "
+      "targets\n"
       "  are judged on it.\n"
-      "  ours: nat_trainer_adapter_convert + buffer_free through the C ABI (validation, conversion, the whole\n"
+      "  ours: nat_trainer_adapter_convert + buffer_free through the C ABI (validation, conversion, the "
+      "whole\n"
       "    body), %d runs. simd-minify: simdjson::minify into a buffer allocated per run, as the plugin\n"
       "    allocates its body; simd-minifyR: into one reused buffer; simd-DOM: dom::parser::parse, parser\n"
       "    reused; nlohmann: parse + dump (%d runs). pydantic: python_baseline.py (its main(), imports not\n"
@@ -235,8 +245,8 @@ void report_convert(const Options &o, const std::vector<Input> &inputs, const st
     if (!r.nat_s) continue;
     if (!any_nat) out("  NAT's path by phase (s):   parse   construct   dump\n");
     any_nat = true;
-    out("    %-22s %7.3f %9.3f %8.3f\n", inputs[i].name.c_str(), r.nat_parse_s.value_or(0), r.nat_construct_s.value_or(0),
-        r.nat_dump_s.value_or(0));
+    out("    %-22s %7.3f %9.3f %8.3f\n", inputs[i].name.c_str(), r.nat_parse_s.value_or(0),
+        r.nat_construct_s.value_or(0), r.nat_dump_s.value_or(0));
   }
 
   section("peak memory of the submit path (fresh child: read file + convert; VmHWM - VmRSS before reading)");
@@ -277,8 +287,8 @@ void report_convert(const Options &o, const std::vector<Input> &inputs, const st
   double worst_wall = 0, worst_cpu = 0;
   std::vector<double> dev_wall = deviations(false, &worst_wall);
   std::vector<double> dev_cpu = deviations(true, &worst_cpu);
-  out("  %-11s %10s %10s %10s %9s %9s %9s\n", "input", "wall MB/s", "best MB/s", "cpu MB/s", "ns/byte", "wall dev",
-      "cpu dev");
+  out("  %-11s %10s %10s %10s %9s %9s %9s\n", "input", "wall MB/s", "best MB/s", "cpu MB/s", "ns/byte",
+      "wall dev", "cpu dev");
   for (size_t i = 0; i < inputs.size(); ++i) {
     size_t n = inputs[i].data.size();
     out("  %-11s %10.1f %10.1f %10.1f %9.2f %+8.1f%% %+8.1f%%%s\n", inputs[i].name.c_str(),
@@ -294,7 +304,8 @@ void report_convert(const Options &o, const std::vector<Input> &inputs, const st
     const Input &ref = inputs.back();
     const ConvertResult &r = results.back();
     add_target("submit path throughput, " + ref.name,
-               fmt("%.0f MB/s (CPU time %.0f)", mbps(ref.data.size(), r.ours.wall), mbps(ref.data.size(), r.ours.cpu)),
+               fmt("%.0f MB/s (CPU time %.0f)", mbps(ref.data.size(), r.ours.wall),
+                   mbps(ref.data.size(), r.ours.cpu)),
                "(info)", std::nullopt);
     add_target("ours / simdjson minify (CPU time), " + ref.name,
                fmt("%.3f (wall %.3f)", r.minify.cpu / r.ours.cpu, r.minify.wall / r.ours.wall), ">= 0.25",
@@ -307,8 +318,8 @@ void report_convert(const Options &o, const std::vector<Input> &inputs, const st
         at = inputs[i].name;
       }
     }
-    add_target("ours / simdjson minify (CPU time), lowest over sizes", fmt("%.3f (%s)", worst_ratio, at.c_str()),
-               ">= 0.25", worst_ratio >= 0.25);
+    add_target("ours / simdjson minify (CPU time), lowest over sizes",
+               fmt("%.3f (%s)", worst_ratio, at.c_str()), ">= 0.25", worst_ratio >= 0.25);
     // Lowest speed-up over the inputs the Python paths ran on, in CPU time
     // (wall clock beside it).
     auto lowest = [&](auto cpu_of, auto wall_of, std::string *where, double *wall_ratio) {
@@ -328,12 +339,11 @@ void report_convert(const Options &o, const std::vector<Input> &inputs, const st
     };
     std::string py_at, nat_at;
     double py_wall = 0, nat_wall = 0;
-    std::optional<double> py_worst =
-        lowest([](const ConvertResult &x) { return x.py_cpu_s; }, [](const ConvertResult &x) { return x.py_s; },
-               &py_at, &py_wall);
+    std::optional<double> py_worst = lowest([](const ConvertResult &x) { return x.py_cpu_s; },
+                                            [](const ConvertResult &x) { return x.py_s; }, &py_at, &py_wall);
     std::optional<double> nat_worst =
-        lowest([](const ConvertResult &x) { return x.nat_cpu_s; }, [](const ConvertResult &x) { return x.nat_s; },
-               &nat_at, &nat_wall);
+        lowest([](const ConvertResult &x) { return x.nat_cpu_s; },
+               [](const ConvertResult &x) { return x.nat_s; }, &nat_at, &nat_wall);
     // The largest input the pydantic baseline ran on (the reference case with --full).
     for (size_t i = inputs.size(); i-- > 0;) {
       const ConvertResult &x = results[i];
@@ -345,19 +355,22 @@ void report_convert(const Options &o, const std::vector<Input> &inputs, const st
     }
     if (py_worst)
       add_target("ours vs pydantic baseline (CPU time), lowest over sizes run",
-                 fmt("%.0fx (%s; wall %.0fx)", *py_worst, py_at.c_str(), py_wall), ">= 150x", *py_worst >= 150);
+                 fmt("%.0fx (%s; wall %.0fx)", *py_worst, py_at.c_str(), py_wall), ">= 150x",
+                 *py_worst >= 150);
     else
       add_target("ours vs pydantic baseline", "not run (--no-python, or no NAT environment)", ">= 150x",
                  std::nullopt);
     add_target("ours vs NAT's real path (CPU time), lowest over sizes run",
-               nat_worst ? fmt("%.0fx (%s; wall %.0fx)", *nat_worst, nat_at.c_str(), nat_wall) : std::string("not run"),
+               nat_worst ? fmt("%.0fx (%s; wall %.0fx)", *nat_worst, nat_at.c_str(), nat_wall)
+                         : std::string("not run"),
                "(info)", std::nullopt);
     bool all_rss = true;
     for (const auto &x : results) all_rss = all_rss && x.rss_ok;
-    add_target("peak RSS of submit path, " + ref.name,
-               fmt("%s (budget %s)", format_bytes(r.rss_delta).c_str(),
-                   format_bytes(static_cast<double>(ref.data.size() + r.out_bytes) + 64.0 * 1024 * 1024).c_str()),
-               "<= in+out+64MiB, all sizes", all_rss);
+    add_target(
+        "peak RSS of submit path, " + ref.name,
+        fmt("%s (budget %s)", format_bytes(r.rss_delta).c_str(),
+            format_bytes(static_cast<double>(ref.data.size() + r.out_bytes) + 64.0 * 1024 * 1024).c_str()),
+        "<= in+out+64MiB, all sizes", all_rss);
     add_target("linearity: MB/s per size vs their median (CPU time)",
                fmt("worst %.1f%% (wall %.1f%%)", worst_cpu * 100, worst_wall * 100), "within +-25%",
                worst_cpu <= 0.25);

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "collection_generator.hpp"
-#include "harness.hpp"
+#include "collection_generator.h"
+#include "harness.h"
 
 namespace fs = std::filesystem;
 
@@ -21,8 +21,8 @@ void run_discovery(const Options &o, const std::string &work) {
   fs::path empty = fs::path(work) / "plugins0";
   fs::create_directories(dir);
   fs::create_directories(empty);
-  auto dir_perms = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
-                   fs::perms::others_exec;
+  auto dir_perms = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                   fs::perms::others_read | fs::perms::others_exec;
   fs::permissions(dir, dir_perms);
   fs::permissions(empty, dir_perms);
   for (int i = 0; i < o.discovery_plugins; ++i) {
@@ -39,39 +39,37 @@ void run_discovery(const Options &o, const std::string &work) {
     return fmt("%.1f / %.1f ms", median(wall) * 1e3, median(cpu) * 1e3);
   };
 
-  if (NAT_BENCH_DRIVER_HAS_HOST) {
-    struct Discovery {
-      std::vector<double> wall, cpu;
-      std::string summary;
-    };
-    auto discover = [&](const std::vector<std::string> &preload) {
-      Discovery d;
-      for (int i = 0; i <= runs; ++i) {
-        std::vector<std::string> argv = {o.driver, "discover", dir.string()};
-        argv.insert(argv.end(), preload.begin(), preload.end());
-        ChildResult c = run_child(argv);
-        if (c.status != 0) throw BenchError("nat-bench-driver discover failed: " + c.output);
-        if (i == 0) {
-          size_t p = c.output.find("plugins=");
-          d.summary = p == std::string::npos ? c.output : c.output.substr(p);
-          if (!d.summary.empty() && d.summary.back() == '\n') d.summary.pop_back();
-          continue;  // warm-up (page cache)
-        }
-        d.wall.push_back(field_of(c.output, "seconds").value_or(0));
-        d.cpu.push_back(field_of(c.output, "cpu_s").value_or(0));
+  struct Discovery {
+    std::vector<double> wall, cpu;
+    std::string summary;
+  };
+  auto discover = [&](const std::vector<std::string> &preload) {
+    Discovery d;
+    for (int i = 0; i <= runs; ++i) {
+      std::vector<std::string> argv = {o.driver, "discover", dir.string()};
+      argv.insert(argv.end(), preload.begin(), preload.end());
+      ChildResult c = run_child(argv);
+      if (c.status != 0) throw BenchError("nat-bench-driver discover failed: " + c.output);
+      if (i == 0) {
+        size_t p = c.output.find("plugins=");
+        d.summary = p == std::string::npos ? c.output : c.output.substr(p);
+        if (!d.summary.empty() && d.summary.back() == '\n') d.summary.pop_back();
+        continue;  // warm-up (page cache)
       }
-      return d;
-    };
-    Discovery all = discover({});
-    Discovery pre = discover({kCurl});
-    out("  in-process discover_plugins() over the directory, %d processes: %s (%s)\n", runs,
-        both_ms(all.wall, all.cpu).c_str(), all.summary.c_str());
-    out("    the same with %s already loaded in the process: %s, i.e. %.0f us CPU per plugin file\n", kCurl,
-        both_ms(pre.wall, pre.cpu).c_str(), median(pre.cpu) / o.discovery_plugins * 1e6);
-    add_target(fmt("discover %d plugin files (host library, in-process)", o.discovery_plugins),
-               fmt("%.1f ms CPU (wall %.1f)", median(all.cpu) * 1e3, median(all.wall) * 1e3), "< 50 ms",
-               median(all.cpu) < 0.050);
-  }
+      d.wall.push_back(field_of(c.output, "seconds").value_or(0));
+      d.cpu.push_back(field_of(c.output, "cpu_s").value_or(0));
+    }
+    return d;
+  };
+  Discovery all = discover({});
+  Discovery pre = discover({kCurl});
+  out("  in-process discover_plugins() over the directory, %d processes: %s (%s)\n", runs,
+      both_ms(all.wall, all.cpu).c_str(), all.summary.c_str());
+  out("    the same with %s already loaded in the process: %s, i.e. %.0f us CPU per plugin file\n", kCurl,
+      both_ms(pre.wall, pre.cpu).c_str(), median(pre.cpu) / o.discovery_plugins * 1e6);
+  add_target(fmt("discover %d plugin files (host library, in-process)", o.discovery_plugins),
+             fmt("%.1f ms CPU (wall %.1f)", median(all.cpu) * 1e3, median(all.wall) * 1e3), "< 50 ms",
+             median(all.cpu) < 0.050);
   if (!o.nat_trainer.empty() && ::access(o.nat_trainer.c_str(), X_OK) == 0) {
     auto time_list = [&](const fs::path &d, std::vector<double> *cpu, std::string *first_output) {
       std::vector<double> t;
@@ -108,7 +106,8 @@ void run_discovery(const Options &o, const std::string &work) {
     std::vector<double> total, cpu, dl, abi, info, create;
     double objects = 0;
   };
-  auto load_one = [&](const std::string &plugin, const char *config, const std::vector<std::string> &preload) {
+  auto load_one = [&](const std::string &plugin, const char *config,
+                      const std::vector<std::string> &preload) {
     Load l;
     for (int i = 0; i <= runs * 2; ++i) {
       std::vector<std::string> argv = {o.driver, "load-one", plugin, config};
@@ -129,8 +128,8 @@ void run_discovery(const Options &o, const std::string &work) {
   auto show = [&](const char *what, const Load &l) {
     out("  %s, %zu processes: %s\n    = dlopen %.2f ms (%.0f shared objects mapped) + abi_version %.1f us"
         " + plugin_info %.1f us + create %.2f ms (wall)\n",
-        what, l.total.size(), both_ms(l.total, l.cpu).c_str(), median(l.dl) * 1e3, l.objects, median(l.abi) * 1e6,
-        median(l.info) * 1e6, median(l.create) * 1e3);
+        what, l.total.size(), both_ms(l.total, l.cpu).c_str(), median(l.dl) * 1e3, l.objects,
+        median(l.abi) * 1e6, median(l.info) * 1e6, median(l.create) * 1e3);
   };
   Load art = load_one(o.art_plugin, kArtConfig, {});
   show("load the openpipe-art plugin in a fresh process", art);
@@ -149,7 +148,8 @@ void run_discovery(const Options &o, const std::string &work) {
       later.push_back(field_of(c.output, "second_s").value_or(0));
       objects = field_of(c.output, "objects_loaded").value_or(0);
     }
-    out("  the openpipe-art plugin's first request (is_healthy against a closed port, after create), %zu processes:\n"
+    out("  the openpipe-art plugin's first request (is_healthy against a closed port, after create), %zu "
+        "processes:\n"
         "    %s, %.0f shared objects mapped then (libcurl, loaded on first use); the next request %.2f ms\n",
         first.size(), both_ms(first, first_cpu).c_str(), objects, median(later) * 1e3);
   }
@@ -163,17 +163,15 @@ void run_discovery(const Options &o, const std::string &work) {
   add_target("  the same, jsonl_export plugin (no libcurl)",
              fmt("%.2f ms CPU (wall %.2f)", median(exp.cpu) * 1e3, median(exp.total) * 1e3), "< 5 ms",
              median(exp.cpu) < 0.005);
-  if (NAT_BENCH_DRIVER_HAS_HOST) {
-    std::vector<double> t;
-    for (int i = 0; i <= runs; ++i) {
-      ChildResult c = run_child({o.driver, "host-load", o.art_plugin});
-      if (c.status != 0) throw BenchError("nat-bench-driver host-load failed: " + c.output);
-      if (i) t.push_back(field_of(c.output, "seconds").value_or(0));
-    }
-    out("  the host's PluginLibrary::load of the openpipe-art plugin (Boost.DLL, info JSON checked, all\n"
-        "    functions resolved, no create), fresh process: %.2f ms wall\n",
-        median(t) * 1e3);
+  std::vector<double> t;
+  for (int i = 0; i <= runs; ++i) {
+    ChildResult c = run_child({o.driver, "host-load", o.art_plugin});
+    if (c.status != 0) throw BenchError("nat-bench-driver host-load failed: " + c.output);
+    if (i) t.push_back(field_of(c.output, "seconds").value_or(0));
   }
+  out("  the host's PluginLibrary::load of the openpipe-art plugin (Boost.DLL, info JSON checked, all\n"
+      "    functions resolved, no create), fresh process: %.2f ms wall\n",
+      median(t) * 1e3);
   std::error_code ec;
   fs::remove_all(dir, ec);
   fs::remove_all(empty, ec);
@@ -225,10 +223,11 @@ void run_capi(const Options &o, const std::string &work) {
   }
   double med = median(per_call), med_cpu = median(per_call_cpu);
   out("  nat_trainer_adapter_status + buffer_free on a finished job (jsonl_export plugin; %zu-byte status),\n"
-      "  %d calls x %zu repetitions: %.0f ns per call wall clock (fastest repetition %.0f ns), %.0f ns CPU time\n",
+      "  %d calls x %zu repetitions: %.0f ns per call wall clock (fastest repetition %.0f ns), %.0f ns CPU "
+      "time\n",
       status_bytes, iterations, per_call.size(), med * 1e9, minimum(per_call) * 1e9, med_cpu * 1e9);
-  add_target("C ABI status() + buffer_free() per call", fmt("%.0f ns CPU (wall %.0f)", med_cpu * 1e9, med * 1e9),
-             "< 2 us", med_cpu < 2e-6);
+  add_target("C ABI status() + buffer_free() per call",
+             fmt("%.0f ns CPU (wall %.0f)", med_cpu * 1e9, med * 1e9), "< 2 us", med_cpu < 2e-6);
   api.destroy(adapter);
 }
 

@@ -14,8 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "harness.hpp"
-#include "timing_proxy.hpp"
+#include "harness.h"
+#include "timing_proxy.h"
 
 extern char **environ;
 
@@ -51,9 +51,20 @@ class ArtServer {
   ArtServer(const std::string &python, const std::string &script, const std::string &data_dir) {
     int p[2];
     if (::pipe(p) != 0) throw BenchError("pipe failed");
-    std::vector<std::string> args = {python,       script,   "--dialect",  "0.4", "--port", "0", "--inference-port", "0",
-                                     "--data-dir", data_dir, "--log-file", data_dir + "/server.log",
-                                     "--record-body-cap", "0"};
+    std::vector<std::string> args = {python,
+                                     script,
+                                     "--dialect",
+                                     "0.4",
+                                     "--port",
+                                     "0",
+                                     "--inference-port",
+                                     "0",
+                                     "--data-dir",
+                                     data_dir,
+                                     "--log-file",
+                                     data_dir + "/server.log",
+                                     "--record-body-cap",
+                                     "0"};
     std::vector<char *> argv;
     for (auto &a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -85,7 +96,8 @@ class ArtServer {
       version_ = ready.value("art_version", "?");
     } catch (const std::exception &) {
       stop();
-      throw BenchError("the reference ART server did not start (got '" + line + "'); see " + data_dir + "/server.log");
+      throw BenchError("the reference ART server did not start (got '" + line + "'); see " + data_dir +
+                       "/server.log");
     }
   }
   ~ArtServer() { stop(); }
@@ -125,8 +137,8 @@ struct SubmitMeasure {
   int events = 0;
 };
 
-SubmitMeasure submit_once(const PluginApi &api, nat_trainer_adapter *adapter, TimingProxy &proxy, int server_port,
-                          const std::string &data) {
+SubmitMeasure submit_once(const PluginApi &api, nat_trainer_adapter *adapter, TimingProxy &proxy,
+                          int server_port, const std::string &data) {
   SubmitMeasure m;
   size_t seen = proxy.exchanges().size();
   double wall0 = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -186,7 +198,9 @@ SubmitMeasure submit_once(const PluginApi &api, nat_trainer_adapter *adapter, Ti
   m.metadata_upload_first_byte_s = md.value("upload_first_byte_s", -1.0);
   m.steps = md.value("gradient_steps_done", int64_t{0});
 
-  auto rel = [&](HttpExchange::TimePoint t) { return t == HttpExchange::TimePoint{} ? -1.0 : seconds_between(t0, t); };
+  auto rel = [&](HttpExchange::TimePoint t) {
+    return t == HttpExchange::TimePoint{} ? -1.0 : seconds_between(t0, t);
+  };
   auto ex = proxy.exchanges();
   for (size_t i = seen; i < ex.size(); ++i) {
     if (ex[i].target.rfind("/_train_model", 0) != 0) continue;
@@ -199,8 +213,8 @@ SubmitMeasure submit_once(const PluginApi &api, nat_trainer_adapter *adapter, Ti
     m.proxy_body_bytes = ex[i].request_body_bytes;
   }
   try {
-    nlohmann::json rec = nlohmann::json::parse(
-        http_get("http://127.0.0.1:" + std::to_string(server_port) + "/_test/requests?path=/_train_model&body=0"));
+    nlohmann::json rec = nlohmann::json::parse(http_get("http://127.0.0.1:" + std::to_string(server_port) +
+                                                        "/_test/requests?path=/_train_model&body=0"));
     if (rec.is_array() && !rec.empty()) {
       const auto &last = rec.back();
       m.server_body_size = last.value("body_size", uint64_t{0});
@@ -222,7 +236,9 @@ void run_server(const Options &o, const std::vector<Input> &inputs, const std::s
   const Input *big = nullptr;
   const Input *small = nullptr;
   for (const auto &in : inputs) {
-    if (o.server_input == "ref" ? in.reference : (!in.reference && std::fabs(in.target_mb - std::atof(o.server_input.c_str())) < 1e-9))
+    if (o.server_input == "ref"
+            ? in.reference
+            : (!in.reference && std::fabs(in.target_mb - std::atof(o.server_input.c_str())) < 1e-9))
       big = &in;
     if (!small && !in.reference) small = &in;
   }
@@ -239,16 +255,19 @@ void run_server(const Options &o, const std::vector<Input> &inputs, const std::s
       server.version().c_str(), start_s, proxy.port());
 
   PluginApi api = PluginApi::load(o.art_plugin);
-  std::string config = "{\"_type\":\"openpipe_art_trainer_adapter\",\"backend\":{\"ip\":\"127.0.0.1\",\"port\":" +
-                       std::to_string(proxy.port()) + ",\"name\":\"bench\",\"project\":\"nat-bench\"}}";
+  std::string config =
+      "{\"_type\":\"openpipe_art_trainer_adapter\",\"backend\":{\"ip\":\"127.0.0.1\",\"port\":" +
+      std::to_string(proxy.port()) + ",\"name\":\"bench\",\"project\":\"nat-bench\"}}";
   nat_trainer_adapter *adapter = nullptr;
   api.check(api.create(config.data(), config.size(), &adapter), "create");
   auto ti = Clock::now();
   api.check(api.initialize(adapter, "{}", 2), "initialize");
-  out("  initialize (healthcheck, /openapi.json, /register, /_prepare_backend_for_training, /_get_step): %s\n",
+  out("  initialize (healthcheck, /openapi.json, /register, /_prepare_backend_for_training, /_get_step): "
+      "%s\n",
       ms(seconds_since(ti)).c_str());
 
-  out("  submitting the %s input (%s) ...\n", big->name.c_str(), format_bytes(static_cast<double>(big->data.size())).c_str());
+  out("  submitting the %s input (%s) ...\n", big->name.c_str(),
+      format_bytes(static_cast<double>(big->data.size())).c_str());
   SubmitMeasure m = submit_once(api, adapter, proxy, server.control_port(), big->data);
   uint64_t body = m.proxy_body_bytes;
   out("\n  submit of the %s collection; times from the start of submit():\n", big->name.c_str());
@@ -263,7 +282,8 @@ void run_server(const Options &o, const std::vector<Input> &inputs, const std::s
       fmt("%.0f MB/s", mbps(body, m.body_last_s - m.body_first_s)).c_str());
   out("  %-62s %12s\n", "  adapter's own upload_first_byte_s (metadata, from its request)",
       m.metadata_upload_first_byte_s >= 0 ? ms(m.metadata_upload_first_byte_s).c_str() : "n/a");
-  out("  %-62s %12s\n", "server: response status line (after it read the whole body)", ms(m.resp_start_s).c_str());
+  out("  %-62s %12s\n", "server: response status line (after it read the whole body)",
+      ms(m.resp_start_s).c_str());
   out("  %-62s %12s\n", "server: first NDJSON line", ms(m.resp_first_line_s).c_str());
   out("  %-62s %12s\n", "server: response end (final chunk)", ms(m.resp_end_s).c_str());
   out("  %-62s %12s\n", "final event pulled with next_event (job terminal)", ms(m.final_event_s).c_str());
@@ -275,8 +295,8 @@ void run_server(const Options &o, const std::vector<Input> &inputs, const std::s
   out("  (The server keeps no per-chunk times: first/last byte are measured at the proxy, when the\n"
       "   bytes were handed to the server's socket. The server reads the whole body before it answers.)\n");
 
-  add_target("submit " + big->name + ": submit() returns", fmt("%.0f ms (CPU %.0f ms)", m.submit_s * 1e3, m.submit_cpu_s * 1e3),
-             "(info)", std::nullopt);
+  add_target("submit " + big->name + ": submit() returns",
+             fmt("%.0f ms (CPU %.0f ms)", m.submit_s * 1e3, m.submit_cpu_s * 1e3), "(info)", std::nullopt);
   add_target("submit " + big->name + ": first / last body byte at server",
              fmt("%.0f / %.0f ms", m.body_first_s * 1e3, m.body_last_s * 1e3), "(info)", std::nullopt);
   add_target("submit " + big->name + ": job completed", fmt("%.1f s (%s)", m.final_event_s, m.status.c_str()),
@@ -285,21 +305,24 @@ void run_server(const Options &o, const std::vector<Input> &inputs, const std::s
   // 5. wait latency after the job ends: the big submit plus small ones.
   std::vector<double> lat = {m.wait_return_s - m.final_event_s};
   std::vector<double> after_stream = {m.wait_return_s - m.resp_end_s};
-  out("\n  wait_until_complete latency, %d more submits of the %s input:\n", o.wait_repeats, small->name.c_str());
+  out("\n  wait_until_complete latency, %d more submits of the %s input:\n", o.wait_repeats,
+      small->name.c_str());
   for (int i = 0; i < o.wait_repeats; ++i) {
     SubmitMeasure s = submit_once(api, adapter, proxy, server.control_port(), small->data);
     lat.push_back(s.wait_return_s - s.final_event_s);
     after_stream.push_back(s.wait_return_s - s.resp_end_s);
-    out("    #%d %-9s final event %8.1f ms, wait returned %8.1f ms: latency %+.2f ms; %.1f ms after the stream's end\n",
-        i + 1, s.status.c_str(), s.final_event_s * 1e3, s.wait_return_s * 1e3, (s.wait_return_s - s.final_event_s) * 1e3,
-        (s.wait_return_s - s.resp_end_s) * 1e3);
+    out("    #%d %-9s final event %8.1f ms, wait returned %8.1f ms: latency %+.2f ms; %.1f ms after the "
+        "stream's end\n",
+        i + 1, s.status.c_str(), s.final_event_s * 1e3, s.wait_return_s * 1e3,
+        (s.wait_return_s - s.final_event_s) * 1e3, (s.wait_return_s - s.resp_end_s) * 1e3);
   }
   double med = median(lat);
-  out("  latency (wait return - final event), median of %zu: %+.2f ms (max %+.2f ms); after the stream's last\n"
+  out("  latency (wait return - final event), median of %zu: %+.2f ms (max %+.2f ms); after the stream's "
+      "last\n"
       "  byte (includes the adapter's /_get_step after the stream): median %.1f ms\n",
       lat.size(), med * 1e3, maximum(lat) * 1e3, median(after_stream) * 1e3);
-  add_target("wait_until_complete latency after job end (poll 10 s)", fmt("%.2f ms (max %.2f)", med * 1e3, maximum(lat) * 1e3),
-             "< 50 ms", med < 0.050);
+  add_target("wait_until_complete latency after job end (poll 10 s)",
+             fmt("%.2f ms (max %.2f)", med * 1e3, maximum(lat) * 1e3), "< 50 ms", med < 0.050);
   api.destroy(adapter);
 }
 

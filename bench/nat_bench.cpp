@@ -32,8 +32,8 @@
 #include <string>
 #include <vector>
 
-#include "collection_generator.hpp"
-#include "harness.hpp"
+#include "collection_generator.h"
+#include "harness.h"
 
 namespace fs = std::filesystem;
 
@@ -77,8 +77,8 @@ std::vector<Target> g_targets;
 }  // namespace
 
 void add_target(std::string name, std::string measured, std::string target, std::optional<bool> pass) {
-  g_targets.push_back({std::move(name), std::move(measured), std::move(target),
-                       pass ? (*pass ? "PASS" : "FAIL") : "n/a"});
+  g_targets.push_back(
+      {std::move(name), std::move(measured), std::move(target), pass ? (*pass ? "PASS" : "FAIL") : "n/a"});
 }
 
 }  // namespace nat::bench
@@ -142,17 +142,28 @@ Options parse_options(int argc, char **argv) {
       }
       return argv[++i];
     };
-    if (a == "--sizes") o.sizes_mb = parse_list(next());
-    else if (a == "--no-reference") o.reference_case = false;
-    else if (a == "--runs") o.runs = std::max(1, std::atoi(next().c_str()));
-    else if (a == "--full") o.python_max_mb = 1e9;
-    else if (a == "--python-max-mb") o.python_max_mb = std::atof(next().c_str());
-    else if (a == "--no-python") o.python = false;
-    else if (a == "--no-server") o.server = false;
-    else if (a == "--server-input") o.server_input = next();
-    else if (a == "--wait-repeats") o.wait_repeats = std::max(0, std::atoi(next().c_str()));
-    else if (a == "--no-discovery") o.discovery = false;
-    else if (a == "--no-capi") o.capi = false;
+    if (a == "--sizes")
+      o.sizes_mb = parse_list(next());
+    else if (a == "--no-reference")
+      o.reference_case = false;
+    else if (a == "--runs")
+      o.runs = std::max(1, std::atoi(next().c_str()));
+    else if (a == "--full")
+      o.python_max_mb = 1e9;
+    else if (a == "--python-max-mb")
+      o.python_max_mb = std::atof(next().c_str());
+    else if (a == "--no-python")
+      o.python = false;
+    else if (a == "--no-server")
+      o.server = false;
+    else if (a == "--server-input")
+      o.server_input = next();
+    else if (a == "--wait-repeats")
+      o.wait_repeats = std::max(0, std::atoi(next().c_str()));
+    else if (a == "--no-discovery")
+      o.discovery = false;
+    else if (a == "--no-capi")
+      o.capi = false;
     else if (a == "--quick") {
       o.sizes_mb = {1, 4};
       o.runs = 3;
@@ -160,11 +171,16 @@ Options parse_options(int argc, char **argv) {
       o.python = false;
       o.server_input = "4";
       o.wait_repeats = 3;
-    } else if (a == "--work-dir") o.work_dir = next();
-    else if (a == "--keep") o.keep = true;
-    else if (a == "--python-baseline") o.python_baseline = next();
-    else if (a == "--nat-python") o.nat_python = next();
-    else if (a == "--art-python") o.art_python = next();
+    } else if (a == "--work-dir")
+      o.work_dir = next();
+    else if (a == "--keep")
+      o.keep = true;
+    else if (a == "--python-baseline")
+      o.python_baseline = next();
+    else if (a == "--nat-python")
+      o.nat_python = next();
+    else if (a == "--art-python")
+      o.art_python = next();
     else if (a == "--help" || a == "-h") {
       std::fputs(kUsage, stdout);
       std::exit(0);
@@ -220,7 +236,8 @@ int main(int argc, char **argv) {
   out("  build: %s, %s; %s; nlohmann_json %d.%d.%d\n", NAT_BENCH_BUILD_TYPE, NAT_BENCH_COMPILER,
       simdjson_description().c_str(), NLOHMANN_JSON_VERSION_MAJOR, NLOHMANN_JSON_VERSION_MINOR,
       NLOHMANN_JSON_VERSION_PATCH);
-  out("  every figure is the median of %d runs unless said otherwise: the machine may be shared and noisy\n", o.runs);
+  out("  every figure is the median of %d runs unless said otherwise: the machine may be shared and noisy\n",
+      o.runs);
 
   std::string work = o.work_dir;
   bool made_work = false;

@@ -1,4 +1,4 @@
-#include "timing_proxy.hpp"
+#include "timing_proxy.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -162,7 +162,8 @@ class HttpFollower {
       current_->request_start = t;
       conn_.exchanges.push_back(current_);
     } else {
-      current_ = conn_.next_response < conn_.exchanges.size() ? conn_.exchanges[conn_.next_response] : nullptr;
+      current_ =
+          conn_.next_response < conn_.exchanges.size() ? conn_.exchanges[conn_.next_response] : nullptr;
       if (current_) current_->response_start = t;
     }
   }

@@ -33,9 +33,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <nat/trainer_adapter.h>
-
 #include <errno.h>
+#include <nat/trainer_adapter.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,8 +56,10 @@
 #define MINIMAL_ABI_TEXT NAT_TRAINER_ADAPTER_ABI_TEXT(NAT_TRAINER_ADAPTER_ABI_MAJOR, MINIMAL_ABI_MINOR)
 
 static const char plugin_info[] =
-    "{\"name\":\"" MINIMAL_NAME "\",\"backend\":\"" MINIMAL_BACKEND "\",\"version\":\"" MINIMAL_VERSION "\","
-    "\"abi\":\"" MINIMAL_ABI_TEXT "\",\"description\":\"In-memory example adapter: every job completes at once; trains nothing.\","
+    "{\"name\":\"" MINIMAL_NAME "\",\"backend\":\"" MINIMAL_BACKEND "\",\"version\":\"" MINIMAL_VERSION
+    "\","
+    "\"abi\":\"" MINIMAL_ABI_TEXT
+    "\",\"description\":\"In-memory example adapter: every job completes at once; trains nothing.\","
     "\"config_schema\":{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"type\":\"object\","
     "\"properties\":{\"_type\":{\"const\":\"" MINIMAL_NAME "\"}},\"required\":[\"_type\"]}}";
 
@@ -216,7 +217,8 @@ NAT_TRAINER_ADAPTER_API int32_t nat_trainer_adapter_error_code(const nat_trainer
   return error == NULL ? NAT_TRAINER_ADAPTER_OK : error->code;
 }
 
-NAT_TRAINER_ADAPTER_API const char *nat_trainer_adapter_error_message(const nat_trainer_adapter_error *error) {
+NAT_TRAINER_ADAPTER_API const char *nat_trainer_adapter_error_message(
+    const nat_trainer_adapter_error *error) {
   return error == NULL ? "" : error->message;
 }
 
@@ -231,7 +233,8 @@ NAT_TRAINER_ADAPTER_API void nat_trainer_adapter_error_free(nat_trainer_adapter_
   }
 }
 
-NAT_TRAINER_ADAPTER_API const char *nat_trainer_adapter_buffer_data(const nat_trainer_adapter_buffer *buffer) {
+NAT_TRAINER_ADAPTER_API const char *nat_trainer_adapter_buffer_data(
+    const nat_trainer_adapter_buffer *buffer) {
   return buffer == NULL ? "" : buffer->data;
 }
 
@@ -359,13 +362,20 @@ static int skip_value(struct json_cursor *c, int depth) {
   skip_space(c);
   if (c->at >= c->end) return 0;
   switch (*c->at) {
-    case '{': return skip_container(c, depth, '}', 1);
-    case '[': return skip_container(c, depth, ']', 0);
-    case '"': return skip_string(c);
-    case 't': return skip_word(c, "true");
-    case 'f': return skip_word(c, "false");
-    case 'n': return skip_word(c, "null");
-    default: return skip_number(c);
+    case '{':
+      return skip_container(c, depth, '}', 1);
+    case '[':
+      return skip_container(c, depth, ']', 0);
+    case '"':
+      return skip_string(c);
+    case 't':
+      return skip_word(c, "true");
+    case 'f':
+      return skip_word(c, "false");
+    case 'n':
+      return skip_word(c, "null");
+    default:
+      return skip_number(c);
   }
 }
 
@@ -425,7 +435,8 @@ static int json_member(struct json_span object, const char *key, struct json_spa
   }
 }
 
-/* Iterates the elements of a valid JSON array: call with *cursor zeroed first; 1 and *element while there are more. */
+/* Iterates the elements of a valid JSON array: call with *cursor zeroed first; 1 and *element while there are
+ * more. */
 static int json_next_element(struct json_span array, struct json_cursor *cursor, struct json_span *element) {
   const char *start;
   if (cursor->at == NULL) {
@@ -505,7 +516,8 @@ static void add_job_ref(struct text *t, const struct job *job) {
 static void add_job_status(struct text *t, const struct job *job) {
   text_add(t, "{\"run_id\":");
   text_add(t, job->run_id);
-  text_add(t, ",\"backend\":\"" MINIMAL_BACKEND "\",\"status\":\"completed\",\"progress\":100.0,"
+  text_add(t, ",\"backend\":\"" MINIMAL_BACKEND
+              "\",\"status\":\"completed\",\"progress\":100.0,"
               "\"message\":\"Training completed (minimal adapter: nothing was trained).\","
               "\"metadata\":{\"job_id\":");
   text_add_number(t, job->id);
@@ -633,9 +645,8 @@ static nat_trainer_adapter_error *check_collection(const char *json, size_t leng
   return NULL;
 }
 
-NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_create(const char *config_json,
-                                                                              size_t config_len,
-                                                                              nat_trainer_adapter **out_adapter) {
+NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_create(
+    const char *config_json, size_t config_len, nat_trainer_adapter **out_adapter) {
   struct json_span config = json_value(config_json, config_len), type;
   nat_trainer_adapter *adapter;
   pthread_mutex_lock(&plugin_lock);
@@ -647,7 +658,8 @@ NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_create(co
     return leave(make_error(NAT_TRAINER_ADAPTER_INVALID_ARGUMENT, "config: not a JSON object"));
   }
   if (json_member(config, "_type", &type) &&
-      !(type.length == strlen("\"" MINIMAL_NAME "\"") && memcmp(type.start, "\"" MINIMAL_NAME "\"", type.length) == 0)) {
+      !(type.length == strlen("\"" MINIMAL_NAME "\"") &&
+        memcmp(type.start, "\"" MINIMAL_NAME "\"", type.length) == 0)) {
     return leave(make_error(NAT_TRAINER_ADAPTER_INVALID_ARGUMENT, "_type: must be \"" MINIMAL_NAME "\""));
   }
   adapter = (nat_trainer_adapter *)calloc(1, sizeof *adapter);
@@ -671,9 +683,8 @@ NAT_TRAINER_ADAPTER_API void nat_trainer_adapter_destroy(nat_trainer_adapter *ad
   free(adapter);
 }
 
-NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_initialize(nat_trainer_adapter *adapter,
-                                                                                  const char *run_config_json,
-                                                                                  size_t run_config_len) {
+NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_initialize(
+    nat_trainer_adapter *adapter, const char *run_config_json, size_t run_config_len) {
   nat_trainer_adapter_error *error = enter(adapter);
   if (error != NULL) return error;
   if (json_kind(json_value(run_config_json, run_config_len)) != '{') {
@@ -684,8 +695,8 @@ NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_initializ
   return leave(NULL);
 }
 
-NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_is_healthy(nat_trainer_adapter *adapter,
-                                                                                  int32_t *out_healthy) {
+NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_is_healthy(
+    nat_trainer_adapter *adapter, int32_t *out_healthy) {
   nat_trainer_adapter_error *error = enter(adapter);
   if (error != NULL) return error;
   if (out_healthy == NULL) {
@@ -695,20 +706,21 @@ NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_is_health
   return leave(NULL);
 }
 
-NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_submit(nat_trainer_adapter *adapter,
-                                                                              const char *collection_json,
-                                                                              size_t collection_len,
-                                                                              nat_trainer_adapter_buffer **out_job_ref) {
+NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_submit(
+    nat_trainer_adapter *adapter, const char *collection_json, size_t collection_len,
+    nat_trainer_adapter_buffer **out_job_ref) {
   struct json_span run_id;
   struct job *job;
   struct text ref = {0};
   unsigned long groups, trajectories;
   nat_trainer_adapter_error *error = enter(adapter);
   if (error != NULL) return error;
-  if (out_job_ref == NULL) return leave(make_error(NAT_TRAINER_ADAPTER_INVALID_ARGUMENT, "out_job_ref is NULL"));
+  if (out_job_ref == NULL)
+    return leave(make_error(NAT_TRAINER_ADAPTER_INVALID_ARGUMENT, "out_job_ref is NULL"));
   *out_job_ref = NULL;
   if (!adapter->initialized) {
-    return leave(make_error(NAT_TRAINER_ADAPTER_FAILED_PRECONDITION, "submit before a successful initialize"));
+    return leave(
+        make_error(NAT_TRAINER_ADAPTER_FAILED_PRECONDITION, "submit before a successful initialize"));
   }
   error = check_collection(collection_json, collection_len, &run_id, &groups, &trajectories);
   if (error != NULL) return leave(error);
@@ -734,15 +746,15 @@ NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_submit(na
   return leave(make_buffer(&ref, out_job_ref));
 }
 
-NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_status(nat_trainer_adapter *adapter,
-                                                                              const char *job_ref_json,
-                                                                              size_t job_ref_len,
-                                                                              nat_trainer_adapter_buffer **out_status) {
+NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_status(
+    nat_trainer_adapter *adapter, const char *job_ref_json, size_t job_ref_len,
+    nat_trainer_adapter_buffer **out_status) {
   struct job *job;
   struct text status = {0};
   nat_trainer_adapter_error *error = enter(adapter);
   if (error != NULL) return error;
-  if (out_status == NULL) return leave(make_error(NAT_TRAINER_ADAPTER_INVALID_ARGUMENT, "out_status is NULL"));
+  if (out_status == NULL)
+    return leave(make_error(NAT_TRAINER_ADAPTER_INVALID_ARGUMENT, "out_status is NULL"));
   *out_status = NULL;
   error = find_job(adapter, job_ref_json, job_ref_len, &job);
   if (error != NULL) return leave(error);
@@ -769,8 +781,8 @@ NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_cancel(na
   return leave(find_job(adapter, job_ref_json, job_ref_len, &job));
 }
 
-NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_jobs(nat_trainer_adapter *adapter,
-                                                                            nat_trainer_adapter_buffer **out_jobs) {
+NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_jobs(
+    nat_trainer_adapter *adapter, nat_trainer_adapter_buffer **out_jobs) {
   struct text jobs = {0};
   size_t i;
   nat_trainer_adapter_error *error = enter(adapter);
@@ -826,12 +838,9 @@ static int make_directories(const char *path) {
   return ok;
 }
 
-NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_log_progress(nat_trainer_adapter *adapter,
-                                                                                    const char *job_ref_json,
-                                                                                    size_t job_ref_len,
-                                                                                    const char *metrics_json,
-                                                                                    size_t metrics_len,
-                                                                                    const char *output_dir_or_null) {
+NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_log_progress(
+    nat_trainer_adapter *adapter, const char *job_ref_json, size_t job_ref_len, const char *metrics_json,
+    size_t metrics_len, const char *output_dir_or_null) {
   struct job *job;
   struct text path = {0}, line = {0};
   struct json_span metrics = json_value(metrics_json, metrics_len);
@@ -898,10 +907,9 @@ NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_log_progr
   return leave(error);
 }
 
-NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_convert(nat_trainer_adapter *adapter,
-                                                                               const char *collection_json,
-                                                                               size_t collection_len,
-                                                                               nat_trainer_adapter_buffer **out_body) {
+NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_convert(
+    nat_trainer_adapter *adapter, const char *collection_json, size_t collection_len,
+    nat_trainer_adapter_buffer **out_body) {
   struct json_span run_id;
   struct text body = {0};
   unsigned long groups, trajectories;

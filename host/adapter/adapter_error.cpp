@@ -1,4 +1,4 @@
-#include "adapter/adapter_error.hpp"
+#include "adapter/adapter_error.h"
 
 #include <nat/trainer_adapter.h>
 
@@ -29,8 +29,8 @@ std::string adapter_code_name(std::int32_t code) {
   }
 }
 
-AdapterError::AdapterError(std::int32_t code, const std::string& message, const std::string& plugin,
-                           const std::string& operation)
+AdapterError::AdapterError(std::int32_t code, const std::string &message, const std::string &plugin,
+                           const std::string &operation)
     : std::runtime_error(plugin + ": " + operation + ": " + adapter_code_name(code) + ": " + message),
       code_(code),
       message_(message) {}

@@ -1,25 +1,25 @@
-#include "adapter/job_follower.hpp"
+#include "adapter/job_follower.h"
 
 #include <chrono>
 
 namespace nat::host {
 
-bool is_final_status(const nlohmann::json& status) {
+bool is_final_status(const nlohmann::json &status) {
   auto state = status.find("status");
   if (state == status.end() || !state->is_string()) {
     return false;
   }
-  const std::string& value = state->get_ref<const std::string&>();
+  const std::string &value = state->get_ref<const std::string &>();
   return value == "completed" || value == "failed" || value == "canceled";
 }
 
-bool is_final_event(const nlohmann::json& event) {
+bool is_final_event(const nlohmann::json &event) {
   auto final = event.find("final");
   return final != event.end() && *final == true;
 }
 
-FollowResult follow_job(Adapter& adapter, const nlohmann::json& job_ref, const FollowOptions& options,
-                        const FollowCallbacks& callbacks) {
+FollowResult follow_job(Adapter &adapter, const nlohmann::json &job_ref, const FollowOptions &options,
+                        const FollowCallbacks &callbacks) {
   using Clock = std::chrono::steady_clock;
   const auto seconds = [](double s) {
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));

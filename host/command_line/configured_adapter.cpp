@@ -1,37 +1,38 @@
-#include "command_line/configured_adapter.hpp"
+#include "command_line/configured_adapter.h"
 
+#include <yaml-cpp/yaml.h>
+
+#include <CLI/CLI.hpp>
 #include <iostream>
 #include <stdexcept>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-#include <yaml-cpp/yaml.h>
-
-#include "adapter/adapter_error.hpp"
-#include "command_line/foreground_job.hpp"
-#include "configuration/config_document.hpp"
-#include "configuration/config_error.hpp"
-#include "configuration/yaml_to_json.hpp"
-#include "files/text_file.hpp"
+#include "adapter/adapter_error.h"
+#include "command_line/foreground_job.h"
+#include "configuration/config_document.h"
+#include "configuration/config_error.h"
+#include "configuration/yaml_to_json.h"
+#include "files/text_file.h"
 
 namespace nat::host {
 
-void add_adapter_options(CLI::App& app, AdapterOptions& options) {
+void add_adapter_options(CLI::App &app, AdapterOptions &options) {
   app.add_option("--config", options.config, "NAT config (YAML or JSON), or one adapter config with _type")
       ->required()
       ->check(CLI::ExistingFile.description(""))
       ->type_name("FILE");
-  app.add_option("--adapter", options.adapter,
-                 "Entry of trainer_adapters to use (default: finetuning.trainer_adapter, else the only entry)")
+  app.add_option(
+         "--adapter", options.adapter,
+         "Entry of trainer_adapters to use (default: finetuning.trainer_adapter, else the only entry)")
       ->type_name("NAME");
 }
 
-PluginCatalog discover_plugins_for(const GlobalOptions& global) {
+PluginCatalog discover_plugins_for(const GlobalOptions &global) {
   std::vector<std::filesystem::path> dirs(global.plugin_dirs.begin(), global.plugin_dirs.end());
   return discover_plugins(build_search_path(SearchPathInputs::from_process(std::move(dirs))));
 }
 
-std::string describe_plugin(const FoundPlugin& plugin) {
+std::string describe_plugin(const FoundPlugin &plugin) {
   return plugin.library->name() + " (" + plugin.path.string() + ")";
 }
 
@@ -41,21 +42,21 @@ namespace {
 // are followed as the conversion follows them, within the conversion's
 // limits of depth and of values visited (`budget`): a self-referencing alias
 // or an alias bomb, which the conversion refused, ends the walk early.
-void collect_api_keys(const YAML::Node& node, std::vector<std::string>& keys, std::size_t depth,
-                      std::size_t& budget) {
+void collect_api_keys(const YAML::Node &node, std::vector<std::string> &keys, std::size_t depth,
+                      std::size_t &budget) {
   if (depth > kMaxYamlDepth || budget == 0) {
     return;
   }
   --budget;
   if (node.IsMap()) {
-    for (const auto& entry : node) {
+    for (const auto &entry : node) {
       if (entry.first.IsScalar() && entry.first.Scalar() == "api_key" && entry.second.IsScalar()) {
         keys.push_back(entry.second.Scalar());
       }
       collect_api_keys(entry.second, keys, depth + 1, budget);
     }
   } else if (node.IsSequence()) {
-    for (const auto& item : node) {
+    for (const auto &item : node) {
       collect_api_keys(item, keys, depth + 1, budget);
     }
   }
@@ -71,15 +72,15 @@ void collect_api_keys(const YAML::Node& node, std::vector<std::string>& keys, st
 //   vouch for: every api_key value the file holds (when it parses as YAML at
 //   all) is masked. Short values and NAT's public "default" are left alone,
 //   as the plugin does.
-std::string without_config_secrets(std::string message, const std::filesystem::path& config) {
+std::string without_config_secrets(std::string message, const std::filesystem::path &config) {
   std::vector<std::string> keys;
   try {
     std::size_t budget = kMaxYamlValues;
     collect_api_keys(YAML::Load(read_text_file(config)), keys, 0, budget);
-  } catch (const std::exception&) {
+  } catch (const std::exception &) {
     // Not YAML: the parser's quote, the only place a key could be, is gone.
   }
-  for (const std::string& key : keys) {
+  for (const std::string &key : keys) {
     if (key.size() < 4 || key == "default") {
       continue;
     }
@@ -94,50 +95,52 @@ std::string without_config_secrets(std::string message, const std::filesystem::p
 
 // Warns once per command on stderr: the plugin also warns, once per adapter,
 // as an event of its first job.
-void warn_if_tls_unverified(const AdapterSelection& selection) {
-  const nlohmann::json& config = selection.adapter_config;
+void warn_if_tls_unverified(const AdapterSelection &selection) {
+  const nlohmann::json &config = selection.adapter_config;
   auto native = config.find("native");
   if (native == config.end() || !native->is_object()) {
     return;
   }
   auto insecure = native->find("insecure_skip_tls_verify");
   if (insecure != native->end() && *insecure == true) {
-    std::cerr << "nat-trainer: warning: " << selection.origin
-              << ": native.insecure_skip_tls_verify is true: the TLS certificate and host name of the backend are "
-                 "not verified, so anyone on the network path can impersonate it and read the trajectories and "
-                 "the api key; use native.ca_path for a private CA instead\n";
+    std::cerr
+        << "nat-trainer: warning: " << selection.origin
+        << ": native.insecure_skip_tls_verify is true: the TLS certificate and host name of the backend are "
+           "not verified, so anyone on the network path can impersonate it and read the trajectories and "
+           "the api key; use native.ca_path for a private CA instead\n";
   }
 }
 
 }  // namespace
 
-AdapterSelection select_configured_adapter(const AdapterOptions& options) {
+AdapterSelection select_configured_adapter(const AdapterOptions &options) {
   nlohmann::json document;
   try {
     document = read_config_document(options.config);
-  } catch (const ConfigError& e) {
+  } catch (const ConfigError &e) {
     throw ConfigError(without_config_secrets(e.what(), options.config));
   }
   return select_adapter(document, options.config, options.adapter);
 }
 
-ConfiguredAdapter open_configured_adapter(const GlobalOptions& global, const AdapterOptions& options) {
+ConfiguredAdapter open_configured_adapter(const GlobalOptions &global, const AdapterOptions &options) {
   AdapterSelection selection = select_configured_adapter(options);
   warn_if_tls_unverified(selection);
   PluginCatalog catalog = discover_plugins_for(global);
-  const FoundPlugin& plugin = catalog.require(selection.type, "the _type of " + selection.origin);
+  const FoundPlugin &plugin = catalog.require(selection.type, "the _type of " + selection.origin);
   try {
     auto adapter = std::make_unique<Adapter>(plugin.library, selection.adapter_config);
     return ConfiguredAdapter{std::move(selection), plugin, std::move(adapter)};
-  } catch (const AdapterError& e) {
+  } catch (const AdapterError &e) {
     throw std::runtime_error(selection.origin + ": plugin " + describe_plugin(plugin) +
-                             " refused the adapter config: " + adapter_code_name(e.code()) + ": " + e.message());
+                             " refused the adapter config: " + adapter_code_name(e.code()) + ": " +
+                             e.message());
   }
 }
 
-std::string resubmit_command_for(const GlobalOptions& global, const AdapterOptions& options) {
+std::string resubmit_command_for(const GlobalOptions &global, const AdapterOptions &options) {
   std::string command = "nat-trainer";
-  for (const std::string& directory : global.plugin_dirs) {
+  for (const std::string &directory : global.plugin_dirs) {
     command += " --plugin-dir " + shell_quoted(directory);
   }
   command += " resubmit --config " + shell_quoted(options.config);
@@ -147,7 +150,7 @@ std::string resubmit_command_for(const GlobalOptions& global, const AdapterOptio
   return command;
 }
 
-std::string read_trajectory_collection(const std::filesystem::path& file) {
+std::string read_trajectory_collection(const std::filesystem::path &file) {
   // Not parsed here: the plugin validates the collection anyway, with the
   // byte offset of a syntax error, and a DOM of a collection of hundreds of
   // MB costs seconds and several times the file's size in memory.

@@ -1,13 +1,12 @@
+#include <CLI/CLI.hpp>
 #include <iostream>
 #include <optional>
 #include <string_view>
 
-#include <CLI/CLI.hpp>
-
-#include "adapter/adapter_error.hpp"
-#include "command_line/commands.hpp"
-#include "command_line/configured_adapter.hpp"
-#include "files/text_file.hpp"
+#include "adapter/adapter_error.h"
+#include "command_line/commands.h"
+#include "command_line/configured_adapter.h"
+#include "files/text_file.h"
 
 namespace nat::host {
 namespace {
@@ -18,7 +17,7 @@ struct ConvertOptions {
   std::optional<std::string> out;
 };
 
-int convert(const GlobalOptions& global, const ConvertOptions& options) {
+int convert(const GlobalOptions &global, const ConvertOptions &options) {
   ConfiguredAdapter configured = open_configured_adapter(global, options.target);
   std::optional<PluginBuffer> converted;
   {
@@ -27,7 +26,7 @@ int convert(const GlobalOptions& global, const ConvertOptions& options) {
     const std::string collection = read_trajectory_collection(options.trajectories);
     try {
       converted.emplace(configured.adapter->convert_in_place(collection));
-    } catch (const AdapterError& e) {
+    } catch (const AdapterError &e) {
       throw std::runtime_error(options.trajectories + ": " + e.what());
     }
   }
@@ -47,11 +46,12 @@ int convert(const GlobalOptions& global, const ConvertOptions& options) {
 
 }  // namespace
 
-Subcommand add_convert_command(CLI::App& parent, const GlobalOptions& global) {
-  CLI::App* app = parent.add_subcommand(
+Subcommand add_convert_command(CLI::App &parent, const GlobalOptions &global) {
+  CLI::App *app = parent.add_subcommand(
       "convert",
       "Validate a TrajectoryCollection and convert it exactly as run would, without sending anything: print "
-      "what the adapter would send to its backend (for openpipe-art the /_train_model request body). Needs no "
+      "what the adapter would send to its backend (for openpipe-art the /_train_model request body). Needs "
+      "no "
       "backend.");
   auto options = std::make_shared<ConvertOptions>();
   add_adapter_options(*app, options->target);

@@ -1,4 +1,4 @@
-#include "command_line/interrupt_signal.hpp"
+#include "command_line/interrupt_signal.h"
 
 #include <csignal>
 
@@ -11,7 +11,7 @@ struct sigaction previous_term {};
 
 void record_signal(int signal_number) { received_signal = signal_number; }
 
-void install(int signal_number, struct sigaction* previous) {
+void install(int signal_number, struct sigaction *previous) {
   struct sigaction action {};
   action.sa_handler = record_signal;
   sigemptyset(&action.sa_mask);

@@ -1,12 +1,12 @@
 // nat-trainer: finds trainer adapter plugins and drives them through the C ABI.
-#include <iostream>
-
-#include <CLI/CLI.hpp>
 #include <nat/trainer_adapter.h>
 
-#include "command_line/commands.hpp"
-#include "configured_paths.hpp"
-#include "discovery/search_path.hpp"
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "command_line/commands.h"
+#include "configured_paths.h"
+#include "discovery/search_path.h"
 
 namespace nat::host {
 namespace {
@@ -26,11 +26,13 @@ timed out, or backend unhealthy; 2 usage, config, plugin or adapter error;
 128+N interrupted by signal N (the job is cancelled first).)";
 }
 
-int run_command_line(int argc, char** argv) {
-  CLI::App app("Run NeMo Agent Toolkit trainer adapter plugins: list them, check a backend, convert, submit and "
-               "resubmit trajectory collections and follow training jobs.",
-               "nat-trainer");
-  app.set_version_flag("--version", std::string("nat-trainer ") + NAT_HOST_VERSION + " (trainer adapter ABI " +
+int run_command_line(int argc, char **argv) {
+  CLI::App app(
+      "Run NeMo Agent Toolkit trainer adapter plugins: list them, check a backend, convert, submit and "
+      "resubmit trajectory collections and follow training jobs.",
+      "nat-trainer");
+  app.set_version_flag("--version", std::string("nat-trainer ") + NAT_HOST_VERSION +
+                                        " (trainer adapter ABI " +
                                         std::to_string(NAT_TRAINER_ADAPTER_ABI_MAJOR) + "." +
                                         std::to_string(NAT_TRAINER_ADAPTER_ABI_MINOR) + ")");
   app.footer(footer());
@@ -46,38 +48,39 @@ int run_command_line(int argc, char** argv) {
       ->check(CLI::ExistingDirectory.description(""))
       ->type_name("DIR");
 
-  std::vector<Subcommand> subcommands{add_list_command(app, global), add_info_command(app, global),
-                                      add_health_command(app, global), add_run_command(app, global),
+  std::vector<Subcommand> subcommands{add_list_command(app, global),    add_info_command(app, global),
+                                      add_health_command(app, global),  add_run_command(app, global),
                                       add_convert_command(app, global), add_resubmit_command(app, global)};
-  for (Subcommand& job_command : add_job_commands(app)) {
+  for (Subcommand &job_command : add_job_commands(app)) {
     subcommands.push_back(std::move(job_command));
   }
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::ParseError &e) {
     const int code = app.exit(e);
     return code == 0 ? kExitSuccess : kExitError;
   }
   std::string names;
-  for (const Subcommand& subcommand : subcommands) {
+  for (const Subcommand &subcommand : subcommands) {
     if (subcommand.app->parsed()) {
       return subcommand.run();
     }
     names += (names.empty() ? "" : ", ") + subcommand.app->get_name();
   }
-  std::cerr << "nat-trainer: error: a subcommand is required: " << names << "\nRun with --help for more information.\n";
+  std::cerr << "nat-trainer: error: a subcommand is required: " << names
+            << "\nRun with --help for more information.\n";
   return kExitError;
 }
 
 }  // namespace
 }  // namespace nat::host
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   // Nothing escapes: every failure becomes one message and exit code 2.
   try {
     return nat::host::run_command_line(argc, argv);
-  } catch (const std::exception& e) {
+  } catch (const std::exception &e) {
     std::cout.flush();
     std::cerr << "nat-trainer: error: " << e.what() << "\n";
   } catch (...) {

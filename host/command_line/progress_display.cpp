@@ -1,20 +1,20 @@
-#include "command_line/progress_display.hpp"
+#include "command_line/progress_display.h"
 
 #include <unistd.h>
 
-#include "adapter/job_follower.hpp"
+#include "adapter/job_follower.h"
 
 namespace nat::host {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string text_field(const nlohmann::json& object, const char* key, const std::string& fallback) {
+std::string text_field(const nlohmann::json &object, const char *key, const std::string &fallback) {
   auto field = object.find(key);
   return field != object.end() && field->is_string() ? field->get<std::string>() : fallback;
 }
 
-std::string step_text(const StepProgress& progress) {
+std::string step_text(const StepProgress &progress) {
   std::string text = "step " + std::to_string(progress.step);
   if (progress.total > 0) {
     text += "/" + std::to_string(progress.total);
@@ -29,11 +29,11 @@ std::string step_text(const StepProgress& progress) {
 
 class TerminalProgress : public ProgressDisplay {
  public:
-  TerminalProgress(std::FILE* stream, std::string run_id) : stream_(stream), run_id_(std::move(run_id)) {
+  TerminalProgress(std::FILE *stream, std::string run_id) : stream_(stream), run_id_(std::move(run_id)) {
     redraw();
   }
 
-  void on_event(const nlohmann::json& event) override {
+  void on_event(const nlohmann::json &event) override {
     const std::string type = text_field(event, "type", "");
     if (type == "warning") {
       // On its own line above the bar, which is redrawn below it.
@@ -55,7 +55,7 @@ class TerminalProgress : public ProgressDisplay {
 
   void on_idle() override { redraw(); }
 
-  void finish(const nlohmann::json& status) override {
+  void finish(const nlohmann::json &status) override {
     state_ = text_field(status, "status", state_);
     redraw();
     std::fputc('\n', stream_);
@@ -84,7 +84,7 @@ class TerminalProgress : public ProgressDisplay {
     std::fflush(stream_);
   }
 
-  std::FILE* stream_;
+  std::FILE *stream_;
   std::string run_id_;
   std::string state_ = "pending";
   StepProgress progress_;
@@ -93,9 +93,9 @@ class TerminalProgress : public ProgressDisplay {
 
 class PlainProgress : public ProgressDisplay {
  public:
-  PlainProgress(std::FILE* stream, std::string run_id) : stream_(stream), run_id_(std::move(run_id)) {}
+  PlainProgress(std::FILE *stream, std::string run_id) : stream_(stream), run_id_(std::move(run_id)) {}
 
-  void on_event(const nlohmann::json& event) override {
+  void on_event(const nlohmann::json &event) override {
     const std::string type = text_field(event, "type", "event");
     if (type == "step") {
       print(step_text(StepProgress::from_event(event)));
@@ -108,7 +108,7 @@ class PlainProgress : public ProgressDisplay {
 
   void on_idle() override {}
 
-  void finish(const nlohmann::json& status) override {
+  void finish(const nlohmann::json &status) override {
     std::string line = text_field(status, "status", "unknown");
     const std::string message = text_field(status, "message", "");
     if (!message.empty()) {
@@ -118,13 +118,13 @@ class PlainProgress : public ProgressDisplay {
   }
 
  private:
-  void print(const std::string& what) {
+  void print(const std::string &what) {
     std::fprintf(stream_, "nat-trainer: [%s] %s: %s\n", format_elapsed(Clock::now() - started_).c_str(),
                  run_id_.c_str(), what.c_str());
     std::fflush(stream_);
   }
 
-  std::FILE* stream_;
+  std::FILE *stream_;
   std::string run_id_;
   Clock::time_point started_ = Clock::now();
 };
@@ -142,9 +142,9 @@ std::string format_elapsed(Clock::duration elapsed) {
   return text;
 }
 
-StepProgress StepProgress::from_event(const nlohmann::json& event) {
+StepProgress StepProgress::from_event(const nlohmann::json &event) {
   StepProgress progress;
-  auto number = [&](const nlohmann::json& object, const char* key, auto& out) {
+  auto number = [&](const nlohmann::json &object, const char *key, auto &out) {
     auto field = object.find(key);
     if (field != object.end() && field->is_number()) {
       out = field->get<std::decay_t<decltype(out)>>();
@@ -161,7 +161,7 @@ StepProgress StepProgress::from_event(const nlohmann::json& event) {
   return progress;
 }
 
-std::unique_ptr<ProgressDisplay> ProgressDisplay::for_stream(std::FILE* stream, const std::string& run_id) {
+std::unique_ptr<ProgressDisplay> ProgressDisplay::for_stream(std::FILE *stream, const std::string &run_id) {
   if (::isatty(::fileno(stream))) {
     return std::make_unique<TerminalProgress>(stream, run_id);
   }

@@ -1,12 +1,11 @@
+#include <CLI/CLI.hpp>
 #include <iostream>
 
-#include <CLI/CLI.hpp>
-
-#include "adapter/adapter_error.hpp"
-#include "command_line/commands.hpp"
-#include "command_line/configured_adapter.hpp"
-#include "command_line/foreground_job.hpp"
-#include "command_line/interrupt_signal.hpp"
+#include "adapter/adapter_error.h"
+#include "command_line/commands.h"
+#include "command_line/configured_adapter.h"
+#include "command_line/foreground_job.h"
+#include "command_line/interrupt_signal.h"
 
 namespace nat::host {
 namespace {
@@ -18,9 +17,9 @@ struct RunOptions {
   double timeout_s = 0;
 };
 
-int run_job(const GlobalOptions& global, const RunOptions& options) {
+int run_job(const GlobalOptions &global, const RunOptions &options) {
   ConfiguredAdapter configured = open_configured_adapter(global, options.target);
-  Adapter& adapter = *configured.adapter;
+  Adapter &adapter = *configured.adapter;
   const std::string collection = read_trajectory_collection(options.trajectories);
 
   // A collection the adapter would refuse is reported before initialize,
@@ -30,7 +29,7 @@ int run_job(const GlobalOptions& global, const RunOptions& options) {
   // submit's own validation.
   try {
     (void)adapter.convert_in_place(collection);
-  } catch (const AdapterError& e) {
+  } catch (const AdapterError &e) {
     if (e.code() == NAT_TRAINER_ADAPTER_INVALID_ARGUMENT) {
       throw std::runtime_error(options.trajectories + ": " + e.what());
     }
@@ -43,7 +42,7 @@ int run_job(const GlobalOptions& global, const RunOptions& options) {
   nlohmann::json job_ref;
   try {
     job_ref = adapter.submit(collection);
-  } catch (const AdapterError& e) {
+  } catch (const AdapterError &e) {
     throw std::runtime_error(options.trajectories + ": " + e.what());
   }
   ForegroundJobOptions foreground;
@@ -55,14 +54,17 @@ int run_job(const GlobalOptions& global, const RunOptions& options) {
 
 }  // namespace
 
-Subcommand add_run_command(CLI::App& parent, const GlobalOptions& global) {
-  CLI::App* app = parent.add_subcommand(
+Subcommand add_run_command(CLI::App &parent, const GlobalOptions &global) {
+  CLI::App *app = parent.add_subcommand(
       "run",
       "Create the configured adapter, initialize it with the config's finetuning: section, submit a "
       "TrajectoryCollection and print the TrainingJobRef (one JSON line on stdout). The job lives in this "
-      "process, so run stays until the job ends; Ctrl-C cancels it. With --wait it shows progress on stderr and "
-      "prints the final TrainingJobStatus (one JSON line on stdout). Exit 0 only when the job completed. The collection "
-      "is spooled before it is sent (native.spool_dir); when the job does not complete, `nat-trainer resubmit` "
+      "process, so run stays until the job ends; Ctrl-C cancels it. With --wait it shows progress on stderr "
+      "and "
+      "prints the final TrainingJobStatus (one JSON line on stdout). Exit 0 only when the job completed. The "
+      "collection "
+      "is spooled before it is sent (native.spool_dir); when the job does not complete, `nat-trainer "
+      "resubmit` "
       "submits it again.");
   auto options = std::make_shared<RunOptions>();
   add_adapter_options(*app, options->target);
@@ -70,9 +72,10 @@ Subcommand add_run_command(CLI::App& parent, const GlobalOptions& global) {
       ->required()
       ->check(CLI::ExistingFile.description(""))
       ->type_name("FILE");
-  app->add_flag("--wait", options->wait,
-                "Follow the job: a progress bar on a terminal, plain lines otherwise (stderr); then print the "
-                "final status");
+  app->add_flag(
+      "--wait", options->wait,
+      "Follow the job: a progress bar on a terminal, plain lines otherwise (stderr); then print the "
+      "final status");
   app->add_option("--timeout", options->timeout_s,
                   "Cancel the job if it has not ended after this many seconds (default: no limit)")
       ->check(CLI::NonNegativeNumber);

@@ -1,4 +1,4 @@
-#include "command_line/spool_table.hpp"
+#include "command_line/spool_table.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -8,7 +8,7 @@
 namespace nat::host {
 namespace {
 
-std::string local_time(const struct timespec& when, const char* format) {
+std::string local_time(const struct timespec &when, const char *format) {
   std::tm parts{};
   const std::time_t seconds = when.tv_sec;
   localtime_r(&seconds, &parts);
@@ -21,7 +21,7 @@ std::string human_size(std::uintmax_t bytes) {
   if (bytes < 1024) {
     return std::to_string(bytes) + " B";
   }
-  const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+  const char *units[] = {"KiB", "MiB", "GiB", "TiB"};
   double value = static_cast<double>(bytes) / 1024.0;
   int unit = 0;
   while (value >= 1024.0 && unit < 3) {
@@ -33,32 +33,34 @@ std::string human_size(std::uintmax_t bytes) {
   return text;
 }
 
-std::string writer_text(const SpooledFile& file) {
+std::string writer_text(const SpooledFile &file) {
   if (file.writer_pid <= 0) {
     return "?";
   }
   return "pid " + std::to_string(file.writer_pid) + (file.writer_running ? " running" : " exited");
 }
 
-void print_complete(std::ostream& out, const std::vector<const SpooledFile*>& complete,
-                    const std::string& resubmit_command) {
+void print_complete(std::ostream &out, const std::vector<const SpooledFile *> &complete,
+                    const std::string &resubmit_command) {
   struct Row {
     std::string modified, size, run, writer, path;
   };
   std::vector<Row> rows{{"MODIFIED", "SIZE", "RUN", "WRITER", "FILE"}};
-  for (const SpooledFile* file : complete) {
+  for (const SpooledFile *file : complete) {
     rows.push_back({local_time(file->modified, "%Y-%m-%d %H:%M:%S"), human_size(file->bytes),
                     file->run.empty() ? "?" : file->run, writer_text(*file), file->path.string()});
   }
   std::size_t width[4] = {0, 0, 0, 0};
-  for (const Row& row : rows) {
+  for (const Row &row : rows) {
     width[0] = std::max(width[0], row.modified.size());
     width[1] = std::max(width[1], row.size.size());
     width[2] = std::max(width[2], row.run.size());
     width[3] = std::max(width[3], row.writer.size());
   }
-  auto cell = [](const std::string& text, std::size_t w) { return text + std::string(w - text.size() + 2, ' '); };
-  for (const Row& row : rows) {
+  auto cell = [](const std::string &text, std::size_t w) {
+    return text + std::string(w - text.size() + 2, ' ');
+  };
+  for (const Row &row : rows) {
     out << cell(row.modified, width[0]) << cell(row.size, width[1]) << cell(row.run, width[2])
         << cell(row.writer, width[3]) << row.path << "\n";
   }
@@ -71,14 +73,14 @@ void print_complete(std::ostream& out, const std::vector<const SpooledFile*>& co
 
 }  // namespace
 
-void print_spool_json(std::ostream& out, const SpoolListing& listing) {
+void print_spool_json(std::ostream &out, const SpoolListing &listing) {
   nlohmann::json document = {{"spool_dir", listing.directory.string()},
                              {"origin", listing.origin},
                              {"exists", listing.exists},
                              {"spooling", listing.spooling},
                              {"files", nlohmann::json::array()},
                              {"incomplete", nlohmann::json::array()}};
-  for (const SpooledFile& file : listing.files) {
+  for (const SpooledFile &file : listing.files) {
     nlohmann::json item = {
         {"path", file.path.string()},
         {"size", file.bytes},
@@ -96,7 +98,7 @@ void print_spool_json(std::ostream& out, const SpoolListing& listing) {
   out << document.dump(2) << "\n";
 }
 
-void print_spool_table(std::ostream& out, const SpoolListing& listing, const std::string& resubmit_command) {
+void print_spool_table(std::ostream &out, const SpoolListing &listing, const std::string &resubmit_command) {
   out << "Spool directory: " << listing.directory.string() << " (" << listing.origin << ")\n";
   if (!listing.spooling) {
     out << "Note: native.spool is false in this config: new submits are not spooled.\n";
@@ -105,8 +107,8 @@ void print_spool_table(std::ostream& out, const SpoolListing& listing, const std
     out << "It does not exist: nothing has been spooled there.\n";
     return;
   }
-  std::vector<const SpooledFile*> complete, incomplete;
-  for (const SpooledFile& file : listing.files) {
+  std::vector<const SpooledFile *> complete, incomplete;
+  for (const SpooledFile &file : listing.files) {
     (file.ready ? complete : incomplete).push_back(&file);
   }
   if (complete.empty()) {
@@ -118,7 +120,7 @@ void print_spool_table(std::ostream& out, const SpoolListing& listing, const std
   if (!incomplete.empty()) {
     out << "\nIncomplete (the writer stopped while writing them; nothing of them was sent; not "
            "resubmittable):\n";
-    for (const SpooledFile* file : incomplete) {
+    for (const SpooledFile *file : incomplete) {
       out << "  " << file->path.string() << " (" << human_size(file->bytes) << ", "
           << local_time(file->modified, "%Y-%m-%d %H:%M:%S") << ")\n";
     }

@@ -1,13 +1,13 @@
-#include "configuration/adapter_selection.hpp"
+#include "configuration/adapter_selection.h"
 
-#include "configuration/config_error.hpp"
+#include "configuration/config_error.h"
 
 namespace nat::host {
 namespace {
 
-std::string entry_names(const nlohmann::json& adapters) {
+std::string entry_names(const nlohmann::json &adapters) {
   std::string names;
-  for (const auto& [name, value] : adapters.items()) {
+  for (const auto &[name, value] : adapters.items()) {
     (void)value;
     names += (names.empty() ? "" : ", ") + name;
   }
@@ -15,15 +15,17 @@ std::string entry_names(const nlohmann::json& adapters) {
 }
 
 // NAT's TypedBaseModel accepts `_type` and its YAML alias `type`.
-nlohmann::json with_canonical_type(nlohmann::json config, const std::string& where) {
+nlohmann::json with_canonical_type(nlohmann::json config, const std::string &where) {
   if (!config.is_object()) {
-    throw ConfigError(where + ": an adapter config must be a mapping, not " + std::string(config.type_name()));
+    throw ConfigError(where + ": an adapter config must be a mapping, not " +
+                      std::string(config.type_name()));
   }
   const bool has_type = config.contains("_type");
   const bool has_alias = config.contains("type");
   if (!has_type && !has_alias) {
-    throw ConfigError(where + ": missing _type (the name of the trainer adapter, e.g. "
-                              "openpipe_art_trainer_adapter)");
+    throw ConfigError(where +
+                      ": missing _type (the name of the trainer adapter, e.g. "
+                      "openpipe_art_trainer_adapter)");
   }
   if (has_type && has_alias && config["_type"] != config["type"]) {
     throw ConfigError(where + ": _type and its alias type disagree (" + config["_type"].dump() + " vs " +
@@ -41,8 +43,8 @@ nlohmann::json with_canonical_type(nlohmann::json config, const std::string& whe
 
 }  // namespace
 
-AdapterSelection select_adapter(const nlohmann::json& document, const std::string& source,
-                                const std::optional<std::string>& requested_entry) {
+AdapterSelection select_adapter(const nlohmann::json &document, const std::string &source,
+                                const std::optional<std::string> &requested_entry) {
   if (!document.is_object()) {
     throw ConfigError(source + ": expected a mapping at the top level, found " +
                       std::string(document.type_name()));
@@ -51,8 +53,8 @@ AdapterSelection select_adapter(const nlohmann::json& document, const std::strin
 
   if (!document.contains("trainer_adapters")) {
     if (!document.contains("_type") && !document.contains("type")) {
-      throw ConfigError(source +
-                        ": neither a NAT config (no trainer_adapters: section) nor an adapter config (no _type)");
+      throw ConfigError(
+          source + ": neither a NAT config (no trainer_adapters: section) nor an adapter config (no _type)");
     }
     if (requested_entry) {
       throw ConfigError(source + ": --adapter " + *requested_entry +
@@ -63,27 +65,29 @@ AdapterSelection select_adapter(const nlohmann::json& document, const std::strin
     selection.adapter_config = with_canonical_type(document, source);
     selection.finetuning = nlohmann::json::object();
   } else {
-    const nlohmann::json& adapters = document["trainer_adapters"];
+    const nlohmann::json &adapters = document["trainer_adapters"];
     if (!adapters.is_object() || adapters.empty()) {
-      throw ConfigError(source + ": trainer_adapters: must be a non-empty mapping of names to adapter configs");
+      throw ConfigError(source +
+                        ": trainer_adapters: must be a non-empty mapping of names to adapter configs");
     }
-    const nlohmann::json* finetuning = nullptr;
+    const nlohmann::json *finetuning = nullptr;
     if (document.contains("finetuning") && !document["finetuning"].is_null()) {
       finetuning = &document["finetuning"];
       if (!finetuning->is_object()) {
-        throw ConfigError(source + ": finetuning: must be a mapping, not " + std::string(finetuning->type_name()));
+        throw ConfigError(source + ": finetuning: must be a mapping, not " +
+                          std::string(finetuning->type_name()));
       }
     }
 
     if (requested_entry) {
       if (!adapters.contains(*requested_entry)) {
-        throw ConfigError(source + ": --adapter " + *requested_entry + ": no such entry in trainer_adapters (has: " +
-                          entry_names(adapters) + ")");
+        throw ConfigError(source + ": --adapter " + *requested_entry +
+                          ": no such entry in trainer_adapters (has: " + entry_names(adapters) + ")");
       }
       selection.entry = *requested_entry;
     } else if (finetuning != nullptr && finetuning->contains("trainer_adapter") &&
                !(*finetuning)["trainer_adapter"].is_null()) {
-      const nlohmann::json& named = (*finetuning)["trainer_adapter"];
+      const nlohmann::json &named = (*finetuning)["trainer_adapter"];
       if (!named.is_string()) {
         throw ConfigError(source + ": finetuning.trainer_adapter: must be a string, not " + named.dump());
       }

@@ -1,4 +1,4 @@
-#include "configuration/config_document.hpp"
+#include "configuration/config_document.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,14 +6,14 @@
 #include <set>
 #include <vector>
 
-#include "configuration/config_error.hpp"
-#include "configuration/yaml_to_json.hpp"
-#include "files/text_file.hpp"
+#include "configuration/config_error.h"
+#include "configuration/yaml_to_json.h"
+#include "files/text_file.h"
 
 namespace nat::host {
 namespace {
 
-bool has_json_extension(const std::string& source) {
+bool has_json_extension(const std::string &source) {
   std::string extension = std::filesystem::path(source).extension().string();
   std::transform(extension.begin(), extension.end(), extension.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -25,9 +25,9 @@ bool has_json_extension(const std::string& source) {
 // configs and collections do.
 class DuplicateKeyCheck {
  public:
-  explicit DuplicateKeyCheck(const std::string& source) : source_(source) {}
+  explicit DuplicateKeyCheck(const std::string &source) : source_(source) {}
 
-  bool operator()(int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+  bool operator()(int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json &parsed) {
     using Event = nlohmann::json::parse_event_t;
     switch (event) {
       case Event::object_start:
@@ -35,10 +35,11 @@ class DuplicateKeyCheck {
         frames_.push_back(Frame{event == Event::object_start, {}, child_path(), 0, {}});
         break;
       case Event::key: {
-        Frame& frame = frames_.back();
+        Frame &frame = frames_.back();
         frame.key = parsed.get<std::string>();
         if (!frame.keys.insert(frame.key).second) {
-          throw ConfigError(source_ + ": " + child_path() + ": duplicate key (a key may appear once in a mapping)");
+          throw ConfigError(source_ + ": " + child_path() +
+                            ": duplicate key (a key may appear once in a mapping)");
         }
         break;
       }
@@ -67,7 +68,7 @@ class DuplicateKeyCheck {
     if (frames_.empty()) {
       return "";
     }
-    const Frame& parent = frames_.back();
+    const Frame &parent = frames_.back();
     if (parent.object) {
       return parent.path.empty() ? parent.key : parent.path + "." + parent.key;
     }
@@ -80,13 +81,13 @@ class DuplicateKeyCheck {
     }
   }
 
-  const std::string& source_;
+  const std::string &source_;
   std::vector<Frame> frames_;
 };
 
 }  // namespace
 
-std::string describe_json_error(const nlohmann::json::exception& error) {
+std::string describe_json_error(const nlohmann::json::exception &error) {
   std::string text = error.what();
   if (!text.empty() && text.front() == '[') {
     std::size_t end = text.find("] ");
@@ -109,12 +110,23 @@ std::string describe_json_error(const nlohmann::json::exception& error) {
     const std::size_t suffix = text.rfind("; expected ");
     if (suffix != std::string::npos && suffix > at) {
       const std::string name = text.substr(suffix + std::string("; expected ").size());
-      static const char* const kTokenNames[] = {
-          "<uninitialized>", "true literal", "false literal", "null literal", "string literal",
-          "number literal",  "'['",          "'{'",           "']'",          "'}'",
-          "':'",             "','",          "<parse error>", "end of input", "'[', '{', or a literal",
-          "unknown token"};
-      for (const char* known : kTokenNames) {
+      static const char *const kTokenNames[] = {"<uninitialized>",
+                                                "true literal",
+                                                "false literal",
+                                                "null literal",
+                                                "string literal",
+                                                "number literal",
+                                                "'['",
+                                                "'{'",
+                                                "']'",
+                                                "'}'",
+                                                "':'",
+                                                "','",
+                                                "<parse error>",
+                                                "end of input",
+                                                "'[', '{', or a literal",
+                                                "unknown token"};
+      for (const char *known : kTokenNames) {
         if (name == known) {
           expected = text.substr(suffix);
           break;
@@ -127,19 +139,19 @@ std::string describe_json_error(const nlohmann::json::exception& error) {
   return text;
 }
 
-nlohmann::json parse_config_document(std::string_view text, const std::string& source) {
+nlohmann::json parse_config_document(std::string_view text, const std::string &source) {
   if (has_json_extension(source)) {
     try {
       DuplicateKeyCheck check(source);
       return nlohmann::json::parse(text, std::ref(check));
-    } catch (const nlohmann::json::exception& e) {
+    } catch (const nlohmann::json::exception &e) {
       throw ConfigError(source + ": invalid JSON: " + describe_json_error(e));
     }
   }
   return parse_yaml_document(text, source);
 }
 
-nlohmann::json read_config_document(const std::filesystem::path& path) {
+nlohmann::json read_config_document(const std::filesystem::path &path) {
   return parse_config_document(read_text_file(path), path.string());
 }
 

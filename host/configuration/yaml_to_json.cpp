@@ -1,4 +1,6 @@
-#include "configuration/yaml_to_json.hpp"
+#include "configuration/yaml_to_json.h"
+
+#include <yaml-cpp/yaml.h>
 
 #include <charconv>
 #include <cstdint>
@@ -6,9 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
-
-#include "configuration/config_error.hpp"
+#include "configuration/config_error.h"
 
 namespace nat::host {
 namespace {
@@ -16,9 +16,9 @@ namespace {
 // yaml-cpp reports every scalar as text and leaves typing to the caller. Its
 // Tag() is "?" for a plain scalar, "!" for a quoted or block scalar (always a
 // string), and the full tag for an explicit one such as !!str.
-constexpr const char* kPlainTag = "?";
-constexpr const char* kNonPlainTag = "!";
-constexpr const char* kCoreTagPrefix = "tag:yaml.org,2002:";
+constexpr const char *kPlainTag = "?";
+constexpr const char *kNonPlainTag = "!";
+constexpr const char *kCoreTagPrefix = "tag:yaml.org,2002:";
 
 // The YAML 1.2 core schema's resolution rules (spec 10.3.2), by hand rather
 // than with std::regex, which is slow and trips GCC 12 warnings under the
@@ -38,7 +38,7 @@ bool is_one_of(std::string_view text, std::initializer_list<std::string_view> wo
 
 // Consumes a run of characters passing `accept`; false if there was none.
 template <typename Accept>
-bool skip_run(std::string_view& text, Accept accept) {
+bool skip_run(std::string_view &text, Accept accept) {
   std::size_t length = 0;
   while (length < text.size() && accept(text[length])) {
     ++length;
@@ -47,7 +47,7 @@ bool skip_run(std::string_view& text, Accept accept) {
   return length > 0;
 }
 
-bool skip_sign(std::string_view& text) {
+bool skip_sign(std::string_view &text) {
   if (!text.empty() && (text.front() == '-' || text.front() == '+')) {
     text.remove_prefix(1);
     return true;
@@ -117,7 +117,7 @@ nlohmann::json unsigned_or_signed(std::uint64_t value) {
 }
 
 // from_chars does not take a leading '+'.
-std::string_view without_plus(const std::string& text) {
+std::string_view without_plus(const std::string &text) {
   std::string_view view(text);
   if (!view.empty() && view.front() == '+') {
     view.remove_prefix(1);
@@ -125,14 +125,14 @@ std::string_view without_plus(const std::string& text) {
   return view;
 }
 
-nlohmann::json parse_float(const std::string& text) {
+nlohmann::json parse_float(const std::string &text) {
   std::string_view digits = without_plus(text);
   double value = 0;
   std::from_chars(digits.data(), digits.data() + digits.size(), value);
   return value;
 }
 
-nlohmann::json parse_decimal_int(const std::string& text) {
+nlohmann::json parse_decimal_int(const std::string &text) {
   std::string_view digits = without_plus(text);
   std::int64_t value = 0;
   auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
@@ -149,10 +149,10 @@ nlohmann::json parse_decimal_int(const std::string& text) {
   return parse_float(text);
 }
 
-std::optional<nlohmann::json> parse_based_int(const std::string& text, int base) {
+std::optional<nlohmann::json> parse_based_int(const std::string &text, int base) {
   std::uint64_t value = 0;
-  const char* first = text.data() + 2;
-  const char* last = text.data() + text.size();
+  const char *first = text.data() + 2;
+  const char *last = text.data() + text.size();
   auto [end, error] = std::from_chars(first, last, value, base);
   if (error != std::errc() || end != last) {
     return std::nullopt;
@@ -162,9 +162,9 @@ std::optional<nlohmann::json> parse_based_int(const std::string& text, int base)
 
 class Converter {
  public:
-  explicit Converter(const std::string& source) : source_(source) {}
+  explicit Converter(const std::string &source) : source_(source) {}
 
-  nlohmann::json convert(const YAML::Node& node, const std::string& key_path) {
+  nlohmann::json convert(const YAML::Node &node, const std::string &key_path) {
     Visit visit(*this, node, key_path);
     switch (node.Type()) {
       case YAML::NodeType::Undefined:
@@ -176,7 +176,7 @@ class Converter {
       case YAML::NodeType::Sequence: {
         nlohmann::json array = nlohmann::json::array();
         std::size_t index = 0;
-        for (const YAML::Node& element : node) {
+        for (const YAML::Node &element : node) {
           array.push_back(convert(element, key_path + "[" + std::to_string(index) + "]"));
           ++index;
         }
@@ -197,11 +197,12 @@ class Converter {
   // conversion, so neither the stack nor the memory grows past the limits.
   class Visit {
    public:
-    Visit(Converter& converter, const YAML::Node& node, const std::string& key_path) : converter_(converter) {
-      for (const YAML::Node& ancestor : converter.path_) {
+    Visit(Converter &converter, const YAML::Node &node, const std::string &key_path) : converter_(converter) {
+      for (const YAML::Node &ancestor : converter.path_) {
         if (ancestor.is(node)) {
-          throw converter.error(node, value_path(key_path),
-                                "an alias refers to a node that contains it (a cycle), which JSON cannot hold");
+          throw converter.error(
+              node, value_path(key_path),
+              "an alias refers to a node that contains it (a cycle), which JSON cannot hold");
         }
       }
       if (converter.path_.size() >= kMaxYamlDepth) {
@@ -209,21 +210,22 @@ class Converter {
                               "nested deeper than " + std::to_string(kMaxYamlDepth) + " levels");
       }
       if (++converter.values_ > kMaxYamlValues) {
-        throw converter.error(node, value_path(key_path),
-                              "the document expands to more than " + std::to_string(kMaxYamlValues) +
-                                  " values (aliases repeat the node they name: too many aliases of aliases?)");
+        throw converter.error(
+            node, value_path(key_path),
+            "the document expands to more than " + std::to_string(kMaxYamlValues) +
+                " values (aliases repeat the node they name: too many aliases of aliases?)");
       }
       converter.path_.push_back(node);
     }
     ~Visit() { converter_.path_.pop_back(); }
-    Visit(const Visit&) = delete;
-    Visit& operator=(const Visit&) = delete;
+    Visit(const Visit &) = delete;
+    Visit &operator=(const Visit &) = delete;
 
    private:
-    Converter& converter_;
+    Converter &converter_;
   };
 
-  void count_bytes(const YAML::Node& node, const std::string& key_path, std::size_t bytes) {
+  void count_bytes(const YAML::Node &node, const std::string &key_path, std::size_t bytes) {
     bytes_ += bytes;
     if (bytes_ > kMaxYamlBytes) {
       throw error(node, value_path(key_path),
@@ -232,14 +234,14 @@ class Converter {
     }
   }
 
-  nlohmann::json convert_map(const YAML::Node& node, const std::string& key_path) {
+  nlohmann::json convert_map(const YAML::Node &node, const std::string &key_path) {
     nlohmann::json object = nlohmann::json::object();
     std::vector<YAML::Node> merged;
-    for (const auto& entry : node) {
+    for (const auto &entry : node) {
       if (!entry.first.IsScalar()) {
         throw error(entry.first, key_path, "a mapping key must be a scalar to become a JSON object key");
       }
-      const std::string& key = entry.first.Scalar();
+      const std::string &key = entry.first.Scalar();
       count_bytes(entry.first, key_path, key.size());
       if (key == "<<" && entry.first.Tag() == kPlainTag) {
         merged.push_back(entry.second);
@@ -254,22 +256,22 @@ class Converter {
     }
     // Merge keys (YAML 1.1, honoured by PyYAML and hence by NAT): keys of the
     // mapping itself win over merged ones, earlier merged mappings over later.
-    for (const YAML::Node& source : merged) {
+    for (const YAML::Node &source : merged) {
       std::vector<YAML::Node> mappings;
       if (source.IsMap()) {
         mappings.push_back(source);
       } else if (source.IsSequence()) {
-        for (const YAML::Node& element : source) {
+        for (const YAML::Node &element : source) {
           mappings.push_back(element);
         }
       }
-      for (const YAML::Node& mapping : mappings) {
+      for (const YAML::Node &mapping : mappings) {
         if (!mapping.IsMap()) {
           throw error(mapping, join(key_path, "<<"), "a merge key needs a mapping or a list of mappings");
         }
         Visit visit(*this, mapping, join(key_path, "<<"));
         nlohmann::json values = convert_map(mapping, key_path);
-        for (auto& [key, value] : values.items()) {
+        for (auto &[key, value] : values.items()) {
           if (!object.contains(key)) {
             object[key] = value;
           }
@@ -279,9 +281,9 @@ class Converter {
     return object;
   }
 
-  nlohmann::json convert_scalar(const YAML::Node& node, const std::string& key_path) const {
-    const std::string& tag = node.Tag();
-    const std::string& text = node.Scalar();
+  nlohmann::json convert_scalar(const YAML::Node &node, const std::string &key_path) const {
+    const std::string &tag = node.Tag();
+    const std::string &text = node.Scalar();
     if (tag == kNonPlainTag || tag == std::string(kCoreTagPrefix) + "str") {
       return text;
     }
@@ -298,10 +300,10 @@ class Converter {
       // !!int, !!float, !!bool, !!null: the text must resolve to that type.
       std::optional<nlohmann::json> value = resolve_plain_scalar(text);
       const std::string type = tag.substr(std::string(kCoreTagPrefix).size());
-      bool matches = value.has_value() &&
-                     ((type == "int" && value->is_number_integer()) ||
-                      (type == "float" && value->is_number()) || (type == "bool" && value->is_boolean()) ||
-                      (type == "null" && value->is_null()));
+      bool matches =
+          value.has_value() &&
+          ((type == "int" && value->is_number_integer()) || (type == "float" && value->is_number()) ||
+           (type == "bool" && value->is_boolean()) || (type == "null" && value->is_null()));
       if (!matches) {
         throw error(node, value_path(key_path), "the value is not a valid !!" + type);
       }
@@ -315,15 +317,15 @@ class Converter {
   }
 
   // The key path of a scalar for messages; a document that is one scalar has none.
-  static std::string value_path(const std::string& key_path) {
+  static std::string value_path(const std::string &key_path) {
     return key_path.empty() ? std::string("the top-level value") : key_path;
   }
 
-  static std::string join(const std::string& key_path, const std::string& key) {
+  static std::string join(const std::string &key_path, const std::string &key) {
     return key_path.empty() ? key : key_path + "." + key;
   }
 
-  ConfigError error(const YAML::Node& node, const std::string& key_path, const std::string& what) const {
+  ConfigError error(const YAML::Node &node, const std::string &key_path, const std::string &what) const {
     std::string where = source_;
     const YAML::Mark mark = node.Mark();
     if (!mark.is_null()) {
@@ -332,7 +334,7 @@ class Converter {
     return ConfigError(where + ": " + (key_path.empty() ? std::string() : key_path + ": ") + what);
   }
 
-  const std::string& source_;
+  const std::string &source_;
   std::vector<YAML::Node> path_;  // the nodes being converted, outermost first
   std::size_t values_ = 0;
   std::size_t bytes_ = 0;
@@ -340,7 +342,7 @@ class Converter {
 
 }  // namespace
 
-std::optional<nlohmann::json> resolve_plain_scalar(const std::string& scalar) {
+std::optional<nlohmann::json> resolve_plain_scalar(const std::string &scalar) {
   if (is_core_null(scalar)) {
     return nlohmann::json(nullptr);
   }
@@ -368,16 +370,16 @@ std::optional<nlohmann::json> resolve_plain_scalar(const std::string& scalar) {
   return nlohmann::json(scalar);
 }
 
-nlohmann::json yaml_to_json(const YAML::Node& node, const std::string& source) {
+nlohmann::json yaml_to_json(const YAML::Node &node, const std::string &source) {
   Converter converter(source);
   return converter.convert(node, "");
 }
 
-nlohmann::json parse_yaml_document(std::string_view text, const std::string& source) {
+nlohmann::json parse_yaml_document(std::string_view text, const std::string &source) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
-  } catch (const YAML::Exception& e) {
+  } catch (const YAML::Exception &e) {
     std::string where = source;
     if (!e.mark.is_null()) {
       where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);

@@ -1,4 +1,4 @@
-#include "discovery/plugin_catalog.hpp"
+#include "discovery/plugin_catalog.h"
 
 #include <sys/stat.h>
 
@@ -12,7 +12,7 @@
 namespace nat::host {
 namespace {
 
-constexpr const char* kSharedLibrarySuffix = ".so";
+constexpr const char *kSharedLibrarySuffix = ".so";
 
 std::string octal_mode(mode_t mode) {
   char text[8];
@@ -22,7 +22,7 @@ std::string octal_mode(mode_t mode) {
 
 // Whoever can write a plugin file, or its directory, runs code in every
 // nat-trainer process that searches there.
-bool writable_by_others(const struct stat& status) { return (status.st_mode & (S_IWGRP | S_IWOTH)) != 0; }
+bool writable_by_others(const struct stat &status) { return (status.st_mode & (S_IWGRP | S_IWOTH)) != 0; }
 
 struct LibraryFile {
   std::filesystem::path path;
@@ -32,7 +32,7 @@ struct LibraryFile {
   bool resolve_alone = true;
 };
 
-std::vector<LibraryFile> library_files(const std::filesystem::path& directory, std::string& error) {
+std::vector<LibraryFile> library_files(const std::filesystem::path &directory, std::string &error) {
   std::vector<LibraryFile> files;
   std::error_code code;
   std::filesystem::directory_iterator it(directory, code);
@@ -48,12 +48,12 @@ std::vector<LibraryFile> library_files(const std::filesystem::path& directory, s
     error = code.message();
   }
   std::sort(files.begin(), files.end(),
-            [](const LibraryFile& a, const LibraryFile& b) { return a.path < b.path; });
+            [](const LibraryFile &a, const LibraryFile &b) { return a.path < b.path; });
   return files;
 }
 
-void scan_directory(const SearchDirectory& directory, PluginCatalog& catalog,
-                    std::unordered_set<std::string>& loaded) {
+void scan_directory(const SearchDirectory &directory, PluginCatalog &catalog,
+                    std::unordered_set<std::string> &loaded) {
   struct stat status {};
   if (::stat(directory.path.c_str(), &status) != 0) {
     const bool asked_for =
@@ -65,7 +65,8 @@ void scan_directory(const SearchDirectory& directory, PluginCatalog& catalog,
     return;
   }
   if (!S_ISDIR(status.st_mode)) {
-    catalog.refuse(directory.path, "plugin directory (" + origin_label(directory.origin) + ") is not a directory");
+    catalog.refuse(directory.path,
+                   "plugin directory (" + origin_label(directory.origin) + ") is not a directory");
     return;
   }
   if (writable_by_others(status)) {
@@ -83,7 +84,7 @@ void scan_directory(const SearchDirectory& directory, PluginCatalog& catalog,
   // each file (canonical() reads each component's link).
   std::error_code directory_error;
   const std::filesystem::path real_directory = std::filesystem::canonical(directory.path, directory_error);
-  for (const auto& [file, resolve_alone] : files) {
+  for (const auto &[file, resolve_alone] : files) {
     std::error_code error;
     const std::filesystem::path real_path = resolve_alone || directory_error
                                                 ? std::filesystem::canonical(file, error)
@@ -105,13 +106,13 @@ void scan_directory(const SearchDirectory& directory, PluginCatalog& catalog,
       continue;
     }
     if (writable_by_others(file_status)) {
-      catalog.refuse(file, "plugin file is writable by group or others (mode " + octal_mode(file_status.st_mode) +
-                               "); not loaded");
+      catalog.refuse(file, "plugin file is writable by group or others (mode " +
+                               octal_mode(file_status.st_mode) + "); not loaded");
       continue;
     }
     try {
       catalog.add(FoundPlugin{PluginLibrary::load(real_path), file, directory});
-    } catch (const PluginLoadError& e) {
+    } catch (const PluginLoadError &e) {
       catalog.refuse(file, e.what());
     }
   }
@@ -119,8 +120,8 @@ void scan_directory(const SearchDirectory& directory, PluginCatalog& catalog,
 
 }  // namespace
 
-const FoundPlugin* PluginCatalog::find(const std::string& name) const {
-  for (const auto& plugin : plugins_) {
+const FoundPlugin *PluginCatalog::find(const std::string &name) const {
+  for (const auto &plugin : plugins_) {
     if (plugin.library->name() == name) {
       return &plugin;
     }
@@ -128,31 +129,31 @@ const FoundPlugin* PluginCatalog::find(const std::string& name) const {
   return nullptr;
 }
 
-const FoundPlugin& PluginCatalog::require(const std::string& name, const std::string& wanted_by) const {
-  if (const FoundPlugin* plugin = find(name)) {
+const FoundPlugin &PluginCatalog::require(const std::string &name, const std::string &wanted_by) const {
+  if (const FoundPlugin *plugin = find(name)) {
     return *plugin;
   }
   std::string message = "no trainer adapter plugin named '" + name + "' (" + wanted_by + ")";
   std::string names;
-  for (const auto& plugin : plugins_) {
+  for (const auto &plugin : plugins_) {
     names += (names.empty() ? "" : ", ") + plugin.library->name();
   }
   message += names.empty() ? "; no plugins were found" : "; found: " + names;
-  for (const auto& entry : refused_) {
+  for (const auto &entry : refused_) {
     message += "\n  refused " + entry.path.string() + ": " + entry.reason;
   }
   message += "\n  searched:";
-  for (const auto& directory : search_path_.directories) {
+  for (const auto &directory : search_path_.directories) {
     message += " " + directory.path.string() + " (" + origin_label(directory.origin) + ")";
   }
-  for (const auto& note : search_path_.notes) {
+  for (const auto &note : search_path_.notes) {
     message += "\n  " + note;
   }
   throw PluginNotFoundError(message);
 }
 
 void PluginCatalog::add(FoundPlugin plugin) {
-  if (const FoundPlugin* winner = find(plugin.library->name())) {
+  if (const FoundPlugin *winner = find(plugin.library->name())) {
     shadowed_.push_back(ShadowedPlugin{std::move(plugin), winner->path});
     return;
   }
@@ -163,10 +164,10 @@ void PluginCatalog::refuse(std::filesystem::path path, std::string reason) {
   refused_.push_back(RefusedEntry{std::move(path), std::move(reason)});
 }
 
-PluginCatalog discover_plugins(const SearchPath& search_path) {
+PluginCatalog discover_plugins(const SearchPath &search_path) {
   PluginCatalog catalog(search_path);
   std::unordered_set<std::string> loaded;
-  for (const auto& directory : search_path.directories) {
+  for (const auto &directory : search_path.directories) {
     scan_directory(directory, catalog, loaded);
   }
   return catalog;

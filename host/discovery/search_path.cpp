@@ -1,21 +1,21 @@
-#include "discovery/search_path.hpp"
+#include "discovery/search_path.h"
 
 #include <sys/auxv.h>
 
 #include <cstdlib>
 
-#include "configured_paths.hpp"
+#include "configured_paths.h"
 
 namespace nat::host {
 namespace {
 
-std::filesystem::path absolute_path(const std::filesystem::path& path) {
+std::filesystem::path absolute_path(const std::filesystem::path &path) {
   std::error_code error;
   std::filesystem::path absolute = std::filesystem::absolute(path, error);
   return error ? path : absolute.lexically_normal();
 }
 
-std::vector<std::string> split_colon_list(const std::string& value) {
+std::vector<std::string> split_colon_list(const std::string &value) {
   std::vector<std::string> entries;
   std::size_t start = 0;
   for (;;) {
@@ -47,7 +47,7 @@ std::string origin_label(SearchOrigin origin) {
   return "unknown";
 }
 
-bool is_inside(const std::filesystem::path& file, const std::filesystem::path& directory) {
+bool is_inside(const std::filesystem::path &file, const std::filesystem::path &directory) {
   std::error_code error;
   const std::filesystem::path real_file = std::filesystem::weakly_canonical(file, error);
   if (error) {
@@ -58,7 +58,7 @@ bool is_inside(const std::filesystem::path& file, const std::filesystem::path& d
     return false;
   }
   auto file_part = real_file.begin();
-  for (const auto& directory_part : real_directory) {
+  for (const auto &directory_part : real_directory) {
     if (directory_part.empty()) {
       continue;  // the trailing "" of a path ending in '/'
     }
@@ -73,7 +73,7 @@ bool is_inside(const std::filesystem::path& file, const std::filesystem::path& d
 SearchPathInputs SearchPathInputs::from_process(std::vector<std::filesystem::path> plugin_dirs) {
   SearchPathInputs inputs;
   inputs.plugin_dirs = std::move(plugin_dirs);
-  if (const char* value = std::getenv(kPluginPathVariable)) {
+  if (const char *value = std::getenv(kPluginPathVariable)) {
     inputs.environment_value = value;
   }
   inputs.secure_execution = getauxval(AT_SECURE) != 0;
@@ -89,9 +89,9 @@ SearchPathInputs SearchPathInputs::from_process(std::vector<std::filesystem::pat
   return inputs;
 }
 
-SearchPath build_search_path(const SearchPathInputs& inputs) {
+SearchPath build_search_path(const SearchPathInputs &inputs) {
   SearchPath search_path;
-  for (const auto& dir : inputs.plugin_dirs) {
+  for (const auto &dir : inputs.plugin_dirs) {
     search_path.directories.push_back({absolute_path(dir), SearchOrigin::command_line});
   }
   if (inputs.environment_value) {
@@ -99,7 +99,7 @@ SearchPath build_search_path(const SearchPathInputs& inputs) {
       search_path.notes.push_back(std::string(kPluginPathVariable) +
                                   " ignored: the process runs with elevated privileges (AT_SECURE)");
     } else {
-      for (const auto& entry : split_colon_list(*inputs.environment_value)) {
+      for (const auto &entry : split_colon_list(*inputs.environment_value)) {
         search_path.directories.push_back({absolute_path(entry), SearchOrigin::environment});
       }
     }

@@ -1,4 +1,4 @@
-#include "files/text_file.hpp"
+#include "files/text_file.h"
 
 #include <cerrno>
 #include <cstring>
@@ -7,7 +7,7 @@
 
 namespace nat::host {
 
-std::string read_text_file(const std::filesystem::path& path) {
+std::string read_text_file(const std::filesystem::path &path) {
   std::error_code ignored;
   if (std::filesystem::is_directory(path, ignored)) {
     throw FileError("cannot read " + path.string() + ": it is a directory");
@@ -18,8 +18,9 @@ std::string read_text_file(const std::filesystem::path& path) {
   }
   std::string contents;
   std::error_code size_error;
-  const auto size = std::filesystem::is_regular_file(path, size_error) ? std::filesystem::file_size(path, size_error)
-                                                                     : std::uintmax_t{0};
+  const auto size = std::filesystem::is_regular_file(path, size_error)
+                        ? std::filesystem::file_size(path, size_error)
+                        : std::uintmax_t{0};
   if (size > 0 && !size_error) {
     // Collections run to hundreds of MB: read into a string of the file's
     // size in one go rather than through a growing stream buffer and a copy.
@@ -43,7 +44,7 @@ std::string read_text_file(const std::filesystem::path& path) {
   return contents;
 }
 
-void write_text_file(const std::filesystem::path& path, std::string_view contents) {
+void write_text_file(const std::filesystem::path &path, std::string_view contents) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) {
     throw FileError("cannot write " + path.string() + ": " + std::strerror(errno));

@@ -1,8 +1,8 @@
-#include "loading/plugin_info.hpp"
+#include "loading/plugin_info.h"
 
 #include <nlohmann/json.hpp>
 
-#include "loading/plugin_load_error.hpp"
+#include "loading/plugin_load_error.h"
 
 namespace nat::host {
 namespace {
@@ -10,22 +10,22 @@ namespace {
 // Keeps the string members of the top-level object and nothing else.
 class TopLevelStrings final : public nlohmann::json_sax<nlohmann::json> {
  public:
-  explicit TopLevelStrings(PluginInfoSummary& out) : out_(out) {}
+  explicit TopLevelStrings(PluginInfoSummary &out) : out_(out) {}
 
   bool null() override { return other_value(); }
   bool boolean(bool) override { return other_value(); }
   bool number_integer(number_integer_t) override { return other_value(); }
   bool number_unsigned(number_unsigned_t) override { return other_value(); }
-  bool number_float(number_float_t, const string_t&) override { return other_value(); }
-  bool binary(binary_t&) override { return other_value(); }
-  bool string(string_t& value) override {
+  bool number_float(number_float_t, const string_t &) override { return other_value(); }
+  bool binary(binary_t &) override { return other_value(); }
+  bool string(string_t &value) override {
     if (member()) {
       forget();
       out_.strings.emplace_back(key_, std::move(value));
     }
     return true;
   }
-  bool key(string_t& key) override {
+  bool key(string_t &key) override {
     if (depth_ == 1) key_ = std::move(key);
     return true;
   }
@@ -33,12 +33,12 @@ class TopLevelStrings final : public nlohmann::json_sax<nlohmann::json> {
   bool start_array(std::size_t) override { return open(false); }
   bool end_object() override { return close(); }
   bool end_array() override { return close(); }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& error) override {
+  bool parse_error(std::size_t, const std::string &, const nlohmann::detail::exception &error) override {
     error_ = error.what();
     return false;
   }
 
-  const std::string& error() const { return error_; }
+  const std::string &error() const { return error_; }
 
  private:
   // A value directly in the top-level object.
@@ -68,7 +68,7 @@ class TopLevelStrings final : public nlohmann::json_sax<nlohmann::json> {
     return true;
   }
 
-  PluginInfoSummary& out_;
+  PluginInfoSummary &out_;
   std::size_t depth_ = 0;
   std::string key_;
   std::string error_;
@@ -76,7 +76,7 @@ class TopLevelStrings final : public nlohmann::json_sax<nlohmann::json> {
 
 }  // namespace
 
-std::optional<PluginInfoSummary> scan_plugin_info(std::string_view text, std::string* error) {
+std::optional<PluginInfoSummary> scan_plugin_info(std::string_view text, std::string *error) {
   PluginInfoSummary summary;
   TopLevelStrings reader(summary);
   if (!nlohmann::json::sax_parse(text.begin(), text.end(), &reader)) {
@@ -86,14 +86,14 @@ std::optional<PluginInfoSummary> scan_plugin_info(std::string_view text, std::st
   return summary;
 }
 
-std::string info_string(const PluginInfoSummary& summary, std::string_view key) {
-  for (const auto& [name, value] : summary.strings) {
+std::string info_string(const PluginInfoSummary &summary, std::string_view key) {
+  for (const auto &[name, value] : summary.strings) {
     if (name == key) return value;
   }
   return std::string();
 }
 
-PluginInfoSummary read_plugin_info(const char* text) {
+PluginInfoSummary read_plugin_info(const char *text) {
   if (text == nullptr) {
     throw PluginLoadError("nat_trainer_adapter_plugin_info() returned NULL");
   }

@@ -1,10 +1,10 @@
-#include "loading/plugin_library.hpp"
+#include "loading/plugin_library.h"
 
 #include <dlfcn.h>
 
 #include <boost/dll/shared_library.hpp>
 
-#include "loading/resident_libraries.hpp"
+#include "loading/resident_libraries.h"
 
 namespace nat::host {
 namespace {
@@ -14,7 +14,7 @@ namespace {
 // Boost.DLL's throwing overloads put dlerror's text into the exception, as
 // "<what> (dlerror system message: <text>): <errno text>". The dlerror part
 // is the useful one; the rest repeats what we already know.
-std::string dlerror_text(const std::exception& error, const std::filesystem::path& file = {}) {
+std::string dlerror_text(const std::exception &error, const std::filesystem::path &file = {}) {
   std::string text = error.what();
   const std::string marker = "dlerror system message: ";
   std::size_t start = text.find(marker);
@@ -41,39 +41,42 @@ std::string abi_version_text(std::uint32_t abi_version) {
   return std::to_string(abi_version >> 16) + "." + std::to_string(abi_version & 0xffffu);
 }
 
-std::string PluginLibrary::info_text(const char* key) const {
-  for (const auto& [name, value] : info_strings_) {
+std::string PluginLibrary::info_text(const char *key) const {
+  for (const auto &[name, value] : info_strings_) {
     if (name == key) return value;
   }
   return std::string();
 }
 
-const nlohmann::json& PluginLibrary::info() const {
+const nlohmann::json &PluginLibrary::info() const {
   // Checked by the same parser at load: this cannot fail.
   std::call_once(info_parsed_, [this] { info_ = nlohmann::json::parse(info_json_); });
   return info_;
 }
 
-std::shared_ptr<const PluginLibrary> PluginLibrary::load(const std::filesystem::path& file) {
+std::shared_ptr<const PluginLibrary> PluginLibrary::load(const std::filesystem::path &file) {
   namespace dll = boost::dll;
   std::shared_ptr<PluginLibrary> plugin(new PluginLibrary);
   plugin->path_ = file;
 
-  boost::dll::shared_library* library = nullptr;
+  boost::dll::shared_library *library = nullptr;
   try {
-    library = &keep_resident(dll::shared_library(file, dll::load_mode::rtld_now | dll::load_mode::rtld_local));
-  } catch (const std::exception& e) {
+    library =
+        &keep_resident(dll::shared_library(file, dll::load_mode::rtld_now | dll::load_mode::rtld_local));
+  } catch (const std::exception &e) {
     throw PluginLoadError("cannot load: " + dlerror_text(e, file));
   }
-  void* const handle = library->native();
+  void *const handle = library->native();
 
-  AbiFunctions& functions = plugin->functions_;
-  void* bootstrap[2] = {nullptr, nullptr};
-  const char* const bootstrap_names[2] = {"nat_trainer_adapter_abi_version", "nat_trainer_adapter_plugin_info"};
+  AbiFunctions &functions = plugin->functions_;
+  void *bootstrap[2] = {nullptr, nullptr};
+  const char *const bootstrap_names[2] = {"nat_trainer_adapter_abi_version",
+                                          "nat_trainer_adapter_plugin_info"};
   for (int i = 0; i < 2; ++i) {
     bootstrap[i] = ::dlsym(handle, bootstrap_names[i]);
     if (bootstrap[i] == nullptr) {
-      throw PluginLoadError(std::string("not a trainer adapter plugin: it does not export ") + bootstrap_names[i]);
+      throw PluginLoadError(std::string("not a trainer adapter plugin: it does not export ") +
+                            bootstrap_names[i]);
     }
   }
   functions.abi_version = reinterpret_cast<decltype(functions.abi_version)>(bootstrap[0]);
@@ -87,16 +90,17 @@ std::shared_ptr<const PluginLibrary> PluginLibrary::load(const std::filesystem::
                           abi_version_text(NAT_TRAINER_ADAPTER_ABI_VERSION) + " (the major versions differ)");
   }
 
-  const char* info_text = functions.plugin_info();
+  const char *info_text = functions.plugin_info();
   PluginInfoSummary summary = read_plugin_info(info_text);
   plugin->info_json_ = info_text;
   plugin->info_strings_ = std::move(summary.strings);
   plugin->name_ = plugin->info_text("name");
 
   // The functions the plugin's minor promises, and only those (see
-  // abi_functions.hpp).
-  if (const char* missing = resolve_abi_functions(handle, plugin->abi_version_, functions)) {
-    throw PluginLoadError("ABI " + abi_version_text(plugin->abi_version_) + " function " + missing + " is missing");
+  // abi_functions.h).
+  if (const char *missing = resolve_abi_functions(handle, plugin->abi_version_, functions)) {
+    throw PluginLoadError("ABI " + abi_version_text(plugin->abi_version_) + " function " + missing +
+                          " is missing");
   }
   return plugin;
 }

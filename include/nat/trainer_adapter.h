@@ -45,6 +45,10 @@
 #ifndef NAT_TRAINER_ADAPTER_H
 #define NAT_TRAINER_ADAPTER_H
 
+/* The layout of the public header is kept by hand (one parameter per line,
+ * aligned; the ABI checks edit it by pattern). */
+/* clang-format off */
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -467,5 +471,7 @@ NAT_TRAINER_ADAPTER_FUNCTIONS(NAT_TRAINER_ADAPTER_REDECLARE_)
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
+
+/* clang-format on */
 
 #endif /* NAT_TRAINER_ADAPTER_H */

@@ -7,11 +7,11 @@
 namespace nat::plugin {
 
 const char *info_json() {
-  static const std::string info =
-      make_info_json(ArtTrainerAdapter::kType, ArtTrainerAdapter::kBackend,
-                     "NAT trainer adapter for OpenPipe ART: validates and converts trajectory collections and trains "
-                     "them on an ART `art run` server (protocol dialects 0.4.x and 0.5.x).",
-                     adapter_config_schema());
+  static const std::string info = make_info_json(
+      ArtTrainerAdapter::kType, ArtTrainerAdapter::kBackend,
+      "NAT trainer adapter for OpenPipe ART: validates and converts trajectory collections and trains "
+      "them on an ART `art run` server (protocol dialects 0.4.x and 0.5.x).",
+      adapter_config_schema());
   return info.c_str();
 }
 

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <clocale>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <chrono>
-#include <cmath>
 #include <thread>
 
 #include "art/body_pipe.h"
@@ -33,8 +33,8 @@ std::string no_groups_message(const CollectionPlan &plan) {
   std::string msg = "No valid trajectory groups to submit.";
   if (plan.dropped_count > 0) {
     msg += " " + std::to_string(plan.dropped_count) + " trajectories were dropped; first: trajectories[" +
-           std::to_string(plan.dropped.front().group) + "][" + std::to_string(plan.dropped.front().trajectory) +
-           "]: " + plan.dropped.front().reason;
+           std::to_string(plan.dropped.front().group) + "][" +
+           std::to_string(plan.dropped.front().trajectory) + "]: " + plan.dropped.front().reason;
   }
   return msg;
 }
@@ -44,7 +44,8 @@ std::string insecure_tls_warning(const AdapterConfig &config) {
       "native.insecure_skip_tls_verify is on: the TLS certificate and host name of the ART backend are not "
       "verified, so anyone on the network path can impersonate it and read the trajectories and the api key; "
       "use native.ca_path for a private CA instead";
-  if (config.native.scheme != "https") text += " (native.scheme is " + config.native.scheme + ": no TLS is used at all)";
+  if (config.native.scheme != "https")
+    text += " (native.scheme is " + config.native.scheme + ": no TLS is used at all)";
   return text + ".";
 }
 
@@ -108,11 +109,12 @@ void ArtTrainerAdapter::settle_spool_sync(Job &job, PendingSpoolSync &pending) {
       m["spool_sync_wait_s"] = waited;
     });
     if (!result.error.empty()) {
-      job.emit({{"type", "warning"},
-                {"code", "spool_sync_failed"},
-                {"message", result.error +
-                                ": the spool file is complete and survives the process, but may not survive a "
-                                "crash of the machine"}});
+      job.emit(
+          {{"type", "warning"},
+           {"code", "spool_sync_failed"},
+           {"message", result.error +
+                           ": the spool file is complete and survives the process, but may not survive a "
+                           "crash of the machine"}});
     }
   });
 }
@@ -124,9 +126,11 @@ ArtTrainerAdapter::ArtTrainerAdapter(AdapterConfig config)
   // The key the server is told to use for its vLLM (server_args.api_key) is
   // the one it hands back from /_prepare_backend_for_training.
   const nlohmann::json &server_config = config_.backend.server_config;
-  if (server_config.is_object() && server_config.contains("server_args") && server_config["server_args"].is_object()) {
+  if (server_config.is_object() && server_config.contains("server_args") &&
+      server_config["server_args"].is_object()) {
     const nlohmann::json &args = server_config["server_args"];
-    if (args.contains("api_key") && args["api_key"].is_string()) secrets_.add(args["api_key"].get<std::string>());
+    if (args.contains("api_key") && args["api_key"].is_string())
+      secrets_.add(args["api_key"].get<std::string>());
   }
   tls_warning_pending_ = config_.native.insecure_skip_tls_verify;
 }
@@ -154,19 +158,22 @@ void ArtTrainerAdapter::finish_job(Job &job, JobState state, const std::string &
 ArtTrainerAdapter::~ArtTrainerAdapter() { shutdown(); }
 
 nlohmann::json ArtTrainerAdapter::trainer_config_summary() const {
-  return {{"base_model", config_.backend.base_model}, {"project", config_.backend.project}, {"name", config_.backend.name}};
+  return {{"base_model", config_.backend.base_model},
+          {"project", config_.backend.project},
+          {"name", config_.backend.name}};
 }
 
 std::string ArtTrainerAdapter::model_json(const Session &session, bool with_inference) const {
-  return json::dump(
-      art::model_body(model_spec(config_), session.server.dialect, with_inference ? &session.inference : nullptr));
+  return json::dump(art::model_body(model_spec(config_), session.server.dialect,
+                                    with_inference ? &session.inference : nullptr));
 }
 
 ArtTrainerAdapter::Session ArtTrainerAdapter::current_session(bool require_initialized) const {
   std::lock_guard<std::mutex> lock(session_mu_);
   if (session_) return *session_;
   if (require_initialized)
-    throw Error(ErrorCode::FailedPrecondition, "the adapter is not initialized: call initialize before submit");
+    throw Error(ErrorCode::FailedPrecondition,
+                "the adapter is not initialized: call initialize before submit");
   Session s;
   s.server.dialect = config_.native.dialect == Dialect::V05 ? Dialect::V05 : Dialect::V04;
   s.server.beta_field = s.server.dialect == Dialect::V05 ? "kl_penalty_coef" : "beta";
@@ -179,8 +186,8 @@ void ArtTrainerAdapter::initialize(std::string_view run_config_json) {
 }
 
 void ArtTrainerAdapter::initialize_unredacted(std::string_view run_config_json) {
-  nlohmann::json run_config = run_config_json.empty() ? nlohmann::json::object()
-                                                      : json::parse_checked(run_config_json, "run config");
+  nlohmann::json run_config =
+      run_config_json.empty() ? nlohmann::json::object() : json::parse_checked(run_config_json, "run config");
   if (!run_config.is_object()) throw_invalid("run config: expected a FinetuneConfig JSON object");
   Session s;
   try {
@@ -188,22 +195,25 @@ void ArtTrainerAdapter::initialize_unredacted(std::string_view run_config_json) 
     s.server = client_.detect_dialect();
     if (config_.native.dialect != Dialect::Auto) {
       s.server.dialect = config_.native.dialect;
-      if (!s.server.detected) s.server.beta_field = s.server.dialect == Dialect::V05 ? "kl_penalty_coef" : "beta";
+      if (!s.server.detected)
+        s.server.beta_field = s.server.dialect == Dialect::V05 ? "kl_penalty_coef" : "beta";
     }
     std::string model = model_json(s, false);
     client_.register_model(model);
     s.inference = client_.prepare_backend(model, config_.backend.server_config);
     secrets_.add(s.inference.api_key);
     s.step = client_.get_step(model);
-    s.inference.model_name = s.server.dialect == Dialect::V05 ? config_.backend.name + "@" + std::to_string(s.step)
-                                                              : config_.backend.name;
+    s.inference.model_name = s.server.dialect == Dialect::V05
+                                 ? config_.backend.name + "@" + std::to_string(s.step)
+                                 : config_.backend.name;
   } catch (const Error &e) {
     if (e.code() == ErrorCode::Unavailable || e.code() == ErrorCode::DeadlineExceeded)
       throw Error(e.code(), std::string(kConnectFailed) + " " + e.what());
     throw;
   }
   std::string why;
-  if (!client_.probe_control(&why) || !client_.probe_inference(s.inference.base_url, s.inference.api_key, &why))
+  if (!client_.probe_control(&why) ||
+      !client_.probe_inference(s.inference.base_url, s.inference.api_key, &why))
     throw Error(ErrorCode::Unavailable, std::string(kConnectFailed) + " " + why);
   std::lock_guard<std::mutex> lock(session_mu_);
   session_ = s;
@@ -238,8 +248,10 @@ bool ArtTrainerAdapter::is_healthy() {
 
 ArtTrainerAdapter::Body ArtTrainerAdapter::body_frame(const Session &session) const {
   Body b;
-  b.prefix = "{\"model\":" + model_json(session, !session.inference.base_url.empty()) + ",\"trajectory_groups\":";
-  nlohmann::json train_config = {{"learning_rate", config_.learning_rate()}, {session.server.beta_field, config_.beta()}};
+  b.prefix =
+      "{\"model\":" + model_json(session, !session.inference.base_url.empty()) + ",\"trajectory_groups\":";
+  nlohmann::json train_config = {{"learning_rate", config_.learning_rate()},
+                                 {session.server.beta_field, config_.beta()}};
   b.suffix = ",\"config\":" + json::dump(train_config) + ",\"dev_config\":{},\"verbose\":false}";
   return b;
 }
@@ -249,8 +261,8 @@ std::string ArtTrainerAdapter::convert(std::string_view collection_json) {
 }
 
 std::string ArtTrainerAdapter::convert_unredacted(std::string_view collection_json) {
-  CollectionPlan plan =
-      plan_collection(collection_json, config_.native.validation, CollectionLimits{config_.native.max_json_depth});
+  CollectionPlan plan = plan_collection(collection_json, config_.native.validation,
+                                        CollectionLimits{config_.native.max_json_depth});
   if (plan.groups_kept == 0) throw_invalid(no_groups_message(plan));
   Body frame = body_frame(current_session(false));
   // The model object carries the inference api key once initialize has
@@ -270,11 +282,14 @@ std::string ArtTrainerAdapter::convert_unredacted(std::string_view collection_js
 std::string ArtTrainerAdapter::submit(std::string_view collection_json) {
   // The caller's bytes are borrowed for this call only: the job keeps a copy
   // and the plan's views point into that copy.
-  return redacting_errors([&] { return submit_bytes(std::make_shared<const std::string>(collection_json), ""); });
+  return redacting_errors(
+      [&] { return submit_bytes(std::make_shared<const std::string>(collection_json), ""); });
 }
 
 std::string ArtTrainerAdapter::spooled(const std::optional<std::string> &dir) {
-  const char *source = dir ? "argument" : config_.native.spool_dir == NativeOptions{}.spool_dir ? "default" : "config";
+  const char *source = dir                                                     ? "argument"
+                       : config_.native.spool_dir == NativeOptions{}.spool_dir ? "default"
+                                                                               : "config";
   return Spool(dir ? *dir : config_.native.spool_dir).list_json(config_.native.spool, source);
 }
 
@@ -289,25 +304,24 @@ std::string ArtTrainerAdapter::resubmit(const std::string &spool_path) {
   });
 }
 
-std::string ArtTrainerAdapter::submit_bytes(std::shared_ptr<const std::string> input, std::string spool_file) {
+std::string ArtTrainerAdapter::submit_bytes(std::shared_ptr<const std::string> input,
+                                            std::string spool_file) {
   Session session = current_session(true);
   if (!session.server.has_train_model)
-    throw Error(ErrorCode::FailedPrecondition,
-                "the ART server at " + client_.base_url() + " does not serve /_train_model (ART dialect C); "
-                "run an openpipe-art server of version 0.4.x or 0.5.x");
+    throw Error(ErrorCode::FailedPrecondition, "the ART server at " + client_.base_url() +
+                                                   " does not serve /_train_model (ART dialect C); "
+                                                   "run an openpipe-art server of version 0.4.x or 0.5.x");
   auto plan = std::make_shared<const CollectionPlan>(
       plan_collection(*input, config_.native.validation, CollectionLimits{config_.native.max_json_depth}));
   if (plan->groups_kept == 0) throw_invalid(no_groups_message(*plan));
   nlohmann::json metadata = {
-      {"dialect", dialect_name(session.server.dialect)},
-      {"groups_submitted", plan->groups_kept},
-      {"trajectories_submitted", plan->trajectories_kept},
-      {"trajectories_dropped", plan->dropped_count},
-      {"learning_rate", config_.learning_rate()},
-      {session.server.beta_field, config_.beta()},
+      {"dialect", dialect_name(session.server.dialect)},   {"groups_submitted", plan->groups_kept},
+      {"trajectories_submitted", plan->trajectories_kept}, {"trajectories_dropped", plan->dropped_count},
+      {"learning_rate", config_.learning_rate()},          {session.server.beta_field, config_.beta()},
   };
   if (plan->dropped_count > 0) metadata["dropped"] = dropped_details(*plan);
-  if (config_.native.insecure_skip_tls_verify) metadata["tls_verification"] = "off (native.insecure_skip_tls_verify)";
+  if (config_.native.insecure_skip_tls_verify)
+    metadata["tls_verification"] = "off (native.insecure_skip_tls_verify)";
   // Nothing is sent before the whole collection is in the spool file under
   // its final name (a process that dies from here on leaves it complete).
   // Its fsync runs beside the upload; the job reports no terminal status,
@@ -355,7 +369,9 @@ void ArtTrainerAdapter::run_job(Job &job, Session session, std::shared_ptr<const
             {"trajectories", plan->trajectories_kept},
             {"trajectories_dropped", plan->dropped_count}});
   if (tls_warning_pending_.exchange(false))
-    job.emit({{"type", "warning"}, {"code", "insecure_skip_tls_verify"}, {"message", insecure_tls_warning(config_)}});
+    job.emit({{"type", "warning"},
+              {"code", "insecure_skip_tls_verify"},
+              {"message", insecure_tls_warning(config_)}});
   if (job.cancel_requested()) {
     job.finish(JobState::Canceled, "Training was cancelled.", std::nullopt);
     return;
@@ -369,7 +385,9 @@ void ArtTrainerAdapter::run_job(Job &job, Session session, std::shared_ptr<const
   const art::StreamResult result = upload_and_train(job, session, *input, *plan, stream);
   if (result.cancelled) {
     job.update_metadata([&](nlohmann::json &m) {
-      m["note"] = "the training request was aborted; an ART server has no cancel route and may still finish this step";
+      m["note"] =
+          "the training request was aborted; an ART server has no cancel route and may still finish this "
+          "step";
     });
     job.finish(JobState::Canceled, "Training was cancelled.", std::nullopt);
     return;
@@ -399,8 +417,9 @@ void ArtTrainerAdapter::delete_old_checkpoints(Job &job, const Session &session,
   }
 }
 
-art::StreamResult ArtTrainerAdapter::upload_and_train(Job &job, const Session &session, const std::string &input,
-                                                      const CollectionPlan &plan, art::TrainingStreamReader &stream) {
+art::StreamResult ArtTrainerAdapter::upload_and_train(Job &job, const Session &session,
+                                                      const std::string &input, const CollectionPlan &plan,
+                                                      art::TrainingStreamReader &stream) {
   // The converter writes the body on a thread of its own into a bounded
   // pipe, which the HTTP transfer reads: the upload starts while the
   // conversion still runs.
@@ -437,7 +456,8 @@ art::StreamResult ArtTrainerAdapter::upload_and_train(Job &job, const Session &s
   return result;
 }
 
-void ArtTrainerAdapter::record_step(Job &job, const art::StreamStep &step, std::chrono::duration<double> elapsed) {
+void ArtTrainerAdapter::record_step(Job &job, const art::StreamStep &step,
+                                    std::chrono::duration<double> elapsed) {
   if (!step.notes.empty()) {
     job.update_metadata([&](nlohmann::json &m) {
       for (const std::string &note : step.notes) add_note(m, note);
@@ -455,9 +475,9 @@ void ArtTrainerAdapter::record_step(Job &job, const art::StreamStep &step, std::
   job.emit(std::move(ev));
 }
 
-void ArtTrainerAdapter::complete_job(Job &job, const Session &session, const std::string &model, int64_t step_before,
-                                     const art::TrainingStreamReader &stream, const std::string &spool_file,
-                                     PendingSpoolSync *spool_sync) {
+void ArtTrainerAdapter::complete_job(Job &job, const Session &session, const std::string &model,
+                                     int64_t step_before, const art::TrainingStreamReader &stream,
+                                     const std::string &spool_file, PendingSpoolSync *spool_sync) {
   // Asked with the retries of every unary call. If the server still cannot
   // say, the training it streamed to its end stands: the job completes
   // with a note rather than failing (a failure invites a resubmit that
@@ -504,9 +524,9 @@ void ArtTrainerAdapter::complete_job(Job &job, const Session &session, const std
 void ArtTrainerAdapter::fail_on_status(Job &job, const art::StreamResult &result) const {
   if (result.status >= 300) {
     finish_job(job, JobState::Failed,
-               "Training failed with error: " +
-                   art::http_error_text("POST /_train_model", result.status, result.error_body, secrets_,
-                                        result.error_body_cut),
+               "Training failed with error: " + art::http_error_text("POST /_train_model", result.status,
+                                                                     result.error_body, secrets_,
+                                                                     result.error_body_cut),
                std::nullopt);
     return;
   }
@@ -544,9 +564,10 @@ void ArtTrainerAdapter::fail_with_reconciliation(Job &job, const std::string &mo
   if (result.status == 0) {
     what = with_cause("POST /_train_model got no answer", result.curl_error);
   } else if (clean_end && !result.framed) {
-    what = "the training stream was ended by closing the connection, with neither chunked encoding nor a "
-           "Content-Length (HTTP/1.0 style), so its end cannot be told from a cut; it ended after " +
-           steps + " gradient steps";
+    what =
+        "the training stream was ended by closing the connection, with neither chunked encoding nor a "
+        "Content-Length (HTTP/1.0 style), so its end cannot be told from a cut; it ended after " +
+        steps + " gradient steps";
   } else if (clean_end) {
     what = "the training stream ended after " + steps + " gradient steps: fewer than it announced";
   } else {

@@ -64,7 +64,8 @@ class ArtTrainerAdapter : public JobAdapter {
   void run_job(Job &job, Session session, std::shared_ptr<const std::string> input,
                std::shared_ptr<const CollectionPlan> plan, std::string spool_file,
                PendingSpoolSync *spool_sync);
-  void delete_old_checkpoints(Job &job, const Session &session, const std::string &model, int64_t step_before);
+  void delete_old_checkpoints(Job &job, const Session &session, const std::string &model,
+                              int64_t step_before);
   // Converts the collection into the request body while it is sent to
   // /_train_model, and records each line of the training stream in the job.
   art::StreamResult upload_and_train(Job &job, const Session &session, const std::string &input,

@@ -33,7 +33,8 @@ std::string iso_now() {
 
 void append_line(const std::filesystem::path &file, const std::string &line) {
   int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error(ErrorCode::Unavailable, "cannot open " + file.string() + ": " + std::strerror(errno));
+  if (fd < 0)
+    throw Error(ErrorCode::Unavailable, "cannot open " + file.string() + ": " + std::strerror(errno));
   // One write() of the whole line keeps concurrent appends whole.
   ssize_t n = ::write(fd, line.data(), line.size());
   int err = errno;
@@ -44,9 +45,12 @@ void append_line(const std::filesystem::path &file, const std::string &line) {
 
 }  // namespace
 
-std::string JobAdapter::status(std::string_view job_ref_json) { return jobs_.find(job_ref_json)->status_json(); }
+std::string JobAdapter::status(std::string_view job_ref_json) {
+  return jobs_.find(job_ref_json)->status_json();
+}
 
-std::string JobAdapter::wait_until_complete(std::string_view job_ref_json, double poll_interval_s, double timeout_s) {
+std::string JobAdapter::wait_until_complete(std::string_view job_ref_json, double poll_interval_s,
+                                            double timeout_s) {
   if (!(poll_interval_s >= 0) || poll_interval_s != poll_interval_s)
     throw_invalid("poll_interval_s must be a number >= 0");
   if (timeout_s != timeout_s) throw_invalid("timeout_s must be a number");
@@ -54,9 +58,9 @@ std::string JobAdapter::wait_until_complete(std::string_view job_ref_json, doubl
   // The job's condition variable wakes the wait the moment the job ends, so
   // the poll interval does not delay the answer.
   if (!job->wait(timeout_s, jobs_.closing()))
-    throw Error(ErrorCode::DeadlineExceeded, "Training job with run_id " + job->run_id() + " did not finish within " +
-                                                 std::to_string(timeout_s) + " s; it is still " +
-                                                 job_state_name(job->state()) + ".");
+    throw Error(ErrorCode::DeadlineExceeded, "Training job with run_id " + job->run_id() +
+                                                 " did not finish within " + std::to_string(timeout_s) +
+                                                 " s; it is still " + job_state_name(job->state()) + ".");
   return job->status_json();
 }
 
@@ -69,7 +73,8 @@ std::optional<std::string> JobAdapter::next_event(std::string_view job_ref_json,
   return jobs_.find(job_ref_json)->next_event(timeout_s, jobs_.closing());
 }
 
-void JobAdapter::log_progress(std::string_view job_ref_json, std::string_view metrics_json, const char *output_dir) {
+void JobAdapter::log_progress(std::string_view job_ref_json, std::string_view metrics_json,
+                              const char *output_dir) {
   nlohmann::json ref = json::parse_checked(job_ref_json, "job reference");
   if (!ref.is_object() || !ref.contains("run_id") || !ref["run_id"].is_string())
     throw_invalid("job reference: expected a TrainingJobRef object with a string run_id");
@@ -85,9 +90,11 @@ void JobAdapter::log_progress(std::string_view job_ref_json, std::string_view me
   nlohmann::ordered_json line = nlohmann::ordered_json::object();
   line["timestamp"] = iso_now();
   line["run_id"] = run_id;
-  line["backend"] = ref.contains("backend") ? nlohmann::ordered_json(ref["backend"]) : nlohmann::ordered_json();
+  line["backend"] =
+      ref.contains("backend") ? nlohmann::ordered_json(ref["backend"]) : nlohmann::ordered_json();
   line["trainer_config"] = nlohmann::ordered_json::parse(json::dump(trainer_config_summary()));
-  nlohmann::ordered_json ordered_metrics = nlohmann::ordered_json::parse(metrics_json.begin(), metrics_json.end());
+  nlohmann::ordered_json ordered_metrics =
+      nlohmann::ordered_json::parse(metrics_json.begin(), metrics_json.end());
   for (auto it = ordered_metrics.begin(); it != ordered_metrics.end(); ++it) line[it.key()] = it.value();
   std::filesystem::path dir = output_dir && *output_dir ? std::filesystem::path(output_dir)
                                                         : std::filesystem::path(kDefaultProgressDir);

@@ -13,11 +13,13 @@ namespace nat {
 class JobAdapter : public TrainerAdapter {
  public:
   std::string status(std::string_view job_ref_json) override;
-  std::string wait_until_complete(std::string_view job_ref_json, double poll_interval_s, double timeout_s) override;
+  std::string wait_until_complete(std::string_view job_ref_json, double poll_interval_s,
+                                  double timeout_s) override;
   void cancel(std::string_view job_ref_json) override;
   std::string jobs() override;
   std::optional<std::string> next_event(std::string_view job_ref_json, double timeout_s) override;
-  void log_progress(std::string_view job_ref_json, std::string_view metrics_json, const char *output_dir) override;
+  void log_progress(std::string_view job_ref_json, std::string_view metrics_json,
+                    const char *output_dir) override;
   void shutdown() override;
 
  protected:

@@ -3,19 +3,20 @@
 #include <curl/curl.h>
 
 #include <chrono>
+#include <cstring>
 #include <thread>
 
-#include <cstring>
-
-#include "base/error.h"
 #include "art/curl_library.h"
+#include "base/error.h"
 #include "json/small_json.h"
 
 namespace nat::art {
 
 namespace {
 
-bool retryable_status(long status) { return status == 429 || status == 502 || status == 503 || status == 504; }
+bool retryable_status(long status) {
+  return status == 429 || status == 502 || status == 503 || status == 504;
+}
 
 // Transport failures that no retry can cure: libcurl missing (FAILED_INIT),
 // a URL or protocol libcurl refuses, a certificate that does not verify or a
@@ -42,7 +43,10 @@ std::string host_for_url(const std::string &host) {
 
 void drop_nulls(nlohmann::json &obj) {
   for (auto it = obj.begin(); it != obj.end();) {
-    if (it->is_null()) it = obj.erase(it); else ++it;
+    if (it->is_null())
+      it = obj.erase(it);
+    else
+      ++it;
   }
 }
 
@@ -50,8 +54,9 @@ void drop_nulls(nlohmann::json &obj) {
 
 nlohmann::json model_body(const ModelSpec &model, Dialect dialect, const InferenceEndpoint *inference) {
   using Json = nlohmann::json;
-  Json internal = {
-      {"init_args", model.init_args}, {"engine_args", model.engine_args}, {"trainer_args", model.trainer_args}};
+  Json internal = {{"init_args", model.init_args},
+                   {"engine_args", model.engine_args},
+                   {"trainer_args", model.trainer_args}};
   drop_nulls(internal);
   Json m = Json::object();
   m["name"] = model.name;
@@ -64,7 +69,8 @@ nlohmann::json model_body(const ModelSpec &model, Dialect dialect, const Inferen
   if (dialect == Dialect::V05) m["trainable"] = true;
   m["inference_api_key"] = inference ? Json(inference->api_key) : Json();
   m["inference_base_url"] = inference ? Json(inference->base_url) : Json();
-  m["inference_model_name"] = inference && !inference->model_name.empty() ? Json(inference->model_name) : Json();
+  m["inference_model_name"] =
+      inference && !inference->model_name.empty() ? Json(inference->model_name) : Json();
   if (dialect == Dialect::V05) {
     m["base_path"] = ".art";
     m["report_metrics"] = nullptr;
@@ -107,8 +113,9 @@ std::string rewrite_url_host(const std::string &url, const std::string &host) {
   for (CURLUPart part : {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS}) {
     UrlPart p;
     if (url_api::get(u.url, part, &p.text, 0) == CURLUE_OK && p.text != nullptr)
-      refuse_url("the URL has user-info (a user name or password before '@'); it is refused, as it can make the "
-                 "host look like another");
+      refuse_url(
+          "the URL has user-info (a user name or password before '@'); it is refused, as it can make the "
+          "host look like another");
   }
   UrlPart old_host;
   if (url_api::get(u.url, CURLUPART_HOST, &old_host.text, 0) != CURLUE_OK || old_host.text == nullptr ||
@@ -129,7 +136,8 @@ ArtClient::ArtClient(ClientOptions options, const SecretRedactor &secrets)
     : options_(std::move(options)),
       secrets_(secrets),
       http_(TlsOptions{options_.ca_path, options_.insecure_skip_tls_verify}),
-      base_url_(options_.scheme + "://" + host_for_url(options_.host) + ":" + std::to_string(options_.port)) {}
+      base_url_(options_.scheme + "://" + host_for_url(options_.host) + ":" + std::to_string(options_.port)) {
+}
 
 void ArtClient::fail_http(const std::string &what, const HttpResponse &r) const {
   throw Error(ErrorCode::Unavailable, http_error_text(what, r.status, r.body, secrets_));
@@ -160,7 +168,8 @@ HttpResponse ArtClient::with_retries(const std::string &what, int attempts,
     } catch (const TransportError &e) {
       // A timeout is UNAVAILABLE like any other failure to reach the server
       // (see art_client.h).
-      if (attempt >= attempts || permanent(e)) throw Error(ErrorCode::Unavailable, what + " failed: " + e.what());
+      if (attempt >= attempts || permanent(e))
+        throw Error(ErrorCode::Unavailable, what + " failed: " + e.what());
     }
     std::this_thread::sleep_for(std::chrono::duration<double>(backoff));
     backoff *= 2;
@@ -201,11 +210,13 @@ ServerDialect ArtClient::detect_dialect() const {
 }
 
 void ArtClient::register_model(const std::string &model_json) const {
-  HttpResponse r = post_with_retries("/register", model_json, options_.request_timeout_s, 1 + options_.retries);
+  HttpResponse r =
+      post_with_retries("/register", model_json, options_.request_timeout_s, 1 + options_.retries);
   if (r.status < 200 || r.status >= 300) fail_http("POST /register", r);
 }
 
-InferenceEndpoint ArtClient::prepare_backend(const std::string &model_json, const nlohmann::json &server_config) const {
+InferenceEndpoint ArtClient::prepare_backend(const std::string &model_json,
+                                             const nlohmann::json &server_config) const {
   std::string body = "{\"model\":" + model_json + ",\"config\":" + nat::json::dump(server_config) + "}";
   // Not retried: each call restarts the server's vLLM.
   HttpResponse r = post_with_retries("/_prepare_backend_for_training", body, options_.prepare_timeout_s, 1);
@@ -220,7 +231,8 @@ InferenceEndpoint ArtClient::prepare_backend(const std::string &model_json, cons
       with_key.add(reply.api_key);
       throw Error(ErrorCode::Unavailable,
                   "POST /_prepare_backend_for_training: the base_url it returned, '" +
-                      with_key.quote(secrets_.redact(reply.base_url), kMaxQuotedReply) + "', is refused: " + e.what());
+                      with_key.quote(secrets_.redact(reply.base_url), kMaxQuotedReply) +
+                      "', is refused: " + e.what());
     }
   } else {
     ep.base_url = options_.inference_base_url;
@@ -231,7 +243,8 @@ InferenceEndpoint ArtClient::prepare_backend(const std::string &model_json, cons
 }
 
 int64_t ArtClient::get_step(const std::string &model_json) const {
-  HttpResponse r = post_with_retries("/_get_step", model_json, options_.get_step_timeout_s, 1 + options_.retries);
+  HttpResponse r =
+      post_with_retries("/_get_step", model_json, options_.get_step_timeout_s, 1 + options_.retries);
   if (r.status != 200) fail_http("POST /_get_step", r);
   return parse_step_reply(r.body, secrets_);
 }
@@ -249,7 +262,8 @@ void ArtClient::delete_checkpoints(Dialect dialect, const std::string &model_jso
   }
 }
 
-bool ArtClient::probe_inference(const std::string &inference_base_url, const std::string &api_key, std::string *why) const {
+bool ArtClient::probe_inference(const std::string &inference_base_url, const std::string &api_key,
+                                std::string *why) const {
   RequestOptions o = probe_options();
   o.headers.push_back("Authorization: Bearer " + api_key);
   try {

@@ -62,7 +62,8 @@ class ArtClient {
   // ART 0.5: /_delete_checkpoint_files keeping `keep_step`.
   void delete_checkpoints(Dialect dialect, const std::string &model_json, int64_t keep_step) const;
   // True when anything answers HTTP at `<inference_base_url>/models`.
-  bool probe_inference(const std::string &inference_base_url, const std::string &api_key, std::string *why) const;
+  bool probe_inference(const std::string &inference_base_url, const std::string &api_key,
+                       std::string *why) const;
   bool probe_control(std::string *why) const;
   // Both probes at once, so the whole check takes at most one
   // native.health_timeout_s.
@@ -81,7 +82,8 @@ class ArtClient {
   // cure or returns a reply for which `retry` is true. The last reply is
   // returned; the last transport failure is thrown as
   // Error(Unavailable, "<what> failed: ...").
-  HttpResponse with_retries(const std::string &what, int attempts, const std::function<HttpResponse()> &request,
+  HttpResponse with_retries(const std::string &what, int attempts,
+                            const std::function<HttpResponse()> &request,
                             const std::function<bool(const HttpResponse &)> &retry) const;
   HttpResponse post_with_retries(const std::string &route, const std::string &body, double timeout_s,
                                  int attempts) const;

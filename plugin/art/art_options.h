@@ -18,9 +18,12 @@ enum class Dialect {
 
 inline const char *dialect_name(Dialect dialect) {
   switch (dialect) {
-    case Dialect::Auto: return "auto";
-    case Dialect::V04: return "0.4";
-    case Dialect::V05: return "0.5";
+    case Dialect::Auto:
+      return "auto";
+    case Dialect::V04:
+      return "0.4";
+    case Dialect::V05:
+      return "0.5";
   }
   return "auto";
 }
@@ -28,18 +31,18 @@ inline const char *dialect_name(Dialect dialect) {
 namespace art {
 
 struct ClientOptions {
-  std::string scheme = "http";      // "https" for a TLS-terminating proxy in front of the server
-  std::string host;                 // a host name, IPv4 or IPv6 address (bare or in brackets)
+  std::string scheme = "http";  // "https" for a TLS-terminating proxy in front of the server
+  std::string host;             // a host name, IPv4 or IPv6 address (bare or in brackets)
   int port = 0;
-  std::string inference_base_url;   // overrides the URL /_prepare_backend_for_training returns
+  std::string inference_base_url;  // overrides the URL /_prepare_backend_for_training returns
   double connect_timeout_s = 10.0;
   double request_timeout_s = 60.0;  // /register, /healthcheck, /openapi.json, deletion
   double get_step_timeout_s = 30.0;
   double prepare_timeout_s = 1200.0;
-  double health_timeout_s = 5.0;    // the probes' connect and whole-request timeout
-  int retries = 3;                  // extra attempts of idempotent calls
-  double retry_backoff_s = 0.5;     // first backoff, doubled per attempt
-  double keepalive_idle_s = 30.0;   // TCP keepalive on the training stream
+  double health_timeout_s = 5.0;          // the probes' connect and whole-request timeout
+  int retries = 3;                        // extra attempts of idempotent calls
+  double retry_backoff_s = 0.5;           // first backoff, doubled per attempt
+  double keepalive_idle_s = 30.0;         // TCP keepalive on the training stream
   size_t max_response_bytes = 16u << 20;  // also the training stream's line limit
   std::string ca_path;
   bool insecure_skip_tls_verify = false;

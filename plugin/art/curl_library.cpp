@@ -52,9 +52,9 @@ struct Functions {
 struct Library {
   std::once_flag once;
   std::atomic<bool> tried{false};
-  bool usable = false;       // written once inside `once`, read after it
+  bool usable = false;  // written once inside `once`, read after it
   Functions fn;
-  std::string error;         // why it is not usable
+  std::string error;  // why it is not usable
   std::atomic<long> global_flags{CURL_GLOBAL_DEFAULT};
 };
 
@@ -65,7 +65,9 @@ Library &library() {
   return *instance;
 }
 
-std::string not_loaded(const std::string &why) { return std::string(NAT_ART_LIBCURL_SONAME) + " could not be loaded: " + why; }
+std::string not_loaded(const std::string &why) {
+  return std::string(NAT_ART_LIBCURL_SONAME) + " could not be loaded: " + why;
+}
 
 template <typename F>
 bool resolve(void *handle, const char *name, F &slot, std::string &error) {
@@ -73,7 +75,8 @@ bool resolve(void *handle, const char *name, F &slot, std::string &error) {
   void *symbol = ::dlsym(handle, name);
   if (symbol == nullptr) {
     const char *text = ::dlerror();
-    error = not_loaded(std::string("it has no ") + name + (text ? std::string(" (") + text + ")" : std::string()));
+    error = not_loaded(std::string("it has no ") + name +
+                       (text ? std::string(" (") + text + ")" : std::string()));
     return false;
   }
   slot = reinterpret_cast<F>(symbol);
@@ -100,15 +103,18 @@ void load(Library &lib) {
       !resolve(handle, "curl_easy_strerror", f.easy_strerror, lib.error) ||
       !resolve(handle, "curl_slist_append", f.slist_append, lib.error) ||
       !resolve(handle, "curl_slist_free_all", f.slist_free_all, lib.error) ||
-      !resolve(handle, "curl_url", f.url, lib.error) || !resolve(handle, "curl_url_cleanup", f.url_cleanup, lib.error) ||
-      !resolve(handle, "curl_url_set", f.url_set, lib.error) || !resolve(handle, "curl_url_get", f.url_get, lib.error) ||
+      !resolve(handle, "curl_url", f.url, lib.error) ||
+      !resolve(handle, "curl_url_cleanup", f.url_cleanup, lib.error) ||
+      !resolve(handle, "curl_url_set", f.url_set, lib.error) ||
+      !resolve(handle, "curl_url_get", f.url_get, lib.error) ||
       !resolve(handle, "curl_free", f.free_memory, lib.error)) {
     return;
   }
   const curl_version_info_data *version = f.version_info(CURLVERSION_NOW);
   if (version == nullptr || version->version_num < kMinimumVersion) {
-    lib.error = not_loaded(std::string("it is version ") + (version && version->version ? version->version : "?") +
-                           "; " + kMinimumVersionText + " or newer is needed");
+    lib.error =
+        not_loaded(std::string("it is version ") + (version && version->version ? version->version : "?") +
+                   "; " + kMinimumVersionText + " or newer is needed");
     return;
   }
   CURLcode rc = f.global_init(lib.global_flags.load());

@@ -1,14 +1,14 @@
 #include "art/http_client.h"
 
-#include "art/ndjson_lines.h"
-#include "art/replies.h"
-
 #include <curl/curl.h>
 
 #include <cctype>
 #include <chrono>
 #include <memory>
 #include <mutex>
+
+#include "art/ndjson_lines.h"
+#include "art/replies.h"
 
 namespace nat::art {
 
@@ -72,13 +72,16 @@ std::string describe(CURLcode code, const char *errbuf, const std::string &url) 
 // Refuses a header line whose value could end the header and start another.
 void check_header_line(const std::string &line) {
   size_t colon = line.find(':');
-  std::string_view value = colon == std::string::npos ? std::string_view(line) : std::string_view(line).substr(colon + 1);
+  std::string_view value =
+      colon == std::string::npos ? std::string_view(line) : std::string_view(line).substr(colon + 1);
   size_t at = control_char_at(value);
   if (at == std::string_view::npos) return;
   std::string name = colon == std::string::npos ? std::string("a") : "the " + line.substr(0, colon);
   if (control_char_at(name) != std::string::npos || name.size() > 64) name = "a";
-  throw TransportError(CURLE_BAD_FUNCTION_ARGUMENT, "refusing to send " + name + " header: its value contains a "
-                                                    "control character (" + describe_control_char(value, at) + ")");
+  throw TransportError(CURLE_BAD_FUNCTION_ARGUMENT, "refusing to send " + name +
+                                                        " header: its value contains a "
+                                                        "control character (" +
+                                                        describe_control_char(value, at) + ")");
 }
 
 HttpResponse perform_unary(const TlsOptions &tls, const std::string &url, const std::string *post_body,
@@ -167,7 +170,8 @@ size_t stream_header(char *ptr, size_t size, size_t nitems, void *userdata) {
     st->has_length = false;
   } else if (header_is(line, "transfer-encoding")) {
     std::string value;
-    for (char c : line.substr(18)) value.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    for (char c : line.substr(18))
+      value.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     // chunked must be the last coding for the body to be self-delimited.
     while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.pop_back();
     st->chunked = value.size() >= 7 && value.compare(value.size() - 7, 7, "chunked") == 0;
@@ -194,7 +198,8 @@ size_t stream_read(char *buffer, size_t size, size_t nitems, void *userdata) {
   try {
     size_t n = st->body->read(buffer, size * nitems);
     if (n > 0 && st->first_byte_sent_s < 0)
-      st->first_byte_sent_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - st->start).count();
+      st->first_byte_sent_s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - st->start).count();
     return n;
   } catch (const std::exception &e) {
     st->callback_error = std::string("request body: ") + e.what();
@@ -247,7 +252,8 @@ HttpResponse HttpClient::get(const std::string &url, const RequestOptions &optio
   return perform_unary(tls_, url, nullptr, options);
 }
 
-HttpResponse HttpClient::post_json(const std::string &url, std::string_view body, const RequestOptions &options) const {
+HttpResponse HttpClient::post_json(const std::string &url, std::string_view body,
+                                   const RequestOptions &options) const {
   std::string copy(body);
   return perform_unary(tls_, url, &copy, options);
 }
@@ -292,8 +298,8 @@ StreamResult HttpClient::post_streaming(const std::string &url, BodyReader &body
   // convert): 1 .. 32767 s, Linux's TCP_KEEPIDLE range; the config refuses
   // values outside it anyway.
   long idle = o.keepalive_idle_s >= 32767 ? 32767L
-             : o.keepalive_idle_s >= 1   ? static_cast<long>(o.keepalive_idle_s)
-                                         : 1L;
+              : o.keepalive_idle_s >= 1   ? static_cast<long>(o.keepalive_idle_s)
+                                          : 1L;
   curl_easy_setopt(c.get(), CURLOPT_TCP_KEEPIDLE, idle < 1 ? 1L : idle);
   curl_easy_setopt(c.get(), CURLOPT_TCP_KEEPINTVL, idle < 3 ? 1L : idle / 3);
   curl_easy_setopt(c.get(), CURLOPT_NOPROGRESS, 0L);

@@ -16,7 +16,7 @@
 namespace nat::art {
 
 struct TlsOptions {
-  std::string ca_path;        // CA bundle file or directory; empty: the system's
+  std::string ca_path;  // CA bundle file or directory; empty: the system's
   bool insecure_skip_verify = false;
 };
 
@@ -68,16 +68,16 @@ struct StreamOptions {
 };
 
 struct StreamResult {
-  long status = 0;          // HTTP status, 0 if none arrived
-  std::string error_body;   // the body of a non-2xx answer (capped)
+  long status = 0;              // HTTP status, 0 if none arrived
+  std::string error_body;       // the body of a non-2xx answer (capped)
   bool error_body_cut = false;  // reading it stopped at the cap or its deadline
   // The response body had a length of its own: chunked transfer encoding
   // (ended by the final zero-length chunk) or a Content-Length. Without it
   // (HTTP/1.0 style, ended by closing the connection) a clean end cannot be
   // told from a cut, and curl_code is CURLE_OK either way.
   bool framed = false;
-  int curl_code = 0;        // CURLE_OK when the stream ended cleanly
-  std::string curl_error;   // libcurl's message when it did not
+  int curl_code = 0;       // CURLE_OK when the stream ended cleanly
+  std::string curl_error;  // libcurl's message when it did not
   bool cancelled = false;
   double first_byte_sent_s = -1;  // when the first body byte was handed to libcurl, from the start
 };

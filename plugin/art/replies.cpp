@@ -18,12 +18,18 @@ namespace {
 
 const char *kind_of(const nlohmann::json &v) {
   switch (v.type()) {
-    case nlohmann::json::value_t::object: return "an object";
-    case nlohmann::json::value_t::array: return "an array";
-    case nlohmann::json::value_t::string: return "a string";
-    case nlohmann::json::value_t::boolean: return "a boolean";
-    case nlohmann::json::value_t::null: return "null";
-    default: return "a number";
+    case nlohmann::json::value_t::object:
+      return "an object";
+    case nlohmann::json::value_t::array:
+      return "an array";
+    case nlohmann::json::value_t::string:
+      return "a string";
+    case nlohmann::json::value_t::boolean:
+      return "a boolean";
+    case nlohmann::json::value_t::null:
+      return "null";
+    default:
+      return "a number";
   }
 }
 
@@ -123,8 +129,10 @@ ServerDialect parse_openapi_reply(std::string_view body) {
     props = &(*props)[key];
   }
   if (props && props->is_object()) {
-    if (props->contains("beta")) d.beta_field = "beta";
-    else if (props->contains("kl_penalty_coef")) d.beta_field = "kl_penalty_coef";
+    if (props->contains("beta"))
+      d.beta_field = "beta";
+    else if (props->contains("kl_penalty_coef"))
+      d.beta_field = "kl_penalty_coef";
   }
   return d;
 }
@@ -151,7 +159,8 @@ std::string http_error_text(const std::string &what, long status, std::string_vi
                             const SecretRedactor &secrets, bool body_was_cut) {
   std::string head = what + " returned HTTP " + std::to_string(status);
   std::string detail = error_detail(body, secrets, body_was_cut);
-  bool blank = std::all_of(detail.begin(), detail.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
+  bool blank = std::all_of(detail.begin(), detail.end(),
+                           [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
   if (blank) return head + " with an empty body";
   return head + ": " + detail;
 }
@@ -163,7 +172,8 @@ int64_t parse_step_reply(std::string_view body, const SecretRedactor &secrets) {
     j = json::parse_checked(body, "/_get_step reply", kMaxReplyDepth);
   } catch (const Error &) {
     std::string quoted = secrets.quote(body, kMaxQuotedReply);
-    throw Error(ErrorCode::Unavailable, head + (quoted.empty() ? std::string("an empty body") : "'" + quoted + "'"));
+    throw Error(ErrorCode::Unavailable,
+                head + (quoted.empty() ? std::string("an empty body") : "'" + quoted + "'"));
   }
   if (j.is_number_unsigned()) {
     uint64_t v = j.get<uint64_t>();
@@ -179,7 +189,8 @@ int64_t parse_step_reply(std::string_view body, const SecretRedactor &secrets) {
 }
 
 PreparedBackend parse_prepare_reply(std::string_view body) {
-  const std::string head = "POST /_prepare_backend_for_training: expected a JSON array [base_url, api_key], got ";
+  const std::string head =
+      "POST /_prepare_backend_for_training: expected a JSON array [base_url, api_key], got ";
   nlohmann::json reply;
   try {
     reply = json::parse_checked(body, "reply", kMaxReplyDepth);
@@ -198,13 +209,16 @@ PreparedBackend parse_prepare_reply(std::string_view body) {
   p.api_key = reply[1].get<std::string>();
   size_t at = control_char_at(p.base_url);
   if (at != std::string::npos)
-    throw Error(ErrorCode::Unavailable, "POST /_prepare_backend_for_training: the base_url it returned contains a control "
-                                        "character (" + describe_control_char(p.base_url, at) + ")");
+    throw Error(ErrorCode::Unavailable,
+                "POST /_prepare_backend_for_training: the base_url it returned contains a control "
+                "character (" +
+                    describe_control_char(p.base_url, at) + ")");
   at = control_char_at(p.api_key);
   if (at != std::string::npos)
-    throw Error(ErrorCode::Unavailable,
-                "POST /_prepare_backend_for_training: the api_key it returned contains a control character (" +
-                    describe_control_char(p.api_key, at) + "); it is sent in an HTTP header, so it is refused");
+    throw Error(
+        ErrorCode::Unavailable,
+        "POST /_prepare_backend_for_training: the api_key it returned contains a control character (" +
+            describe_control_char(p.api_key, at) + "); it is sent in an HTTP header, so it is refused");
   return p;
 }
 

@@ -16,8 +16,8 @@
 #include <string>
 #include <string_view>
 
-#include "base/secret_redactor.h"
 #include "art/art_options.h"
+#include "base/secret_redactor.h"
 
 namespace nat::art {
 
@@ -38,7 +38,7 @@ struct ServerDialect {
   Dialect dialect = Dialect::V04;
   std::string beta_field = "beta";  // the TrainConfig field of the KL coefficient
   bool has_train_model = true;
-  bool detected = false;            // false: /openapi.json was unavailable, defaults assumed
+  bool detected = false;  // false: /openapi.json was unavailable, defaults assumed
   std::string note;
 };
 

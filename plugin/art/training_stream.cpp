@@ -74,7 +74,8 @@ StreamStep TrainingStreamReader::read_line(std::string_view line) {
 }
 
 std::string TrainingStreamReader::steps_text() const {
-  return total_steps_ >= 0 ? std::to_string(lines_) + " of " + std::to_string(total_steps_) : std::to_string(lines_);
+  return total_steps_ >= 0 ? std::to_string(lines_) + " of " + std::to_string(total_steps_)
+                           : std::to_string(lines_);
 }
 
 }  // namespace nat::art

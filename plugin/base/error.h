@@ -88,13 +88,16 @@ inline size_t utf8_cut_point(std::string_view s, size_t max_bytes) {
 
 class Error : public std::runtime_error {
  public:
-  Error(ErrorCode code, const std::string &message) : std::runtime_error(text::printable_text(message)), code_(code) {}
+  Error(ErrorCode code, const std::string &message)
+      : std::runtime_error(text::printable_text(message)), code_(code) {}
   ErrorCode code() const { return code_; }
 
  private:
   ErrorCode code_;
 };
 
-[[noreturn]] inline void throw_invalid(const std::string &message) { throw Error(ErrorCode::InvalidArgument, message); }
+[[noreturn]] inline void throw_invalid(const std::string &message) {
+  throw Error(ErrorCode::InvalidArgument, message);
+}
 
 }  // namespace nat

@@ -41,7 +41,8 @@ class SecretRedactor {
   std::string redact(std::string text) const {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto &form : forms_) {
-      for (size_t at = text.find(form); at != std::string::npos; at = text.find(form, at + std::strlen(kMask)))
+      for (size_t at = text.find(form); at != std::string::npos;
+           at = text.find(form, at + std::strlen(kMask)))
         text.replace(at, form.size(), kMask);
     }
     return text;

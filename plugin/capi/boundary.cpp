@@ -141,7 +141,8 @@ nat_trainer_adapter_error *guarded(F &&fn) noexcept {
 }
 
 std::string_view input(const char *data, size_t len, const char *name) {
-  if (!data && len > 0) throw Error(ErrorCode::InvalidArgument, std::string(name) + " is NULL but its length is not 0");
+  if (!data && len > 0)
+    throw Error(ErrorCode::InvalidArgument, std::string(name) + " is NULL but its length is not 0");
   return data ? std::string_view(data, len) : std::string_view();
 }
 
@@ -170,8 +171,8 @@ std::string make_info_json(std::string_view name, std::string_view backend, std:
                            const std::string &config_schema) {
   std::string info = "{\"name\":\"";
   info.append(name).append("\",\"backend\":\"").append(backend);
-  info.append("\",\"version\":\"" NAT_TRAINER_ADAPTER_VERSION "\",\"abi\":\"" NAT_TRAINER_ADAPTER_ABI_VERSION_STRING
-              "\",\"description\":\"");
+  info.append("\",\"version\":\"" NAT_TRAINER_ADAPTER_VERSION
+              "\",\"abi\":\"" NAT_TRAINER_ADAPTER_ABI_VERSION_STRING "\",\"description\":\"");
   info.append(description).append("\",\"config_schema\":").append(config_schema).append("}");
   return info;
 }
@@ -219,7 +220,8 @@ nat_trainer_adapter_error *nat_trainer_adapter_create(const char *config_json, s
                                                       nat_trainer_adapter **out_adapter) {
   return guarded([&] {
     require_out(out_adapter, "out_adapter");
-    std::shared_ptr<nat::TrainerAdapter> adapter = nat::plugin::create_adapter(input(config_json, config_len, "config_json"));
+    std::shared_ptr<nat::TrainerAdapter> adapter =
+        nat::plugin::create_adapter(input(config_json, config_len, "config_json"));
     *out_adapter = handles().add(std::move(adapter));
   });
 }
@@ -234,12 +236,15 @@ void nat_trainer_adapter_destroy(nat_trainer_adapter *adapter) {
   }
 }
 
-nat_trainer_adapter_error *nat_trainer_adapter_initialize(nat_trainer_adapter *adapter, const char *run_config_json,
+nat_trainer_adapter_error *nat_trainer_adapter_initialize(nat_trainer_adapter *adapter,
+                                                          const char *run_config_json,
                                                           size_t run_config_len) {
-  return guarded([&] { handles().get(adapter)->initialize(input(run_config_json, run_config_len, "run_config_json")); });
+  return guarded(
+      [&] { handles().get(adapter)->initialize(input(run_config_json, run_config_len, "run_config_json")); });
 }
 
-nat_trainer_adapter_error *nat_trainer_adapter_is_healthy(nat_trainer_adapter *adapter, int32_t *out_healthy) {
+nat_trainer_adapter_error *nat_trainer_adapter_is_healthy(nat_trainer_adapter *adapter,
+                                                          int32_t *out_healthy) {
   return guarded([&] {
     if (!out_healthy) throw Error(ErrorCode::InvalidArgument, "out_healthy must not be NULL");
     *out_healthy = 0;
@@ -247,8 +252,9 @@ nat_trainer_adapter_error *nat_trainer_adapter_is_healthy(nat_trainer_adapter *a
   });
 }
 
-nat_trainer_adapter_error *nat_trainer_adapter_submit(nat_trainer_adapter *adapter, const char *collection_json,
-                                                      size_t collection_len, nat_trainer_adapter_buffer **out_job_ref) {
+nat_trainer_adapter_error *nat_trainer_adapter_submit(nat_trainer_adapter *adapter,
+                                                      const char *collection_json, size_t collection_len,
+                                                      nat_trainer_adapter_buffer **out_job_ref) {
   return guarded([&] {
     require_out(out_job_ref, "out_job_ref");
     auto a = handles().get(adapter);
@@ -257,7 +263,8 @@ nat_trainer_adapter_error *nat_trainer_adapter_submit(nat_trainer_adapter *adapt
 }
 
 nat_trainer_adapter_error *nat_trainer_adapter_status(nat_trainer_adapter *adapter, const char *job_ref_json,
-                                                      size_t job_ref_len, nat_trainer_adapter_buffer **out_status) {
+                                                      size_t job_ref_len,
+                                                      nat_trainer_adapter_buffer **out_status) {
   return guarded([&] {
     require_out(out_status, "out_status");
     auto a = handles().get(adapter);
@@ -266,8 +273,9 @@ nat_trainer_adapter_error *nat_trainer_adapter_status(nat_trainer_adapter *adapt
 }
 
 nat_trainer_adapter_error *nat_trainer_adapter_wait_until_complete(nat_trainer_adapter *adapter,
-                                                                   const char *job_ref_json, size_t job_ref_len,
-                                                                   double poll_interval_s, double timeout_s,
+                                                                   const char *job_ref_json,
+                                                                   size_t job_ref_len, double poll_interval_s,
+                                                                   double timeout_s,
                                                                    nat_trainer_adapter_buffer **out_status) {
   return guarded([&] {
     require_out(out_status, "out_status");
@@ -282,7 +290,8 @@ nat_trainer_adapter_error *nat_trainer_adapter_cancel(nat_trainer_adapter *adapt
   return guarded([&] { handles().get(adapter)->cancel(input(job_ref_json, job_ref_len, "job_ref_json")); });
 }
 
-nat_trainer_adapter_error *nat_trainer_adapter_jobs(nat_trainer_adapter *adapter, nat_trainer_adapter_buffer **out_jobs) {
+nat_trainer_adapter_error *nat_trainer_adapter_jobs(nat_trainer_adapter *adapter,
+                                                    nat_trainer_adapter_buffer **out_jobs) {
   return guarded([&] {
     require_out(out_jobs, "out_jobs");
     auto a = handles().get(adapter);
@@ -290,8 +299,9 @@ nat_trainer_adapter_error *nat_trainer_adapter_jobs(nat_trainer_adapter *adapter
   });
 }
 
-nat_trainer_adapter_error *nat_trainer_adapter_next_event(nat_trainer_adapter *adapter, const char *job_ref_json,
-                                                          size_t job_ref_len, double timeout_s,
+nat_trainer_adapter_error *nat_trainer_adapter_next_event(nat_trainer_adapter *adapter,
+                                                          const char *job_ref_json, size_t job_ref_len,
+                                                          double timeout_s,
                                                           nat_trainer_adapter_buffer **out_event_or_null) {
   return guarded([&] {
     require_out(out_event_or_null, "out_event_or_null");
@@ -301,18 +311,20 @@ nat_trainer_adapter_error *nat_trainer_adapter_next_event(nat_trainer_adapter *a
   });
 }
 
-nat_trainer_adapter_error *nat_trainer_adapter_log_progress(nat_trainer_adapter *adapter, const char *job_ref_json,
-                                                            size_t job_ref_len, const char *metrics_json,
-                                                            size_t metrics_len, const char *output_dir_or_null) {
+nat_trainer_adapter_error *nat_trainer_adapter_log_progress(nat_trainer_adapter *adapter,
+                                                            const char *job_ref_json, size_t job_ref_len,
+                                                            const char *metrics_json, size_t metrics_len,
+                                                            const char *output_dir_or_null) {
   return guarded([&] {
     auto a = handles().get(adapter);
-    a->log_progress(input(job_ref_json, job_ref_len, "job_ref_json"), input(metrics_json, metrics_len, "metrics_json"),
-                    output_dir_or_null);
+    a->log_progress(input(job_ref_json, job_ref_len, "job_ref_json"),
+                    input(metrics_json, metrics_len, "metrics_json"), output_dir_or_null);
   });
 }
 
-nat_trainer_adapter_error *nat_trainer_adapter_convert(nat_trainer_adapter *adapter, const char *collection_json,
-                                                       size_t collection_len, nat_trainer_adapter_buffer **out_body) {
+nat_trainer_adapter_error *nat_trainer_adapter_convert(nat_trainer_adapter *adapter,
+                                                       const char *collection_json, size_t collection_len,
+                                                       nat_trainer_adapter_buffer **out_body) {
   return guarded([&] {
     require_out(out_body, "out_body");
     auto a = handles().get(adapter);
@@ -321,26 +333,31 @@ nat_trainer_adapter_error *nat_trainer_adapter_convert(nat_trainer_adapter *adap
 }
 
 nat_trainer_adapter_error *nat_trainer_adapter_resubmit(nat_trainer_adapter *adapter, const char *spool_path,
-                                                        size_t spool_path_len, nat_trainer_adapter_buffer **out_job_ref) {
+                                                        size_t spool_path_len,
+                                                        nat_trainer_adapter_buffer **out_job_ref) {
   return guarded([&] {
     require_out(out_job_ref, "out_job_ref");
     std::string path(input(spool_path, spool_path_len, "spool_path"));
     if (path.empty()) throw Error(ErrorCode::InvalidArgument, "spool_path must not be empty");
-    if (path.find('\0') != std::string::npos) throw Error(ErrorCode::InvalidArgument, "spool_path contains a NUL byte");
+    if (path.find('\0') != std::string::npos)
+      throw Error(ErrorCode::InvalidArgument, "spool_path contains a NUL byte");
     auto a = handles().get(adapter);
     *out_job_ref = make_buffer(a->resubmit(path));
   });
 }
 
 nat_trainer_adapter_error *nat_trainer_adapter_spooled(nat_trainer_adapter *adapter, const char *spool_dir,
-                                                       size_t spool_dir_len, nat_trainer_adapter_buffer **out_json) {
+                                                       size_t spool_dir_len,
+                                                       nat_trainer_adapter_buffer **out_json) {
   return guarded([&] {
     require_out(out_json, "out_json");
     std::optional<std::string> dir;
     if (spool_dir) {
       dir.emplace(spool_dir, spool_dir_len);
-      if (dir->empty()) throw Error(ErrorCode::InvalidArgument, "spool_dir must not be empty (NULL lists the adapter's own)");
-      if (dir->find('\0') != std::string::npos) throw Error(ErrorCode::InvalidArgument, "spool_dir contains a NUL byte");
+      if (dir->empty())
+        throw Error(ErrorCode::InvalidArgument, "spool_dir must not be empty (NULL lists the adapter's own)");
+      if (dir->find('\0') != std::string::npos)
+        throw Error(ErrorCode::InvalidArgument, "spool_dir contains a NUL byte");
     }
     auto a = handles().get(adapter);
     *out_json = make_buffer(a->spooled(dir));

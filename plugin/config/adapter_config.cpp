@@ -19,7 +19,9 @@ namespace {
 
 using Json = nlohmann::json;
 
-[[noreturn]] void bad(const std::string &key, const std::string &what) { throw_invalid("config: " + key + ": " + what); }
+[[noreturn]] void bad(const std::string &key, const std::string &what) {
+  throw_invalid("config: " + key + ": " + what);
+}
 
 std::string type_name(const Json &v) { return v.is_number() ? "number" : v.type_name(); }
 
@@ -41,23 +43,28 @@ bool get_bool(const Json &obj, const char *key, const std::string &path, bool de
   if (it == obj.end() || it->is_null()) return def;
   auto v = lax_bool(*it);
   if (!v)
-    bad(path + key, "expected a boolean (true/false, or one of the strings pydantic reads as one: "
-                    "\"true\", \"false\", \"yes\", \"no\", \"on\", \"off\", \"1\", \"0\"), got " +
-                        (it->is_string() ? std::string("another string") : type_name(*it)));
+    bad(path + key,
+        "expected a boolean (true/false, or one of the strings pydantic reads as one: "
+        "\"true\", \"false\", \"yes\", \"no\", \"on\", \"off\", \"1\", \"0\"), got " +
+            (it->is_string() ? std::string("another string") : type_name(*it)));
   return *v;
 }
 
 // A bound as the error message shows it: 20, 0.001, 1073741824.
 std::string bound_text(double v) {
   char buf[64];
-  if (v == std::floor(v) && std::fabs(v) < 1e15) std::snprintf(buf, sizeof buf, "%.0f", v);
-  else std::snprintf(buf, sizeof buf, "%g", v);
+  if (v == std::floor(v) && std::fabs(v) < 1e15)
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%g", v);
   return buf;
 }
 
 // A value as an out-of-range message shows it: numbers as given, a string
 // (which may be anything, even a pasted secret) not at all.
-std::string shown_value(const Json &v) { return v.is_string() ? "a numeric string out of range" : json::dump(v); }
+std::string shown_value(const Json &v) {
+  return v.is_string() ? "a numeric string out of range" : json::dump(v);
+}
 
 // A number option in [min_value, max_value]: a JSON number, or what
 // pydantic's lax mode reads as a float (a numeric string such as "1e-5"; a
@@ -164,7 +171,8 @@ void refuse_duplicates(json::Scanner &s, const std::string &path) {
       std::string key_path = path.empty() ? name : path + "." + name;
       for (const std::string &seen : keys)
         if (seen == name)
-          throw_invalid("config: " + key_path + ": duplicate key (a key may appear once in a mapping; "
+          throw_invalid("config: " + key_path +
+                        ": duplicate key (a key may appear once in a mapping; "
                         "JSON parsers disagree on which value would win)");
       keys.push_back(std::move(name));
       refuse_duplicates(s, key_path);
@@ -209,8 +217,8 @@ void parse_backend(const Json &b, BackendConfig &out) {
     if (args != out.server_config.end() && args->is_object()) {
       auto key = args->find("api_key");
       if (key != args->end() && key->is_string())
-        refuse_control_characters(key->get_ref<const std::string &>(), "backend.server_config.server_args.api_key",
-                                  "is sent in an HTTP header");
+        refuse_control_characters(key->get_ref<const std::string &>(),
+                                  "backend.server_config.server_args.api_key", "is sent in an HTTP header");
     }
   }
   if (out.name.empty()) bad("backend.name", "must not be empty");
@@ -218,10 +226,24 @@ void parse_backend(const Json &b, BackendConfig &out) {
 }
 
 void parse_native(const Json &n, NativeOptions &o) {
-  static const char *known[] = {"validation", "dialect", "scheme", "inference_base_url", "connect_timeout_s",
-                                "request_timeout_s", "get_step_timeout_s", "prepare_timeout_s", "health_timeout_s",
-                                "retries", "retry_backoff_s", "keepalive_idle_s", "max_json_depth",
-                                "max_response_bytes", "ca_path", "insecure_skip_tls_verify", "spool", "spool_dir"};
+  static const char *known[] = {"validation",
+                                "dialect",
+                                "scheme",
+                                "inference_base_url",
+                                "connect_timeout_s",
+                                "request_timeout_s",
+                                "get_step_timeout_s",
+                                "prepare_timeout_s",
+                                "health_timeout_s",
+                                "retries",
+                                "retry_backoff_s",
+                                "keepalive_idle_s",
+                                "max_json_depth",
+                                "max_response_bytes",
+                                "ca_path",
+                                "insecure_skip_tls_verify",
+                                "spool",
+                                "spool_dir"};
   for (auto it = n.begin(); it != n.end(); ++it) {
     bool ok = false;
     for (const char *k : known) ok = ok || it.key() == k;
@@ -233,10 +255,14 @@ void parse_native(const Json &n, NativeOptions &o) {
   if (!m) bad("native.validation", "expected \"compat\" or \"strict\", got \"" + mode + "\"");
   o.validation = *m;
   std::string d = get_string(n, "dialect", p, "auto");
-  if (d == "auto") o.dialect = Dialect::Auto;
-  else if (d == "0.4" || d == "0.4.x") o.dialect = Dialect::V04;
-  else if (d == "0.5" || d == "0.5.x") o.dialect = Dialect::V05;
-  else bad("native.dialect", "expected \"auto\", \"0.4\" or \"0.5\", got \"" + d + "\"");
+  if (d == "auto")
+    o.dialect = Dialect::Auto;
+  else if (d == "0.4" || d == "0.4.x")
+    o.dialect = Dialect::V04;
+  else if (d == "0.5" || d == "0.5.x")
+    o.dialect = Dialect::V05;
+  else
+    bad("native.dialect", "expected \"auto\", \"0.4\" or \"0.5\", got \"" + d + "\"");
   o.scheme = get_string(n, "scheme", p, o.scheme);
   if (o.scheme != "http" && o.scheme != "https") bad("native.scheme", "expected \"http\" or \"https\"");
   o.inference_base_url = get_string(n, "inference_base_url", p, "");
@@ -275,16 +301,21 @@ void check_backend_host(const std::string &host, const std::string &key) {
   if (host.empty()) bad(key, "must not be empty");
   size_t at = first_control_character(host);
   if (at != std::string::npos)
-    bad(key, "contains " + control_character_at(host, at) + "; expected a host name, an IPv4 address or an IPv6 address");
+    bad(key, "contains " + control_character_at(host, at) +
+                 "; expected a host name, an IPv4 address or an IPv6 address");
   in_addr v4{};
   if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) return;
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']' && is_ipv6(host.substr(1, host.size() - 2))) return;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']' &&
+      is_ipv6(host.substr(1, host.size() - 2)))
+    return;
   if (is_ipv6(host)) return;  // written without brackets: the URL gets them
   // A name made of digits and dots only is a mistyped IPv4 address, not a name.
   bool numeric = host.find_first_not_of("0123456789.") == std::string::npos;
   if (!numeric && is_host_name(host)) return;
-  bad(key, "expected a host name (letters, digits, '-', '_' and '.'), an IPv4 address or an IPv6 address in brackets "
-           "([::1]), with no port, path, query or other URL part; got something else");
+  bad(key,
+      "expected a host name (letters, digits, '-', '_' and '.'), an IPv4 address or an IPv6 address in "
+      "brackets "
+      "([::1]), with no port, path, query or other URL part; got something else");
 }
 
 size_t first_control_character(std::string_view value) {
@@ -298,8 +329,10 @@ size_t first_control_character(std::string_view value) {
 void refuse_control_characters(const std::string &value, const std::string &key, const char *because) {
   size_t at = first_control_character(value);
   if (at != std::string::npos)
-    bad(key, "contains " + control_character_at(value, at) + " (CR, LF, NUL and the other C0 controls and DEL "
-             "are refused: the value " + because + ")");
+    bad(key, "contains " + control_character_at(value, at) +
+                 " (CR, LF, NUL and the other C0 controls and DEL "
+                 "are refused: the value " +
+                 because + ")");
 }
 
 void refuse_nul(const std::string &value, const std::string &key) {
@@ -362,8 +395,9 @@ AdapterConfig parse_adapter_config(std::string_view json_text, std::string_view 
       if (!v || !std::isfinite(*v))
         bad(std::string("training.") + k,
             "expected a finite number, got " +
-                (it->is_string() ? std::string(v ? "a string that is not finite" : "a string that is not a number")
-                                 : type_name(*it)));
+                (it->is_string()
+                     ? std::string(v ? "a string that is not finite" : "a string that is not a number")
+                     : type_name(*it)));
       if (!it->is_number()) *it = *v;
     }
   }

@@ -29,10 +29,10 @@ struct NativeOptions {
   // Ranges of the numeric options; parse_adapter_config refuses a value
   // outside them (before any conversion to an integer type), naming the option
   // and the range. The JSON Schema (adapter_config_schema) states the same.
-  static constexpr double kMinTimeoutS = 0.001;      // every *_timeout_s
-  static constexpr double kMaxTimeoutS = 1e6;        // about 11.6 days
+  static constexpr double kMinTimeoutS = 0.001;  // every *_timeout_s
+  static constexpr double kMaxTimeoutS = 1e6;    // about 11.6 days
   static constexpr int kMaxRetries = 20;
-  static constexpr double kMaxRetryBackoffS = 3600;  // doubled per attempt: at most 2^19 h
+  static constexpr double kMaxRetryBackoffS = 3600;    // doubled per attempt: at most 2^19 h
   static constexpr double kMaxKeepaliveIdleS = 32767;  // Linux's TCP_KEEPIDLE maximum
   static constexpr int kMinJsonDepth = 2;
   static constexpr int kMaxJsonDepth = 1000;
@@ -41,21 +41,21 @@ struct NativeOptions {
 
   ValidationMode validation = ValidationMode::Compat;
   Dialect dialect = Dialect::Auto;
-  std::string scheme = "http";         // "https" for a TLS-terminating proxy in front of the server
-  std::string inference_base_url;      // overrides the URL /_prepare_backend_for_training returns
+  std::string scheme = "http";     // "https" for a TLS-terminating proxy in front of the server
+  std::string inference_base_url;  // overrides the URL /_prepare_backend_for_training returns
   double connect_timeout_s = 10.0;
-  double request_timeout_s = 60.0;     // /register, /healthcheck, /openapi.json, deletion
+  double request_timeout_s = 60.0;  // /register, /healthcheck, /openapi.json, deletion
   double get_step_timeout_s = 30.0;
-  double prepare_timeout_s = 1200.0;   // /_prepare_backend_for_training can take minutes
-  double health_timeout_s = 5.0;       // is_healthy's probes
-  int retries = 3;                     // extra attempts of idempotent calls
-  double retry_backoff_s = 0.5;        // first backoff, doubled per attempt
-  double keepalive_idle_s = 30.0;      // TCP keepalive on the training stream
+  double prepare_timeout_s = 1200.0;  // /_prepare_backend_for_training can take minutes
+  double health_timeout_s = 5.0;      // is_healthy's probes
+  int retries = 3;                    // extra attempts of idempotent calls
+  double retry_backoff_s = 0.5;       // first backoff, doubled per attempt
+  double keepalive_idle_s = 30.0;     // TCP keepalive on the training stream
   int max_json_depth = 128;
   size_t max_response_bytes = 16u << 20;
   std::string ca_path;
   bool insecure_skip_tls_verify = false;
-  bool spool = true;                   // write each submitted collection to spool_dir first
+  bool spool = true;  // write each submitted collection to spool_dir first
   std::string spool_dir = kDefaultSpoolDir;
 };
 

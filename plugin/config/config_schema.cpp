@@ -1,6 +1,6 @@
-#include "config/adapter_config.h"
-
 #include <string>
+
+#include "config/adapter_config.h"
 
 namespace nat {
 
@@ -58,7 +58,8 @@ const char *adapter_config_schema() {
         "ca_path": {"type": "string"},
         "insecure_skip_tls_verify": {"type": "boolean", "default": false},
         "spool": {"type": "boolean", "default": true, "description": "Write each submitted collection to spool_dir before sending; removed when training completed."},
-        "spool_dir": {"type": "string", "default": )JSON" + nlohmann::json(kDefaultSpoolDir).dump() + R"JSON(}
+        "spool_dir": {"type": "string", "default": )JSON" +
+                                    nlohmann::json(kDefaultSpoolDir).dump() + R"JSON(}
       }
     }
   }

@@ -36,9 +36,12 @@ char *minify_bytes(const char *p, const char *end, char *o, MinifyState &st) {
   for (; p < end; ++p) {
     const char c = *p;
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       *o++ = c;
     } else if (!json::fast::is_ws(c)) {
       if (c == '"') in_string = true;

@@ -36,7 +36,8 @@ class TrajectoryConverter {
   // Writes `open`, the kept groups separated by `separator`, then `close`.
   // A JSON array is ("[", ",", "]"); JSON lines are ("", "\n", "\n").
   // Empty groups and groups with no kept trajectory are left out.
-  void write_groups(ByteSink &sink, std::string_view open, std::string_view separator, std::string_view close);
+  void write_groups(ByteSink &sink, std::string_view open, std::string_view separator,
+                    std::string_view close);
 
  private:
   std::string_view input_;

@@ -6,11 +6,11 @@
 namespace nat::plugin {
 
 const char *info_json() {
-  static const std::string info =
-      make_info_json(JsonlExportAdapter::kType, JsonlExportAdapter::kBackend,
-                     "Offline export: validates and converts trajectory collections like the ART adapter and writes "
-                     "them as JSON lines datasets of ART trajectory groups, one file per submit.",
-                     export_config_schema());
+  static const std::string info = make_info_json(
+      JsonlExportAdapter::kType, JsonlExportAdapter::kBackend,
+      "Offline export: validates and converts trajectory collections like the ART adapter and writes "
+      "them as JSON lines datasets of ART trajectory groups, one file per submit.",
+      export_config_schema());
   return info.c_str();
 }
 

@@ -46,7 +46,10 @@ class FileSink : public ByteSink {
       ++done_;
       double pct = total_ ? 100.0 * static_cast<double>(done_) / static_cast<double>(total_) : 100.0;
       job_.set_progress(pct > 100.0 ? 100.0 : pct);
-      job_.emit({{"type", "step"}, {"step", done_}, {"num_gradient_steps", total_}, {"metrics", {{"groups_written", done_}}}});
+      job_.emit({{"type", "step"},
+                 {"step", done_},
+                 {"num_gradient_steps", total_},
+                 {"metrics", {{"groups_written", done_}}}});
     }
     bytes_ += bytes.size();
   }
@@ -64,7 +67,9 @@ class FileSink : public ByteSink {
 // (with time, process id, job id and suffixes) stays within NAME_MAX.
 std::string safe_file_part(const std::string &s) {
   std::string out;
-  for (char c : s.substr(0, 120)) out.push_back((std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_');
+  for (char c : s.substr(0, 120))
+    out.push_back((std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c
+                                                                                                    : '_');
   if (out.empty() || out == "." || out == "..") out = "run";
   return out;
 }
@@ -78,11 +83,13 @@ bool move_no_replace(const fs::path &from, const fs::path &to) {
   int err = errno;
   if (err == EEXIST) return false;
   if (err != EINVAL && err != ENOSYS && err != ENOTSUP)
-    throw Error(ErrorCode::Unavailable, "cannot rename " + from.string() + " to " + to.string() + ": " + std::strerror(err));
+    throw Error(ErrorCode::Unavailable,
+                "cannot rename " + from.string() + " to " + to.string() + ": " + std::strerror(err));
   if (::link(from.c_str(), to.c_str()) != 0) {
     err = errno;
     if (err == EEXIST) return false;
-    throw Error(ErrorCode::Unavailable, "cannot link " + from.string() + " to " + to.string() + ": " + std::strerror(err));
+    throw Error(ErrorCode::Unavailable,
+                "cannot link " + from.string() + " to " + to.string() + ": " + std::strerror(err));
   }
   ::unlink(from.c_str());
   return true;
@@ -95,9 +102,10 @@ bool move_no_replace(const fs::path &from, const fs::path &to) {
 // containers sharing a directory), the next k is taken: move_no_replace
 // never replaces what is there.
 std::string dataset_name(const std::string &run_id, uint64_t job_id, unsigned attempt) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
-  std::string name = safe_file_part(run_id) + "." + std::to_string(ms.count()) + "." + std::to_string(::getpid()) + "." +
-                     std::to_string(job_id);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  std::string name = safe_file_part(run_id) + "." + std::to_string(ms.count()) + "." +
+                     std::to_string(::getpid()) + "." + std::to_string(job_id);
   if (attempt > 0) name += "." + std::to_string(attempt);
   return name + ".jsonl";
 }
@@ -117,7 +125,8 @@ ExportConfig parse_export_config(std::string_view json_text) {
     throw_invalid(std::string("config: _type: this plugin implements \"") + JsonlExportAdapter::kType + "\"");
   auto dir = root.find("output_dir");
   if (dir != root.end() && !dir->is_null()) {
-    if (!dir->is_string() || dir->get<std::string>().empty()) throw_invalid("config: output_dir: expected a non-empty string");
+    if (!dir->is_string() || dir->get<std::string>().empty())
+      throw_invalid("config: output_dir: expected a non-empty string");
     cfg.output_dir = dir->get<std::string>();
     refuse_nul(cfg.output_dir, "output_dir");
   }
@@ -133,9 +142,10 @@ ExportConfig parse_export_config(std::string_view json_text) {
         // As the ART plugin reads its integer options: a JSON integer
         // compared as a 64-bit value (get<int>() would truncate 4294967298
         // to 2), or what pydantic's lax mode reads as an int ("64", 64.0).
-        const bool in_range = it->is_number_unsigned()  ? it->get<uint64_t>() >= 2 && it->get<uint64_t>() <= 1000
-                              : it->is_number_integer() ? it->get<int64_t>() >= 2 && it->get<int64_t>() <= 1000
-                                                        : false;
+        const bool in_range =
+            it->is_number_unsigned()  ? it->get<uint64_t>() >= 2 && it->get<uint64_t>() <= 1000
+            : it->is_number_integer() ? it->get<int64_t>() >= 2 && it->get<int64_t>() <= 1000
+                                      : false;
         std::optional<double> lax = in_range || it->is_number_integer() ? std::nullopt : lax_integer(*it);
         if (!in_range && !(lax && *lax >= 2 && *lax <= 1000))
           throw_invalid("config: native.max_json_depth: expected an integer between 2 and 1000");
@@ -156,7 +166,9 @@ JsonlExportAdapter::JsonlExportAdapter(ExportConfig config) : config_(std::move(
 
 JsonlExportAdapter::~JsonlExportAdapter() { shutdown(); }
 
-nlohmann::json JsonlExportAdapter::trainer_config_summary() const { return {{"output_dir", config_.output_dir}}; }
+nlohmann::json JsonlExportAdapter::trainer_config_summary() const {
+  return {{"output_dir", config_.output_dir}};
+}
 
 void JsonlExportAdapter::initialize(std::string_view run_config_json) {
   if (!run_config_json.empty()) {
@@ -165,14 +177,18 @@ void JsonlExportAdapter::initialize(std::string_view run_config_json) {
   }
   std::error_code ec;
   fs::create_directories(config_.output_dir, ec);
-  if (ec) throw Error(ErrorCode::Unavailable, "cannot create output_dir " + config_.output_dir + ": " + ec.message());
-  if (!is_healthy()) throw Error(ErrorCode::Unavailable, "output_dir " + config_.output_dir + " is not writable");
+  if (ec)
+    throw Error(ErrorCode::Unavailable,
+                "cannot create output_dir " + config_.output_dir + ": " + ec.message());
+  if (!is_healthy())
+    throw Error(ErrorCode::Unavailable, "output_dir " + config_.output_dir + " is not writable");
 }
 
 bool JsonlExportAdapter::is_healthy() { return ::access(config_.output_dir.c_str(), W_OK | X_OK) == 0; }
 
 std::string JsonlExportAdapter::convert(std::string_view collection_json) {
-  CollectionPlan plan = plan_collection(collection_json, config_.validation, CollectionLimits{config_.max_json_depth});
+  CollectionPlan plan =
+      plan_collection(collection_json, config_.validation, CollectionLimits{config_.max_json_depth});
   if (plan.groups_kept == 0) throw_invalid("No valid trajectory groups to submit.");
   std::string out;
   StringSink sink(out);
@@ -213,11 +229,13 @@ std::string JsonlExportAdapter::submit(std::string_view collection_json) {
       tmp_path += ".partial";
       fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     }
-    if (fd < 0) throw Error(ErrorCode::Unavailable, "cannot create " + tmp_path.string() + ": " + std::strerror(errno));
+    if (fd < 0)
+      throw Error(ErrorCode::Unavailable, "cannot create " + tmp_path.string() + ": " + std::strerror(errno));
     FileSink sink(fd, j, plan->groups_kept);
     try {
       TrajectoryConverter(*input, *plan, depth).write_groups(sink, "", "\n", "\n");
-      if (::fsync(fd) != 0) throw Error(ErrorCode::Unavailable, std::string("fsync failed: ") + std::strerror(errno));
+      if (::fsync(fd) != 0)
+        throw Error(ErrorCode::Unavailable, std::string("fsync failed: ") + std::strerror(errno));
     } catch (const Error &e) {
       ::close(fd);
       fs::remove(tmp_path, ec);

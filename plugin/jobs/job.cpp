@@ -18,11 +18,16 @@ Clock::duration seconds_to_duration(double s) {
 
 const char *job_state_name(JobState state) {
   switch (state) {
-    case JobState::Pending: return "pending";
-    case JobState::Running: return "running";
-    case JobState::Completed: return "completed";
-    case JobState::Failed: return "failed";
-    case JobState::Canceled: return "canceled";
+    case JobState::Pending:
+      return "pending";
+    case JobState::Running:
+      return "running";
+    case JobState::Completed:
+      return "completed";
+    case JobState::Failed:
+      return "failed";
+    case JobState::Canceled:
+      return "canceled";
   }
   return "pending";
 }
@@ -84,7 +89,8 @@ void Job::start(std::function<void(Job &)> body) {
   } catch (const std::exception &e) {
     // No thread (std::system_error, e.g. EAGAIN): the job must not stay
     // pending forever and block its run_id.
-    finish(JobState::Failed, std::string("Training failed with error: cannot start the job's thread: ") + e.what(),
+    finish(JobState::Failed,
+           std::string("Training failed with error: cannot start the job's thread: ") + e.what(),
            std::nullopt);
   }
 }

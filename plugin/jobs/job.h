@@ -23,7 +23,9 @@ namespace nat {
 enum class JobState { Pending = 0, Running = 1, Completed = 2, Failed = 3, Canceled = 4 };
 
 const char *job_state_name(JobState state);
-inline bool is_terminal(JobState s) { return s == JobState::Completed || s == JobState::Failed || s == JobState::Canceled; }
+inline bool is_terminal(JobState s) {
+  return s == JobState::Completed || s == JobState::Failed || s == JobState::Canceled;
+}
 
 class Job {
  public:

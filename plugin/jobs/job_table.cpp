@@ -50,7 +50,8 @@ JobRef parse_job_ref(std::string_view text) {
   return ref;
 }
 
-std::shared_ptr<Job> JobTable::create(const std::string &run_id, const std::string &backend, nlohmann::json metadata) {
+std::shared_ptr<Job> JobTable::create(const std::string &run_id, const std::string &backend,
+                                      nlohmann::json metadata) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closing_) throw Error(ErrorCode::FailedPrecondition, "the adapter is being destroyed");
   auto it = by_run_id_.find(run_id);

@@ -57,7 +57,8 @@ void read_name(std::string_view stem, SpooledCollection &entry) {
     stem = stem.substr(0, dot);
   }
   int64_t pid = 0, submitted = 0;
-  const bool counter = !parts[0].empty() && parts[0].find_first_not_of("0123456789") == std::string_view::npos;
+  const bool counter =
+      !parts[0].empty() && parts[0].find_first_not_of("0123456789") == std::string_view::npos;
   if (!counter || !read_digits(parts[1], 9, pid) || !read_digits(parts[2], 18, submitted) || pid == 0) return;
   entry.run_id = std::string(stem);
   entry.submitted_unix_ms = submitted;
@@ -165,7 +166,8 @@ SpoolFile Spool::write_unsynced(std::string_view run_id, std::string_view bytes)
   fs::create_directories(dir_, ec);
   if (ec) throw Error(ErrorCode::Unavailable, "spool: cannot create " + dir_ + ": " + ec.message());
   auto now = std::chrono::system_clock::now().time_since_epoch();
-  std::string name = file_part(run_id) + "." + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now).count()) +
+  std::string name = file_part(run_id) + "." +
+                     std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now).count()) +
                      "." + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1)) + ".json";
   std::string path = (fs::path(dir_) / name).string();
   // Written under a temporary name, renamed once complete: a file under its
@@ -225,7 +227,8 @@ std::string Spool::read(const std::string &path, size_t max_bytes) {
   }
   if (static_cast<size_t>(st.st_size) > max_bytes) {
     ::close(fd);
-    throw Error(ErrorCode::InvalidArgument, "spool: " + path + " is larger than " + std::to_string(max_bytes) + " bytes");
+    throw Error(ErrorCode::InvalidArgument,
+                "spool: " + path + " is larger than " + std::to_string(max_bytes) + " bytes");
   }
   std::string out(static_cast<size_t>(st.st_size), '\0');
   size_t got = 0;
@@ -296,7 +299,8 @@ std::vector<SpooledCollection> Spool::list() const {
 
 std::string Spool::list_json(bool spooling, std::string_view source) const {
   if (dir_.empty()) throw Error(ErrorCode::InvalidArgument, "spool_dir is empty");
-  if (dir_.find('\0') != std::string::npos) throw Error(ErrorCode::InvalidArgument, "spool_dir holds a NUL byte");
+  if (dir_.find('\0') != std::string::npos)
+    throw Error(ErrorCode::InvalidArgument, "spool_dir holds a NUL byte");
   std::error_code ec;
   const bool exists = fs::is_directory(dir_, ec);
   nlohmann::json collections = nlohmann::json::array();
@@ -313,8 +317,10 @@ std::string Spool::list_json(bool spooling, std::string_view source) const {
     }
     collections.push_back(std::move(item));
   }
-  nlohmann::json out = {{"spool_dir", dir_},     {"spool_dir_source", std::string(source)},
-                        {"spooling", spooling},  {"exists", exists},
+  nlohmann::json out = {{"spool_dir", dir_},
+                        {"spool_dir_source", std::string(source)},
+                        {"spooling", spooling},
+                        {"exists", exists},
                         {"collections", std::move(collections)}};
   // Replaced, not refused: a file name need not be UTF-8.
   return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -123,7 +123,8 @@ inline const char *digits(const char *p, const char *end) {
   const __m128i bias = _mm_set1_epi8(static_cast<char>(0x80));
   const __m128i nine = _mm_set1_epi8(static_cast<char>(0x89));  // 9 + bias
   while (end - p >= 16) {
-    __m128i d = _mm_xor_si128(_mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)), zero), bias);
+    __m128i d =
+        _mm_xor_si128(_mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)), zero), bias);
     // d - '0' > 9 as unsigned bytes, compared signed after the bias.
     unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpgt_epi8(d, nine)));
     if (mask != 0) return p + __builtin_ctz(mask);
@@ -166,7 +167,8 @@ struct ListMasks {
 };
 inline ListMasks list_masks16(const char *p) {
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
-  const __m128i d = _mm_xor_si128(_mm_sub_epi8(v, _mm_set1_epi8('0')), _mm_set1_epi8(static_cast<char>(0x80)));
+  const __m128i d =
+      _mm_xor_si128(_mm_sub_epi8(v, _mm_set1_epi8('0')), _mm_set1_epi8(static_cast<char>(0x80)));
   auto bits = [](__m128i m) { return static_cast<uint32_t>(_mm_movemask_epi8(m)); };
   return {~bits(_mm_cmpgt_epi8(d, _mm_set1_epi8(static_cast<char>(0x89)))) & 0xFFFFu,
           bits(_mm_cmpeq_epi8(v, _mm_set1_epi8(','))), bits(_mm_cmpeq_epi8(v, _mm_set1_epi8(' '))),

@@ -32,18 +32,25 @@ void append_utf8(std::string &out, uint32_t cp) {
 
 const char *kind_name(Kind kind) {
   switch (kind) {
-    case Kind::Object: return "object";
-    case Kind::Array: return "array";
-    case Kind::String: return "string";
-    case Kind::Number: return "number";
+    case Kind::Object:
+      return "object";
+    case Kind::Array:
+      return "array";
+    case Kind::String:
+      return "string";
+    case Kind::Number:
+      return "number";
     case Kind::True:
-    case Kind::False: return "boolean";
-    case Kind::Null: return "null";
+    case Kind::False:
+      return "boolean";
+    case Kind::Null:
+      return "null";
   }
   return "value";
 }
 
-SyntaxError::SyntaxError(const std::string &what, size_t offset) : std::runtime_error(what), offset_(offset) {}
+SyntaxError::SyntaxError(const std::string &what, size_t offset)
+    : std::runtime_error(what), offset_(offset) {}
 
 Scanner::Scanner(std::string_view text, int max_depth)
     : begin_(text.data()),
@@ -58,15 +65,6 @@ void Scanner::fail_at(const std::string &what, const char *where) const {
   throw SyntaxError("invalid JSON at byte " + std::to_string(off) + ": " + what, off);
 }
 
-
-
-
-
-
-
-
-
-
 std::string Scanner::string_value() { return decode(string_raw()); }
 
 std::string Scanner::decode(std::string_view raw) {
@@ -80,14 +78,30 @@ std::string Scanner::decode(std::string_view raw) {
     }
     char e = raw[++i];
     switch (e) {
-      case '"': out.push_back('"'); break;
-      case '\\': out.push_back('\\'); break;
-      case '/': out.push_back('/'); break;
-      case 'b': out.push_back('\b'); break;
-      case 'f': out.push_back('\f'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 't': out.push_back('\t'); break;
+      case '"':
+        out.push_back('"');
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
+      case '/':
+        out.push_back('/');
+        break;
+      case 'b':
+        out.push_back('\b');
+        break;
+      case 'f':
+        out.push_back('\f');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
       case 'u': {
         uint32_t cp = detail::read_hex4(raw.data() + i + 1);
         i += 4;
@@ -99,12 +113,13 @@ std::string Scanner::decode(std::string_view raw) {
         append_utf8(out, cp);
         break;
       }
-      default: out.push_back(e); break;
+      default:
+        out.push_back(e);
+        break;
     }
   }
   return out;
 }
-
 
 void Scanner::fail_number() {
   const char *p = p_;
@@ -157,21 +172,37 @@ std::string_view Scanner::skip_value() {
   Kind k = peek();
   const char *start = p_;
   switch (k) {
-    case Kind::String: string_raw(); break;
-    case Kind::Number: number_raw(); break;
-    case Kind::True: expect_literal("true", 4); break;
-    case Kind::False: expect_literal("false", 5); break;
-    case Kind::Null: expect_literal("null", 4); break;
+    case Kind::String:
+      string_raw();
+      break;
+    case Kind::Number:
+      number_raw();
+      break;
+    case Kind::True:
+      expect_literal("true", 4);
+      break;
+    case Kind::False:
+      expect_literal("false", 5);
+      break;
+    case Kind::Null:
+      expect_literal("null", 4);
+      break;
     case Kind::Object:
     case Kind::Array: {
       // Iterative skip with the same validation as the structured calls.
       int base = depth_;
-      if (k == Kind::Object) begin_object(); else begin_array();
+      if (k == Kind::Object)
+        begin_object();
+      else
+        begin_array();
       // Container kinds per depth above base: tracked through a small bit set.
       uint64_t is_object_bits[kMaxTrackedDepth / 64] = {};
       auto set_kind = [&](bool obj) {
         uint64_t b = uint64_t{1} << (depth_ % 64);
-        if (obj) is_object_bits[depth_ / 64] |= b; else is_object_bits[depth_ / 64] &= ~b;
+        if (obj)
+          is_object_bits[depth_ / 64] |= b;
+        else
+          is_object_bits[depth_ / 64] &= ~b;
       };
       set_kind(k == Kind::Object);
       while (depth_ > base) {
@@ -234,13 +265,27 @@ void append_quoted(std::string &out, std::string_view s) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";

@@ -156,19 +156,24 @@ inline uint32_t read_hex4(const char *p) {
 
 }  // namespace detail
 
-
 inline void Scanner::skip_ws() { p_ = fast::ws(p_, end_); }
 
 inline Kind Scanner::peek() {
   skip_ws();
   if (p_ >= end_) fail("unexpected end of input, expected a value");
   switch (*p_) {
-    case '{': return Kind::Object;
-    case '[': return Kind::Array;
-    case '"': return Kind::String;
-    case 't': return Kind::True;
-    case 'f': return Kind::False;
-    case 'n': return Kind::Null;
+    case '{':
+      return Kind::Object;
+    case '[':
+      return Kind::Array;
+    case '"':
+      return Kind::String;
+    case 't':
+      return Kind::True;
+    case 'f':
+      return Kind::False;
+    case 'n':
+      return Kind::Null;
     default:
       if (*p_ == '-' || detail::is_digit(*p_)) return Kind::Number;
       fail("unexpected " + detail::describe_byte(static_cast<unsigned char>(*p_)) + ", expected a value");
@@ -269,18 +274,19 @@ inline void Scanner::scan_string_body(bool *had_escapes) {
         u += 2;
         continue;
       }
-      if (e != 'u') fail_at("invalid escape '\\" + std::string(1, static_cast<char>(e)) + "' in a string",
-                            reinterpret_cast<const char *>(u));
+      if (e != 'u')
+        fail_at("invalid escape '\\" + std::string(1, static_cast<char>(e)) + "' in a string",
+                reinterpret_cast<const char *>(u));
       const char *h = reinterpret_cast<const char *>(u + 2);
-      if (uend - (u + 2) < 4 || detail::hex_value(h[0]) < 0 || detail::hex_value(h[1]) < 0 || detail::hex_value(h[2]) < 0 ||
-          detail::hex_value(h[3]) < 0)
+      if (uend - (u + 2) < 4 || detail::hex_value(h[0]) < 0 || detail::hex_value(h[1]) < 0 ||
+          detail::hex_value(h[2]) < 0 || detail::hex_value(h[3]) < 0)
         fail_at("invalid \\u escape in a string", reinterpret_cast<const char *>(u));
       uint32_t cp = detail::read_hex4(h);
       u += 6;
       if (cp >= 0xD800 && cp <= 0xDBFF) {
         const char *l = reinterpret_cast<const char *>(u);
-        if (uend - u < 6 || l[0] != '\\' || l[1] != 'u' || detail::hex_value(l[2]) < 0 || detail::hex_value(l[3]) < 0 ||
-            detail::hex_value(l[4]) < 0 || detail::hex_value(l[5]) < 0)
+        if (uend - u < 6 || l[0] != '\\' || l[1] != 'u' || detail::hex_value(l[2]) < 0 ||
+            detail::hex_value(l[3]) < 0 || detail::hex_value(l[4]) < 0 || detail::hex_value(l[5]) < 0)
           fail_at("unpaired UTF-16 surrogate escape in a string", reinterpret_cast<const char *>(u - 6));
         uint32_t lo = detail::read_hex4(l + 2);
         if (lo < 0xDC00 || lo > 0xDFFF)

@@ -51,14 +51,17 @@ void refuse_duplicate_keys(std::string_view text, const char *what, int max_dept
       continue;
     }
     Kind v = s.peek();
-    if (v == Kind::Object || v == Kind::Array) open(v);
-    else s.skip_value();
+    if (v == Kind::Object || v == Kind::Array)
+      open(v);
+    else
+      s.skip_value();
   }
 }
 
 }  // namespace
 
-nlohmann::json parse_checked(std::string_view text, const char *what, int max_depth, DuplicateKeys duplicates) {
+nlohmann::json parse_checked(std::string_view text, const char *what, int max_depth,
+                             DuplicateKeys duplicates) {
   try {
     Scanner s(text, max_depth);
     s.skip_value();

@@ -6,8 +6,8 @@
 // are allowed (OpenAI models keep them). Numbers follow pydantic's lax mode
 // where JSON can express it: integers pass as floats, integral floats as ints,
 // booleans as numbers.
-#include <cmath>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <string>
 
@@ -69,9 +69,9 @@ std::string check_int(Scanner &s, const char *what) {
 // Where a problem is, built only when there is one: the hot path of a valid
 // collection allocates nothing here.
 struct TokenPath {
-  const char *list;         // "logprobs.content" or "logprobs.refusal"
-  size_t index;             // into that list
-  long top_index = -1;      // into top_logprobs, or -1
+  const char *list;     // "logprobs.content" or "logprobs.refusal"
+  size_t index;         // into that list
+  long top_index = -1;  // into top_logprobs, or -1
   std::string str() const {
     std::string s = std::string(list) + "[" + std::to_string(index) + "]";
     if (top_index >= 0) s += ".top_logprobs[" + std::to_string(top_index) + "]";

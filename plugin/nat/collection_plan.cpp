@@ -16,7 +16,8 @@ using json::Scanner;
 
 constexpr const char *kEmptyEpisode = "Trajectory episode is empty.";
 constexpr const char *kBadFirst = "The first message in the trajectory must be from 'user' or 'system'.";
-constexpr const char *kConsecutiveAssistant = "Consecutive assistant messages from the same role found in trajectory.";
+constexpr const char *kConsecutiveAssistant =
+    "Consecutive assistant messages from the same role found in trajectory.";
 constexpr const char *kConsecutiveSameRole = "Consecutive messages from the same role found in trajectory.";
 constexpr const char *kBadLast = "The last message in the trajectory must be from 'assistant'.";
 constexpr const char *kMissingLogprobs = "logprobs must be provided for assistant role.";
@@ -27,7 +28,9 @@ std::string traj_path(size_t g, size_t t) {
   return "trajectories[" + std::to_string(g) + "][" + std::to_string(t) + "]";
 }
 
-[[noreturn]] void fail(const std::string &where, const std::string &what) { throw_invalid(where + ": " + what); }
+[[noreturn]] void fail(const std::string &where, const std::string &what) {
+  throw_invalid(where + ": " + what);
+}
 
 void expect_kind(Scanner &s, Kind want, const std::string &where, const char *what) {
   Kind k = s.peek();
@@ -70,7 +73,8 @@ ItemScan scan_item(Scanner &s, const std::string &where) {
   ItemScan item;
   s.begin_object();
   std::string_view key;
-  bool seen_role = false, seen_content = false, seen_logprobs = false, seen_metadata = false, dpo_like = false;
+  bool seen_role = false, seen_content = false, seen_logprobs = false, seen_metadata = false,
+       dpo_like = false;
   while (s.next_key(key)) {
     if (key_is(key, "role")) {
       check_duplicate(seen_role, where, "role");
@@ -79,7 +83,8 @@ ItemScan scan_item(Scanner &s, const std::string &where) {
       item.role = parse_role(name);
       if (!item.role)
         fail(where + ".role",
-             "unknown role '" + name + "' (expected one of user, assistant, system, function, tool, environment, other)");
+             "unknown role '" + name +
+                 "' (expected one of user, assistant, system, function, tool, environment, other)");
     } else if (key_is(key, "content")) {
       check_duplicate(seen_content, where, "content");
       expect_kind(s, Kind::String, where + ".content", "must be a string");
@@ -125,8 +130,8 @@ struct OrderError {
   }
 };
 
-std::string scan_episode(Scanner &s, const std::string &where, ValidationMode mode, std::vector<ItemSpan> &items,
-                         OrderError &order) {
+std::string scan_episode(Scanner &s, const std::string &where, ValidationMode mode,
+                         std::vector<ItemSpan> &items, OrderError &order) {
   expect_kind(s, Kind::Array, where + ".episode", "must be a list");
   s.begin_array();
   size_t i = 0;
@@ -151,9 +156,10 @@ std::string scan_episode(Scanner &s, const std::string &where, ValidationMode mo
     } else {
       if (mode == ValidationMode::Strict) {
         if (role != Role::User && role != Role::System && role != Role::Assistant)
-          trajectory_order.note(item_where, std::string("Invalid role '") + role_name(role) +
-                                                "': only 'user', 'system' and 'assistant' are allowed in strict "
-                                                "validation mode.");
+          trajectory_order.note(item_where,
+                                std::string("Invalid role '") + role_name(role) +
+                                    "': only 'user', 'system' and 'assistant' are allowed in strict "
+                                    "validation mode.");
         if (role == prev) trajectory_order.note(item_where, kConsecutiveSameRole);
       } else if (role == prev && role == Role::Assistant) {
         trajectory_order.note(item_where, kConsecutiveAssistant);
@@ -178,7 +184,8 @@ std::string_view scan_reward(Scanner &s, const std::string &where, std::deque<st
   Kind k = s.peek();
   if (k == Kind::Number) {
     std::string_view text = s.number_raw();
-    if (!std::isfinite(json::parse_double(text))) fail(where, "must be a finite number, got " + std::string(text));
+    if (!std::isfinite(json::parse_double(text)))
+      fail(where, "must be a finite number, got " + std::string(text));
     return text;
   }
   if (k == Kind::True || k == Kind::False) {
@@ -197,7 +204,8 @@ std::string_view scan_reward(Scanner &s, const std::string &where, std::deque<st
 }
 
 TrajectoryPlan scan_trajectory(Scanner &s, size_t g, size_t t, ValidationMode mode, std::string &drop_reason,
-                               std::vector<ItemSpan> &items, std::deque<std::string> &coerced, OrderError &order) {
+                               std::vector<ItemSpan> &items, std::deque<std::string> &coerced,
+                               OrderError &order) {
   std::string where = traj_path(g, t);
   expect_kind(s, Kind::Object, where, "a trajectory must be an object");
   TrajectoryPlan plan;
@@ -279,14 +287,16 @@ void scan_groups(Scanner &s, ValidationMode mode, CollectionPlan &plan, OrderErr
 }  // namespace
 
 std::optional<Role> parse_role(std::string_view name) {
-  static constexpr const char *kNames[] = {"user", "assistant", "system", "function", "tool", "environment", "other"};
+  static constexpr const char *kNames[] = {"user", "assistant",   "system", "function",
+                                           "tool", "environment", "other"};
   for (int i = 0; i < 7; ++i)
     if (name == kNames[i]) return static_cast<Role>(i);
   return std::nullopt;
 }
 
 const char *role_name(Role role) {
-  static constexpr const char *kNames[] = {"user", "assistant", "system", "function", "tool", "environment", "other"};
+  static constexpr const char *kNames[] = {"user", "assistant",   "system", "function",
+                                           "tool", "environment", "other"};
   return kNames[static_cast<int>(role)];
 }
 

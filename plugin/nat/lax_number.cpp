@@ -1,11 +1,12 @@
 #include "nat/lax_number.h"
 
+#include <locale.h>
+
 #include <cctype>
-#include <cmath>
 #include <charconv>
 #include <clocale>
+#include <cmath>
 #include <cstdlib>
-#include <locale.h>
 #include <string>
 
 namespace nat {

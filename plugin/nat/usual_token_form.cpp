@@ -13,7 +13,8 @@ namespace f = json::fast;
 // with any whitespace (`punct` is the separator, `key` the quoted key with
 // its colon). Returns the start of the value.
 template <size_t N, size_t M>
-inline const char *field(const char *p, const char *end, const char (&spaced)[N], char punct, const char (&key)[M]) {
+inline const char *field(const char *p, const char *end, const char (&spaced)[N], char punct,
+                         const char (&key)[M]) {
   if (const char *q = f::literal(p, end, spaced)) {
     return q < end && static_cast<unsigned char>(*q) <= ' ' ? f::ws(q, end) : q;
   }

@@ -4,18 +4,19 @@
  * resolves exactly the 1.0 functions (a missing symbol fails) and runs
  * plugin_info, create, convert of a small collection and destroy.
  * Runtime: a few milliseconds. */
-#include <nat/trainer_adapter.h>
-
-#include "abi_1_0_prototypes.h"
-
 #include <dlfcn.h>
+#include <nat/trainer_adapter.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char CONFIG[] = "{\"_type\":\"openpipe_art_trainer_adapter\",\"backend\":{\"ip\":\"127.0.0.1\",\"port\":9}}";
+#include "abi_1_0_prototypes.h"
+
+static const char CONFIG[] =
+    "{\"_type\":\"openpipe_art_trainer_adapter\",\"backend\":{\"ip\":\"127.0.0.1\",\"port\":9}}";
 static const char COLLECTION[] =
     "{\"run_id\":\"abi10\",\"trajectories\":[[{\"episode\":[{\"role\":\"user\",\"content\":\"2+2?\"},"
-    "{\"role\":\"assistant\",\"content\":\"4\",\"logprobs\":{\"content\":[{\"token\":\"token_id:19\",\"logprob\":-0.1,"
+    "{\"role\":\"assistant\",\"content\":\"4\",\"logprobs\":{\"content\":[{\"token\":\"token_id:19\","
+    "\"logprob\":-0.1,"
     "\"top_logprobs\":[]}]}}],\"reward\":1.0}]]}";
 
 static void *handle;
@@ -96,7 +97,8 @@ int main(int argc, char **argv) {
     }
     err = convert(adapter, COLLECTION, strlen(COLLECTION), &body);
     if (err || !body || buffer_size(body) == 0 || !strstr(buffer_data(body), "\"trajectory_groups\"")) {
-      fprintf(stderr, "abi_1_0_caller: convert: %d %s\n", (int)error_code(err), body ? buffer_data(body) : "");
+      fprintf(stderr, "abi_1_0_caller: convert: %d %s\n", (int)error_code(err),
+              body ? buffer_data(body) : "");
       error_free(err);
       return 1;
     }

@@ -2,20 +2,19 @@
  * buffers, NULL arguments, double frees, calls after destroy, and an offline
  * convert. No server is needed. */
 #include <nat/trainer_adapter.h>
-
 #include <stdio.h>
 #include <string.h>
 
 static int failures = 0;
 static int checks = 0;
 
-#define CHECK(cond)                                              \
-  do {                                                           \
-    ++checks;                                                    \
-    if (!(cond)) {                                               \
-      ++failures;                                                \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    ++checks;                                                                  \
+    if (!(cond)) {                                                             \
+      ++failures;                                                              \
       fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                            \
+    }                                                                          \
   } while (0)
 
 static int32_t code_and_free(nat_trainer_adapter_error *err) {
@@ -24,10 +23,12 @@ static int32_t code_and_free(nat_trainer_adapter_error *err) {
   return code;
 }
 
-static const char CONFIG[] = "{\"_type\":\"openpipe_art_trainer_adapter\",\"backend\":{\"ip\":\"127.0.0.1\",\"port\":9}}";
+static const char CONFIG[] =
+    "{\"_type\":\"openpipe_art_trainer_adapter\",\"backend\":{\"ip\":\"127.0.0.1\",\"port\":9}}";
 static const char COLLECTION[] =
     "{\"run_id\":\"c99\",\"trajectories\":[[{\"episode\":[{\"role\":\"user\",\"content\":\"2+2?\"},"
-    "{\"role\":\"assistant\",\"content\":\"4\",\"logprobs\":{\"content\":[{\"token\":\"token_id:19\",\"logprob\":-0.1,"
+    "{\"role\":\"assistant\",\"content\":\"4\",\"logprobs\":{\"content\":[{\"token\":\"token_id:19\","
+    "\"logprob\":-0.1,"
     "\"top_logprobs\":[]}]}}],\"reward\":1.0}]]}";
 
 int main(void) {
@@ -60,7 +61,8 @@ int main(void) {
   CHECK(adapter == NULL);
   nat_trainer_adapter_error_free(err);
   nat_trainer_adapter_error_free(err); /* double free: detected, ignored */
-  CHECK(code_and_free(nat_trainer_adapter_create(CONFIG, strlen(CONFIG), NULL)) == NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
+  CHECK(code_and_free(nat_trainer_adapter_create(CONFIG, strlen(CONFIG), NULL)) ==
+        NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
   CHECK(code_and_free(nat_trainer_adapter_create(NULL, 5, &adapter)) == NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
   CHECK(code_and_free(nat_trainer_adapter_create(NULL, 0, &adapter)) == NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
 
@@ -77,20 +79,26 @@ int main(void) {
 
   /* spooled (ABI 1.1): its arguments are checked at the boundary. */
   buf = (nat_trainer_adapter_buffer *)&healthy;
-  CHECK(code_and_free(nat_trainer_adapter_spooled(adapter, NULL, 0, NULL)) == NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
-  CHECK(code_and_free(nat_trainer_adapter_spooled(adapter, "", 0, &buf)) == NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
+  CHECK(code_and_free(nat_trainer_adapter_spooled(adapter, NULL, 0, NULL)) ==
+        NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
+  CHECK(code_and_free(nat_trainer_adapter_spooled(adapter, "", 0, &buf)) ==
+        NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
   CHECK(buf == NULL);
-  CHECK(code_and_free(nat_trainer_adapter_spooled(adapter, "a\0b", 3, &buf)) == NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
-  CHECK(code_and_free(nat_trainer_adapter_resubmit(adapter, "", 0, &buf)) == NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
+  CHECK(code_and_free(nat_trainer_adapter_spooled(adapter, "a\0b", 3, &buf)) ==
+        NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
+  CHECK(code_and_free(nat_trainer_adapter_resubmit(adapter, "", 0, &buf)) ==
+        NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
 
   /* Validation errors name the item. */
   buf = NULL;
   {
-    static const char empty_episode[] = "{\"run_id\":\"r\",\"trajectories\":[[{\"episode\":[],\"reward\":1}]]}";
+    static const char empty_episode[] =
+        "{\"run_id\":\"r\",\"trajectories\":[[{\"episode\":[],\"reward\":1}]]}";
     err = nat_trainer_adapter_convert(adapter, empty_episode, strlen(empty_episode), &buf);
   }
   CHECK(nat_trainer_adapter_error_code(err) == NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
-  CHECK(strcmp(nat_trainer_adapter_error_message(err), "trajectories[0][0]: Trajectory episode is empty.") == 0);
+  CHECK(strcmp(nat_trainer_adapter_error_message(err), "trajectories[0][0]: Trajectory episode is empty.") ==
+        0);
   CHECK(buf == NULL);
   nat_trainer_adapter_error_free(err);
 
@@ -98,21 +106,26 @@ int main(void) {
   CHECK(code_and_free(nat_trainer_adapter_is_healthy(adapter, NULL)) == NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
   CHECK(code_and_free(nat_trainer_adapter_submit(adapter, COLLECTION, strlen(COLLECTION), NULL)) ==
         NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
-  CHECK(code_and_free(nat_trainer_adapter_submit(adapter, NULL, 0, &buf)) == NAT_TRAINER_ADAPTER_FAILED_PRECONDITION);
-  CHECK(code_and_free(nat_trainer_adapter_status(adapter, NULL, 0, &buf)) == NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
+  CHECK(code_and_free(nat_trainer_adapter_submit(adapter, NULL, 0, &buf)) ==
+        NAT_TRAINER_ADAPTER_FAILED_PRECONDITION);
+  CHECK(code_and_free(nat_trainer_adapter_status(adapter, NULL, 0, &buf)) ==
+        NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
   CHECK(code_and_free(nat_trainer_adapter_status(adapter, "{\"run_id\":\"x\"}", 14, NULL)) ==
         NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
-  CHECK(code_and_free(nat_trainer_adapter_status(adapter, "{\"run_id\":\"x\"}", 14, &buf)) == NAT_TRAINER_ADAPTER_NOT_FOUND);
-  CHECK(code_and_free(nat_trainer_adapter_wait_until_complete(adapter, "{\"run_id\":\"x\"}", 14, 0.0, 0.1, &buf)) ==
+  CHECK(code_and_free(nat_trainer_adapter_status(adapter, "{\"run_id\":\"x\"}", 14, &buf)) ==
         NAT_TRAINER_ADAPTER_NOT_FOUND);
+  CHECK(code_and_free(nat_trainer_adapter_wait_until_complete(adapter, "{\"run_id\":\"x\"}", 14, 0.0, 0.1,
+                                                              &buf)) == NAT_TRAINER_ADAPTER_NOT_FOUND);
   CHECK(code_and_free(nat_trainer_adapter_cancel(adapter, NULL, 0)) == NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
   CHECK(code_and_free(nat_trainer_adapter_next_event(adapter, "{\"run_id\":\"x\"}", 14, 0.0, NULL)) ==
         NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
   CHECK(code_and_free(nat_trainer_adapter_jobs(adapter, NULL)) == NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
   CHECK(code_and_free(nat_trainer_adapter_log_progress(adapter, "{}", 2, "{}", 2, NULL)) ==
         NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
-  CHECK(code_and_free(nat_trainer_adapter_convert(adapter, NULL, 0, &buf)) == NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
-  CHECK(code_and_free(nat_trainer_adapter_initialize(adapter, "[", 1)) == NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
+  CHECK(code_and_free(nat_trainer_adapter_convert(adapter, NULL, 0, &buf)) ==
+        NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
+  CHECK(code_and_free(nat_trainer_adapter_initialize(adapter, "[", 1)) ==
+        NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
 
   /* jobs: empty at first. */
   err = nat_trainer_adapter_jobs(adapter, &buf);
@@ -127,9 +140,12 @@ int main(void) {
   nat_trainer_adapter_destroy(adapter);
   nat_trainer_adapter_destroy(adapter);
   CHECK(code_and_free(nat_trainer_adapter_jobs(adapter, &buf)) == NAT_TRAINER_ADAPTER_FAILED_PRECONDITION);
-  CHECK(code_and_free(nat_trainer_adapter_is_healthy(adapter, &healthy)) == NAT_TRAINER_ADAPTER_FAILED_PRECONDITION);
-  CHECK(code_and_free(nat_trainer_adapter_spooled(adapter, NULL, 0, &buf)) == NAT_TRAINER_ADAPTER_FAILED_PRECONDITION);
-  CHECK(code_and_free(nat_trainer_adapter_convert((nat_trainer_adapter *)&checks, COLLECTION, strlen(COLLECTION), &buf)) ==
+  CHECK(code_and_free(nat_trainer_adapter_is_healthy(adapter, &healthy)) ==
+        NAT_TRAINER_ADAPTER_FAILED_PRECONDITION);
+  CHECK(code_and_free(nat_trainer_adapter_spooled(adapter, NULL, 0, &buf)) ==
+        NAT_TRAINER_ADAPTER_FAILED_PRECONDITION);
+  CHECK(code_and_free(nat_trainer_adapter_convert((nat_trainer_adapter *)&checks, COLLECTION,
+                                                  strlen(COLLECTION), &buf)) ==
         NAT_TRAINER_ADAPTER_FAILED_PRECONDITION);
 
   printf("%d passed, %d failed\n", checks - failures, failures);

@@ -4,7 +4,6 @@
  * are read as NAT's pydantic models read them; a repeated key and a NUL byte
  * in output_dir are refused, naming the key. */
 #include <nat/trainer_adapter.h>
-
 #include <stdio.h>
 #include <string.h>
 
@@ -16,7 +15,8 @@ static void expect_refused(const char *config, const char *message_part) {
   if (err == NULL || nat_trainer_adapter_error_code(err) != NAT_TRAINER_ADAPTER_INVALID_ARGUMENT ||
       strstr(nat_trainer_adapter_error_message(err), message_part) == NULL || adapter != NULL) {
     ++failures;
-    fprintf(stderr, "not refused as expected: %s -> %s\n", config, err ? nat_trainer_adapter_error_message(err) : "OK");
+    fprintf(stderr, "not refused as expected: %s -> %s\n", config,
+            err ? nat_trainer_adapter_error_message(err) : "OK");
   }
   nat_trainer_adapter_error_free(err);
   nat_trainer_adapter_destroy(adapter);
@@ -34,19 +34,22 @@ static void expect_accepted(const char *config) {
 }
 
 int main(void) {
-  static const char *const out_of_range[] = {"4294967298", "18446744073709551615", "-3", "1", "1001", "2.5", "\"64.5\"",
-                                             "\"sixty-four\"", "\"1001\"", "\"\"", "true", "[64]"};
+  static const char *const out_of_range[] = {
+      "4294967298", "18446744073709551615", "-3",       "1",    "1001", "2.5",
+      "\"64.5\"",   "\"sixty-four\"",       "\"1001\"", "\"\"", "true", "[64]"};
   char config[256];
   size_t i;
   for (i = 0; i < sizeof out_of_range / sizeof out_of_range[0]; ++i) {
-    snprintf(config, sizeof config, "{\"output_dir\":\"/tmp\",\"native\":{\"max_json_depth\":%s}}", out_of_range[i]);
+    snprintf(config, sizeof config, "{\"output_dir\":\"/tmp\",\"native\":{\"max_json_depth\":%s}}",
+             out_of_range[i]);
     expect_refused(config, "native.max_json_depth");
   }
   expect_accepted("{\"output_dir\":\"/tmp\",\"native\":{\"max_json_depth\":2}}");
   expect_accepted("{\"output_dir\":\"/tmp\",\"native\":{\"max_json_depth\":1000}}");
   expect_accepted("{\"output_dir\":\"/tmp\",\"native\":{\"max_json_depth\":\"64\"}}");
   expect_accepted("{\"output_dir\":\"/tmp\",\"native\":{\"max_json_depth\":\" 64.0 \"}}");
-  expect_refused("{\"output_dir\":\"/tmp\",\"output_dir\":\"/var/tmp\"}", "config: output_dir: duplicate key");
+  expect_refused("{\"output_dir\":\"/tmp\",\"output_dir\":\"/var/tmp\"}",
+                 "config: output_dir: duplicate key");
   expect_refused("{\"output_dir\":\"/tmp\",\"native\":{\"validation\":\"strict\",\"validation\":\"compat\"}}",
                  "config: native.validation: duplicate key");
   expect_refused("{\"output_dir\":\"/tmp/a\\u0000b\"}", "config: output_dir: contains a NUL byte");

@@ -1,7 +1,6 @@
 /* Compiles the public header alone under strict flags (C99/C11 and, through
  * header_check.cpp, C++11/C++17); the test passes when it builds and runs. */
 #include <nat/trainer_adapter.h>
-
 #include <stdio.h>
 
 typedef uint32_t (*abi_version_fn)(void);

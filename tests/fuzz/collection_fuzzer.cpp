@@ -44,14 +44,16 @@ namespace {
   std::fprintf(stderr, "collection_fuzzer: invariant failed: %s\n", what);
   std::abort();
 }
-#define CHECK(cond) \
-  do {              \
+#define CHECK(cond)                       \
+  do {                                    \
     if (!(cond)) invariant_failed(#cond); \
   } while (0)
 
 constexpr int kDepths[4] = {128, 4, 16, 1000};
 
-bool is_number_char(char c) { return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'; }
+bool is_number_char(char c) {
+  return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
 
 // Whether `t` is a JSON number (RFC 8259 grammar) whose value overflows a double.
 bool overflowing_number(std::string_view t) {
@@ -62,8 +64,10 @@ bool overflowing_number(std::string_view t) {
     return i > start;
   };
   if (i < t.size() && t[i] == '-') ++i;
-  if (i < t.size() && t[i] == '0') ++i;
-  else if (!digits()) return false;
+  if (i < t.size() && t[i] == '0')
+    ++i;
+  else if (!digits())
+    return false;
   if (i < t.size() && t[i] == '.') {
     ++i;
     if (!digits()) return false;
@@ -87,17 +91,22 @@ std::string without_overflowing_numbers(std::string_view text) {
   for (size_t i = 0; i < text.size();) {
     const char c = text[i];
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       out += c;
       ++i;
     } else if (is_number_char(c)) {
       size_t j = i;
       while (j < text.size() && is_number_char(text[j])) ++j;
       std::string_view token = text.substr(i, j - i);
-      if (overflowing_number(token)) out += '0';
-      else out.append(token.data(), token.size());
+      if (overflowing_number(token))
+        out += '0';
+      else
+        out.append(token.data(), token.size());
       i = j;
     } else {
       in_string = c == '"';
@@ -112,7 +121,9 @@ std::string without_overflowing_numbers(std::string_view text) {
 bool accept_json(std::string_view text) { return nlohmann::json::accept(without_overflowing_numbers(text)); }
 
 // Parses what accept_json accepted (overflowing numbers read as 0).
-nlohmann::json parse_json(std::string_view text) { return nlohmann::json::parse(without_overflowing_numbers(text)); }
+nlohmann::json parse_json(std::string_view text) {
+  return nlohmann::json::parse(without_overflowing_numbers(text));
+}
 
 // The obvious minify, byte by byte, against nat::minify_json.
 std::string reference_minify(std::string_view s) {
@@ -121,9 +132,12 @@ std::string reference_minify(std::string_view s) {
   for (char c : s) {
     if (in_string) {
       out += c;
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
     } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
       out += c;
       in_string = c == '"';
@@ -139,7 +153,8 @@ void check_minify(std::string_view json) {
 }
 
 bool inside(const char *p, size_t n, std::string_view range) {
-  return p >= range.data() && n <= range.size() && p - range.data() <= static_cast<std::ptrdiff_t>(range.size() - n);
+  return p >= range.data() && n <= range.size() &&
+         p - range.data() <= static_cast<std::ptrdiff_t>(range.size() - n);
 }
 
 // The reward text: a view into the input, or into one of the plan's coerced

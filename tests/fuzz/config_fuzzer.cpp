@@ -24,8 +24,8 @@ namespace {
   std::fprintf(stderr, "config_fuzzer: invariant failed: %s\n", what);
   std::abort();
 }
-#define CHECK(cond) \
-  do {              \
+#define CHECK(cond)                       \
+  do {                                    \
     if (!(cond)) invariant_failed(#cond); \
   } while (0)
 
@@ -58,7 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (double t : {n.connect_timeout_s, n.request_timeout_s, n.get_step_timeout_s, n.prepare_timeout_s,
                      n.health_timeout_s})
       CHECK(std::isfinite(t) && t >= O::kMinTimeoutS && t <= O::kMaxTimeoutS);
-    CHECK(std::isfinite(n.retry_backoff_s) && n.retry_backoff_s >= 0 && n.retry_backoff_s <= O::kMaxRetryBackoffS);
+    CHECK(std::isfinite(n.retry_backoff_s) && n.retry_backoff_s >= 0 &&
+          n.retry_backoff_s <= O::kMaxRetryBackoffS);
     // The training stream's keepalive goes to curl as a long (http_client.cpp).
     CHECK(std::isfinite(n.keepalive_idle_s) && n.keepalive_idle_s >= 1 && n.keepalive_idle_s <= 32767);
     // What the adapter later does with the stored JSON values: dump them into

@@ -26,8 +26,8 @@
 #include <string_view>
 #include <vector>
 
-#include "base/error.h"
 #include "art/ndjson_lines.h"
+#include "base/error.h"
 #include "json/small_json.h"
 
 namespace {
@@ -36,8 +36,8 @@ namespace {
   std::fprintf(stderr, "ndjson_fuzzer: invariant failed: %s\n", what);
   std::abort();
 }
-#define CHECK(cond) \
-  do {              \
+#define CHECK(cond)                       \
+  do {                                    \
     if (!(cond)) invariant_failed(#cond); \
   } while (0)
 
@@ -74,7 +74,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t start = 0;
     while (true) {
       size_t nl = stream.find('\n', start);
-      std::string_view raw = stream.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+      std::string_view raw =
+          stream.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
       if (raw.size() > limit && longest <= limit) before_too_long = expected.size();
       if (raw.size() > longest) longest = raw.size();
       if (deliverable(raw)) expected.push_back(raw);
@@ -93,8 +94,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       size_t n = sizes[k++ % nsizes];
       if (n == 0) {
         lines.feed(std::string_view(), on_line);
-        if (++empty_in_a_row >= nsizes) n = 1;  // all sizes 0: still make progress
-        else continue;
+        if (++empty_in_a_row >= nsizes)
+          n = 1;  // all sizes 0: still make progress
+        else
+          continue;
       }
       empty_in_a_row = 0;
       if (n > stream.size() - pos) n = stream.size() - pos;

@@ -27,9 +27,9 @@
 #include <string>
 #include <string_view>
 
+#include "art/replies.h"
 #include "base/error.h"
 #include "base/secret_redactor.h"
-#include "art/replies.h"
 #include "json/small_json.h"
 
 namespace {
@@ -38,8 +38,8 @@ namespace {
   std::fprintf(stderr, "replies_fuzzer: invariant failed: %s\n", what);
   std::abort();
 }
-#define CHECK(cond) \
-  do {              \
+#define CHECK(cond)                       \
+  do {                                    \
     if (!(cond)) invariant_failed(#cond); \
   } while (0)
 

@@ -1,4 +1,4 @@
-#include "test_fixtures.hpp"
+#include "test_fixtures.h"
 
 #include <sys/stat.h>
 
@@ -10,8 +10,8 @@
 namespace nat::host::testing {
 namespace {
 
-std::filesystem::path from_environment(const char* variable) {
-  const char* value = std::getenv(variable);
+std::filesystem::path from_environment(const char *variable) {
+  const char *value = std::getenv(variable);
   if (value == nullptr) {
     throw std::runtime_error(std::string(variable) + " is not set (run the tests through meson test)");
   }
@@ -33,29 +33,32 @@ TemporaryDirectory::~TemporaryDirectory() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-std::filesystem::path TemporaryDirectory::make_directory(const std::string& name, unsigned mode) const {
+std::filesystem::path TemporaryDirectory::make_directory(const std::string &name, unsigned mode) const {
   std::filesystem::path directory = path_ / name;
   std::filesystem::create_directories(directory);
   ::chmod(directory.c_str(), mode);
   return directory;
 }
 
-std::filesystem::path fixture_library(const std::string& name) {
+std::filesystem::path fixture_library(const std::string &name) {
   return from_environment("NAT_HOST_FIXTURE_DIR") / ("lib" + name + ".so");
 }
 
-std::filesystem::path copy_fixture(const std::string& name, const std::filesystem::path& directory,
-                                   const std::string& file_name, unsigned mode) {
+std::filesystem::path copy_fixture(const std::string &name, const std::filesystem::path &directory,
+                                   const std::string &file_name, unsigned mode) {
   const std::filesystem::path source = fixture_library(name);
-  const std::filesystem::path target = directory / (file_name.empty() ? source.filename().string() : file_name);
+  const std::filesystem::path target =
+      directory / (file_name.empty() ? source.filename().string() : file_name);
   std::filesystem::copy_file(source, target, std::filesystem::copy_options::overwrite_existing);
   ::chmod(target.c_str(), mode);
   return target;
 }
 
-std::filesystem::path test_data(const std::string& name) { return from_environment("NAT_HOST_TEST_DATA_DIR") / name; }
+std::filesystem::path test_data(const std::string &name) {
+  return from_environment("NAT_HOST_TEST_DATA_DIR") / name;
+}
 
-std::string test_data_text(const std::string& name) {
+std::string test_data_text(const std::string &name) {
   std::ifstream in(test_data(name), std::ios::binary);
   if (!in) {
     throw std::runtime_error("cannot read test data " + name);

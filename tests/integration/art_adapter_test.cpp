@@ -19,8 +19,8 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int32_t kInvalidArgument = 1, kNotFound = 2, kAlreadyExists = 3, kFailedPrecondition = 4, kUnavailable = 5,
-                  kDeadlineExceeded = 6;
+constexpr int32_t kInvalidArgument = 1, kNotFound = 2, kAlreadyExists = 3, kFailedPrecondition = 4,
+                  kUnavailable = 5, kDeadlineExceeded = 6;
 
 const PluginApi &api() { return PluginApi::art_plugin(); }
 
@@ -136,8 +136,10 @@ TEST_P(ArtAdapter, TrainsACollectionEndToEnd) {
   EXPECT_EQ(st["metadata"]["gradient_steps_done"], steps);
   EXPECT_EQ(st["metadata"]["num_gradient_steps"], steps);
   EXPECT_EQ(st["metadata"]["trained"], true);
-  std::string expected_name = GetParam() == "0.5" ? "tic_tac_toe_training_run@" + std::to_string(st["metadata"]["step_after"].get<int>())
-                                                  : "tic_tac_toe_training_run";
+  std::string expected_name =
+      GetParam() == "0.5"
+          ? "tic_tac_toe_training_run@" + std::to_string(st["metadata"]["step_after"].get<int>())
+          : "tic_tac_toe_training_run";
   EXPECT_EQ(st["metadata"]["inference_model_name"], expected_name);
   // status stays after the end (NAT's removes the job; ours keeps it).
   EXPECT_EQ(a->status(ref.dump()).json(), st);
@@ -155,7 +157,8 @@ TEST_P(ArtAdapter, TrainsACollectionEndToEnd) {
     EXPECT_TRUE(body["config"].contains("beta") || body["config"].contains("kl_penalty_coef"));
     EXPECT_EQ(body["model"]["trainable"], true);
   }
-  EXPECT_EQ(body["model"]["_internal_config"]["trainer_args"], (json{{"learning_rate", 1e-5}, {"beta", 0.1}}));
+  EXPECT_EQ(body["model"]["_internal_config"]["trainer_args"],
+            (json{{"learning_rate", 1e-5}, {"beta", 0.1}}));
   EXPECT_EQ(body["model"]["_internal_config"]["init_args"]["max_seq_length"], 8192);
   EXPECT_EQ(body["model"]["name"], "tic_tac_toe_training_run");
   EXPECT_EQ(body["dev_config"], json::object());
@@ -173,9 +176,10 @@ TEST_P(ArtAdapter, TrainsACollectionEndToEnd) {
     std::string p = rq["path"];
     if (p.rfind("/_test/", 0) != 0) paths.push_back(p);
   }
-  std::vector<std::string> expected = {"/healthcheck", "/openapi.json", "/register", "/_prepare_backend_for_training",
-                                       "/_get_step", "/healthcheck", "/v1/models", "/healthcheck", "/v1/models",
-                                       "/_get_step", "/_train_model", "/_get_step"};
+  std::vector<std::string> expected = {
+      "/healthcheck", "/openapi.json", "/register",     "/_prepare_backend_for_training",
+      "/_get_step",   "/healthcheck",  "/v1/models",    "/healthcheck",
+      "/v1/models",   "/_get_step",    "/_train_model", "/_get_step"};
   // is_healthy probes the control and the inference server at the same time:
   // its two requests (the 8th and 9th) come in either order.
   if (paths.size() == expected.size() && paths[7] == "/v1/models") std::swap(paths[7], paths[8]);
@@ -234,8 +238,10 @@ TEST_P(ArtAdapter, AStreamCutMidTrainingFailsAndIsReconciled) {
   json st = a->wait(sub.out.value()).json();
   EXPECT_EQ(st["status"], "failed");
   std::string msg = st["message"];
-  EXPECT_NE(msg.find("Training failed with error: the training stream ended without its final chunk after 1 of"),
-            std::string::npos) << msg;
+  EXPECT_NE(
+      msg.find("Training failed with error: the training stream ended without its final chunk after 1 of"),
+      std::string::npos)
+      << msg;
   EXPECT_NE(msg.find("/_get_step reports step"), std::string::npos) << msg;
   EXPECT_TRUE(st["metadata"].contains("reconciliation"));
   EXPECT_EQ(st["metadata"]["gradient_steps_done"], 1);
@@ -275,7 +281,14 @@ TEST_P(ArtAdapter, AFailedJobsCollectionStaysSpooledAndResubmitsUntilItTrains) {
 
 TEST_P(ArtAdapter, TheServersErrorDetailReachesTheCaller) {
   auto a = ready_adapter();
-  server_->set_faults({{"fail", {{"/_train_model", {{"status", 422}, {"body", {{"detail", {{{"loc", {"body", "trajectory_groups"}}, {"msg", "Field required"}, {"type", "missing"}}}}}}}}}}});
+  server_->set_faults({{"fail",
+                        {{"/_train_model",
+                          {{"status", 422},
+                           {"body",
+                            {{"detail",
+                              {{{"loc", {"body", "trajectory_groups"}},
+                                {"msg", "Field required"},
+                                {"type", "missing"}}}}}}}}}}});
   CallResult sub = a->submit(collection("rejected", {1.0, 0.0}).dump());
   ASSERT_TRUE(sub.ok()) << sub.message;
   json st = a->wait(sub.out.value()).json();
@@ -291,7 +304,8 @@ TEST_P(ArtAdapter, InitializeAgainstAnUnreachableServerIsUnavailable) {
   Adapter a(api(), c);
   CallResult r = a.initialize();
   EXPECT_EQ(r.code, kUnavailable);
-  EXPECT_EQ(r.message.rfind("Failed to connect to ART backend. GET /healthcheck failed:", 0), 0u) << r.message;
+  EXPECT_EQ(r.message.rfind("Failed to connect to ART backend. GET /healthcheck failed:", 0), 0u)
+      << r.message;
   int32_t healthy = 1;
   ASSERT_TRUE(a.is_healthy(&healthy).ok());
   EXPECT_EQ(healthy, 0);
@@ -299,11 +313,13 @@ TEST_P(ArtAdapter, InitializeAgainstAnUnreachableServerIsUnavailable) {
 }
 
 TEST_P(ArtAdapter, InitializeFailsWhenPrepareReturns500) {
-  server_->set_faults({{"fail", {{"/_prepare_backend_for_training", {{"status", 500}, {"body", "Internal Server Error"}}}}}});
+  server_->set_faults(
+      {{"fail", {{"/_prepare_backend_for_training", {{"status", 500}, {"body", "Internal Server Error"}}}}}});
   Adapter a(api(), config());
   CallResult r = a.initialize();
   EXPECT_EQ(r.code, kUnavailable);
-  EXPECT_NE(r.message.find("POST /_prepare_backend_for_training returned HTTP 500"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("POST /_prepare_backend_for_training returned HTTP 500"), std::string::npos)
+      << r.message;
   EXPECT_EQ(server_->requests_to("/_prepare_backend_for_training").size(), 1u);  // not retried
 }
 
@@ -312,7 +328,8 @@ TEST_P(ArtAdapter, InferenceDownMakesInitializeAndHealthFail) {
   Adapter a(api(), config({{"health_timeout_s", 2}}));
   CallResult r = a.initialize();
   EXPECT_EQ(r.code, kUnavailable);
-  EXPECT_NE(r.message.find("Failed to connect to ART backend. inference server:"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("Failed to connect to ART backend. inference server:"), std::string::npos)
+      << r.message;
 }
 
 TEST_P(ArtAdapter, CancelStopsARunningJob) {
@@ -376,10 +393,13 @@ TEST_P(ArtAdapter, DeletesOldCheckpointsThroughTheDialectsRoute) {
 TEST_P(ArtAdapter, ValidationErrorsRejectTheWholeSubmitBeforeAnythingIsSent) {
   auto a = ready_adapter();
   json c = collection("bad", {1.0, 0.0});
-  c["trajectories"][0][1]["episode"][1] = c["trajectories"][0][1]["episode"][2];  // system, assistant, assistant
+  c["trajectories"][0][1]["episode"][1] =
+      c["trajectories"][0][1]["episode"][2];  // system, assistant, assistant
   CallResult r = a->submit(c.dump());
   EXPECT_EQ(r.code, kInvalidArgument);
-  EXPECT_EQ(r.message, "trajectories[0][1].episode[2]: Consecutive assistant messages from the same role found in trajectory.");
+  EXPECT_EQ(r.message,
+            "trajectories[0][1].episode[2]: Consecutive assistant messages from the same role found in "
+            "trajectory.");
   json all_dropped = collection("dropped", {1.0});
   all_dropped["trajectories"][0][0]["episode"][2]["logprobs"] = json::array({1});
   r = a->submit(all_dropped.dump());
@@ -462,12 +482,14 @@ TEST_P(ArtAdapter, LogProgressWritesNatsJsonLines) {
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0]["run_id"], "art_run_log");
   EXPECT_EQ(lines[0]["backend"], "openpipe-art");
-  EXPECT_EQ(lines[0]["trainer_config"],
-            (json{{"base_model", "Qwen/Qwen2.5-3B-Instruct"}, {"project", "tic_tac_toe_project"}, {"name", "tic_tac_toe_training_run"}}));
+  EXPECT_EQ(lines[0]["trainer_config"], (json{{"base_model", "Qwen/Qwen2.5-3B-Instruct"},
+                                              {"project", "tic_tac_toe_project"},
+                                              {"name", "tic_tac_toe_training_run"}}));
   EXPECT_EQ(lines[0]["progress"], 50.0);
   EXPECT_EQ(lines[1]["status"], "completed");
   EXPECT_TRUE(lines[0]["timestamp"].is_string());
-  EXPECT_EQ(a->log_progress(R"({"run_id":"../escape","backend":"b"})", "{}", dir.c_str()).code, kInvalidArgument);
+  EXPECT_EQ(a->log_progress(R"({"run_id":"../escape","backend":"b"})", "{}", dir.c_str()).code,
+            kInvalidArgument);
   EXPECT_EQ(a->log_progress(ref, "[1]", dir.c_str()).code, kInvalidArgument);
 }
 
@@ -532,13 +554,17 @@ TEST_P(ArtAdapter, TheApiKeyNeverAppearsInErrorsEventsStatusesOrFiles) {
     c["backend"]["server_config"] = {{"server_args", {{"api_key", key}}}};
     return c;
   };
-  const json native = {{"spool_dir", spool.string()}, {"retries", 0}, {"connect_timeout_s", 2}, {"health_timeout_s", 2}};
+  const json native = {
+      {"spool_dir", spool.string()}, {"retries", 0}, {"connect_timeout_s", 2}, {"health_timeout_s", 2}};
 
   // A config the plugin cannot parse, with the key in the broken string.
   for (const std::string &broken :
-       {R"({"_type":"openpipe_art_trainer_adapter","backend":{"ip":"127.0.0.1","port":1,"api_key":")" + key + "\x01\"}}",
-        R"({"_type":"openpipe_art_trainer_adapter","backend":{"ip":"127.0.0.1","port":1,"api_key":")" + key + "}}",
-        R"({"_type":"openpipe_art_trainer_adapter","backend":{"ip":"127.0.0.1","port":"x","api_key":")" + key + "\"}}"}) {
+       {R"({"_type":"openpipe_art_trainer_adapter","backend":{"ip":"127.0.0.1","port":1,"api_key":")" + key +
+            "\x01\"}}",
+        R"({"_type":"openpipe_art_trainer_adapter","backend":{"ip":"127.0.0.1","port":1,"api_key":")" + key +
+            "}}",
+        R"({"_type":"openpipe_art_trainer_adapter","backend":{"ip":"127.0.0.1","port":"x","api_key":")" +
+            key + "\"}}"}) {
     nat_trainer_adapter *h = nullptr;
     nat_trainer_adapter_error *e = api().create(broken.data(), broken.size(), &h);
     ASSERT_NE(e, nullptr);
@@ -557,13 +583,16 @@ TEST_P(ArtAdapter, TheApiKeyNeverAppearsInErrorsEventsStatusesOrFiles) {
     EXPECT_EQ(keep(a.submit(collection("key_unreachable", {1, 0}).dump())).code, kFailedPrecondition);
   }
   {  // 401 from /register.
-    server_->set_faults({{"fail", {{"/register", {{"status", 401}, {"body", {{"error", "Unauthorized"}}}}}}}});
+    server_->set_faults(
+        {{"fail", {{"/register", {{"status", 401}, {"body", {{"error", "Unauthorized"}}}}}}}});
     Adapter a(api(), keyed(native));
     EXPECT_EQ(keep(a.initialize()).code, kUnavailable);
   }
   {  // 500 from prepare, with a traceback that quotes the server config.
-    server_->set_faults({{"fail", {{"/_prepare_backend_for_training",
-                                    {{"status", 500}, {"body", "Traceback: bad server_args={'api_key': '" + key + "'}"}}}}}});
+    server_->set_faults(
+        {{"fail",
+          {{"/_prepare_backend_for_training",
+            {{"status", 500}, {"body", "Traceback: bad server_args={'api_key': '" + key + "'}"}}}}}});
     Adapter a(api(), keyed(native));
     CallResult r = keep(a.initialize());
     EXPECT_EQ(r.code, kUnavailable);
@@ -579,7 +608,12 @@ TEST_P(ArtAdapter, TheApiKeyNeverAppearsInErrorsEventsStatusesOrFiles) {
   json model_echo = {{"name", "tic_tac_toe_training_run"}, {"inference_api_key", key}};
   const std::vector<json> train_faults = {
       {{"status", 422},
-       {"body", {{"detail", {{{"type", "missing"}, {"loc", {"body", "model", "x"}}, {"msg", "Field required"}, {"input", model_echo}}}}}}},
+       {"body",
+        {{"detail",
+          {{{"type", "missing"},
+            {"loc", {"body", "model", "x"}},
+            {"msg", "Field required"},
+            {"input", model_echo}}}}}}},
       {{"status", 500}, {"body", "Internal Server Error: Bearer " + key}},
       {{"status", 401}, {"body", {{"error", "Unauthorized"}}}},
   };
@@ -635,7 +669,8 @@ TEST_P(ArtAdapter, TheApiKeyNeverAppearsInErrorsEventsStatusesOrFiles) {
   EXPECT_GE(files, 4);  // the spool files of the failed jobs, the progress file
 }
 
-INSTANTIATE_TEST_SUITE_P(Dialects, ArtAdapter, ::testing::Values("0.4", "0.5"),
-                         [](const auto &info) { return "art_" + std::string(info.param == "0.4" ? "04" : "05"); });
+INSTANTIATE_TEST_SUITE_P(Dialects, ArtAdapter, ::testing::Values("0.4", "0.5"), [](const auto &info) {
+  return "art_" + std::string(info.param == "0.4" ? "04" : "05");
+});
 
 }  // namespace

@@ -164,8 +164,10 @@ TEST_F(CapiConcurrency, ManyThreadsCallEveryFunctionOnOneHandle) {
   threads.emplace_back([&] {
     for (int i = 0; i < 200 && !(submitters_done.load() && refs.snapshot().size() >= kSubmitters); ++i) {
       CallResult j = a->jobs();
-      if (!j.ok()) note("jobs", j);
-      else if (!j.json()["jobs"].is_array()) note("jobs shape", j);
+      if (!j.ok())
+        note("jobs", j);
+      else if (!j.json()["jobs"].is_array())
+        note("jobs shape", j);
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   });
@@ -221,8 +223,10 @@ TEST_F(CapiConcurrency, ManyThreadsCallEveryFunctionOnOneHandle) {
   for (size_t j = 0; j < all.size(); ++j)
     waiters.emplace_back([&, j] {
       CallResult w = a->wait(all[j], 0.1, 120);
-      if (!w.ok()) note("wait", w);
-      else final_status[j] = w.json()["status"].get<std::string>();
+      if (!w.ok())
+        note("wait", w);
+      else
+        final_status[j] = w.json()["status"].get<std::string>();
     });
 
   for (auto &th : cancellers) th.join();
@@ -354,7 +358,8 @@ TEST_F(CapiConcurrency, DestroyWhileJobsStreamCancelsJoinsAndReleasesEveryCaller
 
   // Destroy once events are streaming.
   auto deadline = Clock::now() + std::chrono::seconds(120);
-  while (steps_seen.load() < 2 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  while (steps_seen.load() < 2 && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_GE(steps_seen.load(), 2) << "no training events arrived";
   auto t0 = Clock::now();
   api().destroy(h);
@@ -389,8 +394,9 @@ TEST_F(CapiConcurrency, DestroyRacingWithSubmitLeavesNoJobBehind) {
       submitters.emplace_back([&, t] {
         while (!go.load()) std::this_thread::yield();
         for (int i = 0; i < 50; ++i) {
-          CallResult sub =
-              a->submit(collection("race_" + std::to_string(round) + "_" + std::to_string(t) + "_" + std::to_string(i)).dump());
+          CallResult sub = a->submit(
+              collection("race_" + std::to_string(round) + "_" + std::to_string(t) + "_" + std::to_string(i))
+                  .dump());
           if (sub.code == kFailedPrecondition) return;
           if (!sub.ok()) ++bad;
         }

@@ -83,7 +83,8 @@ class HostileServer {
  public:
   HostileServer() {
     python_ = env_or("HOSTILE_PYTHON", "python3");
-    script_ = env_or("HOSTILE_SERVER_SCRIPT", env_or("NAT_SOURCE_ROOT", ".") + "/tests/hostile_server/hostile_server.py");
+    script_ = env_or("HOSTILE_SERVER_SCRIPT",
+                     env_or("NAT_SOURCE_ROOT", ".") + "/tests/hostile_server/hostile_server.py");
   }
   ~HostileServer() { stop(); }
 
@@ -132,13 +133,17 @@ class HostileServer {
 
   int port() const { return port_; }
   int trap_port() const { return trap_port_; }
-  std::string url(const std::string &path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  std::string url(const std::string &path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
 
   void script(const json &s) {
     auto r = nat::testing::http_request("POST", url("/_hostile/script"), s.dump());
     if (r.status != 200) throw std::runtime_error("script refused");
   }
-  json requests() const { return json::parse(nat::testing::http_request("GET", url("/_hostile/requests")).body); }
+  json requests() const {
+    return json::parse(nat::testing::http_request("GET", url("/_hostile/requests")).body);
+  }
   void reset() { nat::testing::http_request("POST", url("/_hostile/reset")); }
   std::vector<json> requests_to(const std::string &path) const {
     std::vector<json> out;
@@ -164,8 +169,10 @@ json collection(const std::string &run_id) {
   auto logprobs = [](int seed) {
     json content = json::array();
     for (int i = 0; i < 2; ++i)
-      content.push_back({{"token", "token_id:" + std::to_string(100 + seed + i)}, {"logprob", -0.1 * (i + 1)},
-                         {"bytes", {104}}, {"top_logprobs", json::array()}});
+      content.push_back({{"token", "token_id:" + std::to_string(100 + seed + i)},
+                         {"logprob", -0.1 * (i + 1)},
+                         {"bytes", {104}},
+                         {"top_logprobs", json::array()}});
     return json{{"content", content}};
   };
   json group = json::array();
@@ -201,8 +208,12 @@ class Hostile : public ::testing::Test {
                 {"name", "hostile_run"},
                 {"api_key", kKey},
                 {"server_config", {{"server_args", {{"api_key", kKey}}}}}}}};
-    json n = {{"retries", 1},           {"retry_backoff_s", 0.01},   {"connect_timeout_s", 2},
-              {"request_timeout_s", 5}, {"get_step_timeout_s", 5},   {"health_timeout_s", 2},
+    json n = {{"retries", 1},
+              {"retry_backoff_s", 0.01},
+              {"connect_timeout_s", 2},
+              {"request_timeout_s", 5},
+              {"get_step_timeout_s", 5},
+              {"health_timeout_s", 2},
               {"spool_dir", (dir_ / "spool").string()}};
     for (auto it = native.begin(); it != native.end(); ++it) n[it.key()] = it.value();
     c["native"] = n;
@@ -281,7 +292,8 @@ TEST_F(Hostile, DeepRepliesOnEveryRouteNeverCrash) {
   json st = run_job(a, "deep_500");
   EXPECT_EQ(st["status"], "failed");
   EXPECT_NE(st["message"].get<std::string>().find("POST /_train_model returned HTTP 500"), std::string::npos);
-  server_.script({{"/_train_model", {{"lines", {"{\"loss\":" + deep(100000) + "}"}}, {"framing", "chunked"}}}});
+  server_.script(
+      {{"/_train_model", {{"lines", {"{\"loss\":" + deep(100000) + "}"}}, {"framing", "chunked"}}}});
   st = run_job(a, "deep_line");
   EXPECT_EQ(st["status"], "failed");
   EXPECT_NE(st["message"].get<std::string>().find("nesting deeper than"), std::string::npos) << st["message"];
@@ -300,7 +312,8 @@ TEST_F(Hostile, HugeRepliesAreRefusedOrShortened) {
   server_.script({{"/register", {{"status", 500}, {"repeat", {{"text", "x"}, {"times", 900000}}}}}});
   r = initialize(a, "long detail");
   EXPECT_EQ(r.code, kUnavailable);
-  EXPECT_NE(r.message.find("POST /register returned HTTP 500: xxxx"), std::string::npos) << r.message.substr(0, 200);
+  EXPECT_NE(r.message.find("POST /register returned HTTP 500: xxxx"), std::string::npos)
+      << r.message.substr(0, 200);
   EXPECT_LT(r.message.size(), 2200u);
 }
 
@@ -339,9 +352,10 @@ TEST_F(Hostile, TheKeyNeverLeaksAtAnyCutPosition) {
     EXPECT_EQ(st["status"], "failed");
   }
   // The key echoed in stream lines, events and statuses.
-  server_.script({{"/_train_model",
-                   {{"lines", {json{{"loss", 1}, {"echo", kKey}, {kKey, 2}, {"num_gradient_steps", 1}}.dump()}},
-                    {"framing", "chunked"}}}});
+  server_.script(
+      {{"/_train_model",
+        {{"lines", {json{{"loss", 1}, {"echo", kKey}, {kKey, 2}, {"num_gradient_steps", 1}}.dump()}},
+         {"framing", "chunked"}}}});
   json st = run_job(a, "echo_in_stream");
   EXPECT_EQ(st["status"], "completed");
   seen(a.jobs(), "jobs");
@@ -352,20 +366,25 @@ TEST_F(Hostile, TheKeyNeverLeaksAtAnyCutPosition) {
 // request line and Host header). The call fails naming the field, and
 // nothing with an injected header is ever sent.
 TEST_F(Hostile, ControlCharactersInServerValuesAreRefused) {
-  const std::vector<std::string> bad = {"\r\nX-Injected: 1", "\n", "\r", "\t", std::string(1, '\0'), "\x7f", "\x1b[2J"};
+  const std::vector<std::string> bad = {"\r\nX-Injected: 1",  "\n",   "\r",     "\t",
+                                        std::string(1, '\0'), "\x7f", "\x1b[2J"};
   for (const std::string &c : bad) {
     SCOPED_TRACE(json(c).dump());
-    server_.script({{"/_prepare_backend_for_training",
-                     {{"body", json::array({"http://0.0.0.0:{port}/v1", "prefix-key" + c + "suffix"}).dump()}}}});
+    server_.script(
+        {{"/_prepare_backend_for_training",
+          {{"body", json::array({"http://0.0.0.0:{port}/v1", "prefix-key" + c + "suffix"}).dump()}}}});
     Adapter a(api(), config());
     CallResult r = initialize(a, "key with control char");
     EXPECT_EQ(r.code, kUnavailable);
-    EXPECT_NE(r.message.find("the api_key it returned contains a control character"), std::string::npos) << r.message;
-    server_.script({{"/_prepare_backend_for_training",
-                     {{"body", json::array({"http://0.0.0.0:{port}/v1" + c + "x", "fine-key-123"}).dump()}}}});
+    EXPECT_NE(r.message.find("the api_key it returned contains a control character"), std::string::npos)
+        << r.message;
+    server_.script(
+        {{"/_prepare_backend_for_training",
+          {{"body", json::array({"http://0.0.0.0:{port}/v1" + c + "x", "fine-key-123"}).dump()}}}});
     r = initialize(a, "url with control char");
     EXPECT_EQ(r.code, kUnavailable);
-    EXPECT_NE(r.message.find("the base_url it returned contains a control character"), std::string::npos) << r.message;
+    EXPECT_NE(r.message.find("the base_url it returned contains a control character"), std::string::npos)
+        << r.message;
   }
   EXPECT_TRUE(server_.requests_to("/v1/models").empty());
   // A key with CR/LF in the config: refused at create, or (defence in depth)
@@ -406,19 +425,49 @@ TEST_F(Hostile, OnlyAProperlyEndedStreamCompletes) {
     double progress;  // percentage of the announced steps done; -1: none
   };
   const std::vector<Case> cases = {
-      {"close_1_of_5", {{"lines", {step5}}, {"framing", "close"}, {"version", "HTTP/1.0"}}, "failed",
-       "ended by closing the connection", 20},
-      {"close_2_of_2", {{"lines", {step2, step2}}, {"framing", "close"}}, "failed", "ended by closing the connection", 100},
+      {"close_1_of_5",
+       {{"lines", {step5}}, {"framing", "close"}, {"version", "HTTP/1.0"}},
+       "failed",
+       "ended by closing the connection",
+       20},
+      {"close_2_of_2",
+       {{"lines", {step2, step2}}, {"framing", "close"}},
+       "failed",
+       "ended by closing the connection",
+       100},
       {"claims_chunked_sends_raw",
-       {{"lines", {step2, step2}}, {"framing", "close"}, {"version", "HTTP/1.0"}, {"headers", {{"Transfer-Encoding", "chunked"}}}},
-       "failed", "ended without its final chunk after 0 gradient steps", -1},
-      {"truncated_1_of_5", {{"lines", {step5}}, {"framing", "chunked_truncated"}}, "failed",
-       "ended without its final chunk after 1 of 5", 20},
-      {"chunked_1_of_5", {{"lines", {step5}}, {"framing", "chunked"}}, "failed", "fewer than it announced", 20},
-      {"length_short", {{"lines", {step2, step2}}, {"framing", "length_short"}}, "failed",
-       "ended without its final chunk after 2 of 2", 100},
-      {"length_2_of_2", {{"lines", {step2, step2}}, {"framing", "length"}}, "completed", "completed successfully", 100},
-      {"chunked_2_of_2", {{"lines", {step2, step2}}, {"framing", "chunked"}}, "completed", "completed successfully", 100},
+       {{"lines", {step2, step2}},
+        {"framing", "close"},
+        {"version", "HTTP/1.0"},
+        {"headers", {{"Transfer-Encoding", "chunked"}}}},
+       "failed",
+       "ended without its final chunk after 0 gradient steps",
+       -1},
+      {"truncated_1_of_5",
+       {{"lines", {step5}}, {"framing", "chunked_truncated"}},
+       "failed",
+       "ended without its final chunk after 1 of 5",
+       20},
+      {"chunked_1_of_5",
+       {{"lines", {step5}}, {"framing", "chunked"}},
+       "failed",
+       "fewer than it announced",
+       20},
+      {"length_short",
+       {{"lines", {step2, step2}}, {"framing", "length_short"}},
+       "failed",
+       "ended without its final chunk after 2 of 2",
+       100},
+      {"length_2_of_2",
+       {{"lines", {step2, step2}}, {"framing", "length"}},
+       "completed",
+       "completed successfully",
+       100},
+      {"chunked_2_of_2",
+       {{"lines", {step2, step2}}, {"framing", "chunked"}},
+       "completed",
+       "completed successfully",
+       100},
   };
   for (const Case &c : cases) {
     SCOPED_TRACE(c.name);
@@ -454,7 +503,8 @@ TEST_F(Hostile, GetStepFailuresAfterACleanStreamDoNotFailTrainedWork) {
   std::string notes = st["metadata"]["stream_notes"].dump();
   EXPECT_NE(notes.find("/_get_step failed afterwards"), std::string::npos) << notes;
   EXPECT_NE(notes.find("HTTP 503"), std::string::npos) << notes;
-  EXPECT_EQ(server_.requests_to("/_get_step").size(), 1u + 3u + 1u + 3u + 1u);  // init, 2 jobs x (before + 3 after)
+  EXPECT_EQ(server_.requests_to("/_get_step").size(),
+            1u + 3u + 1u + 3u + 1u);  // init, 2 jobs x (before + 3 after)
 
   server_.script({{"/_get_step", {{{"body", "1"}}, {{"body", "18446744073709551615"}}}}});
   st = run_job(a, "step_out_of_range_after");
@@ -488,7 +538,8 @@ TEST_F(Hostile, InferenceUrlTricksNeverRedirectTheProbe) {
   };
   for (const Case &c : cases) {
     SCOPED_TRACE(c.url);
-    server_.script({{"/_prepare_backend_for_training", {{"body", json::array({c.url, "fine-key-123"}).dump()}}}});
+    server_.script(
+        {{"/_prepare_backend_for_training", {{"body", json::array({c.url, "fine-key-123"}).dump()}}}});
     Adapter a(api(), config());
     CallResult r = initialize(a, c.url);
     if (c.refused_because.empty()) {
@@ -507,7 +558,9 @@ TEST_F(Hostile, InferenceUrlTricksNeverRedirectTheProbe) {
 // the bytes escaped.
 TEST_F(Hostile, InvalidUtf8AndNulBytesInQuotedRepliesStayPrintable) {
   Adapter a(api(), config({{"retries", 0}}));
-  server_.script({{"/register", {{"status", 500}, {"body_hex", "6162ff00fe63c3e2829f64"}}}});  // ab\xff\0\xfec + bad seqs + d
+  server_.script(
+      {{"/register",
+        {{"status", 500}, {"body_hex", "6162ff00fe63c3e2829f64"}}}});  // ab\xff\0\xfec + bad seqs + d
   CallResult r = initialize(a, "bytes");
   EXPECT_EQ(r.code, kUnavailable);
   EXPECT_NE(r.message.find("ab\\xff\\x00\\xfec"), std::string::npos) << r.message;
@@ -524,9 +577,11 @@ TEST_F(Hostile, InvalidUtf8AndNulBytesInQuotedRepliesStayPrintable) {
   server_.script({{"/_train_model", {{"status", 500}, {"body_hex", "00ff41c0af42"}}}});
   json st = run_job(a, "bad_bytes_500");
   EXPECT_EQ(st["status"], "failed");
-  EXPECT_NE(st["message"].get<std::string>().find("\\x00\\xffA\\xc0\\xafB"), std::string::npos) << st["message"];
+  EXPECT_NE(st["message"].get<std::string>().find("\\x00\\xffA\\xc0\\xafB"), std::string::npos)
+      << st["message"];
   // A stream line that is not UTF-8 fails the job with a printable message.
-  server_.script({{"/_train_model", {{"body_hex", "7b226c6f7373223a2022fffe227d0a"}, {"framing", "chunked"}}}});
+  server_.script(
+      {{"/_train_model", {{"body_hex", "7b226c6f7373223a2022fffe227d0a"}, {"framing", "chunked"}}}});
   st = run_job(a, "bad_bytes_line");
   EXPECT_EQ(st["status"], "failed");
 }
@@ -536,14 +591,19 @@ TEST_F(Hostile, InvalidUtf8AndNulBytesInQuotedRepliesStayPrintable) {
 TEST_F(Hostile, EndlessErrorBodiesEndTheJob) {
   Adapter a(api(), config({{"request_timeout_s", 2}}));
   ASSERT_TRUE(initialize(a, "init").ok());
-  server_.script({{"/_train_model", {{"status", 500}, {"framing", "chunked"}, {"endless", {{"chunk", "oops "}, {"max_seconds", 40}}}}}});
+  server_.script(
+      {{"/_train_model",
+        {{"status", 500}, {"framing", "chunked"}, {"endless", {{"chunk", "oops "}, {"max_seconds", 40}}}}}});
   auto t0 = std::chrono::steady_clock::now();
   json st = run_job(a, "endless_fast", 30);
   EXPECT_EQ(st["status"], "failed");
-  EXPECT_NE(st["message"].get<std::string>().find("POST /_train_model returned HTTP 500: oops oops"), std::string::npos)
+  EXPECT_NE(st["message"].get<std::string>().find("POST /_train_model returned HTTP 500: oops oops"),
+            std::string::npos)
       << st["message"].get<std::string>().substr(0, 200);
   server_.script({{"/_train_model",
-                   {{"status", 502}, {"framing", "close"}, {"endless", {{"chunk", "."}, {"interval", 0.2}, {"max_seconds", 40}}}}}});
+                   {{"status", 502},
+                    {"framing", "close"},
+                    {"endless", {{"chunk", "."}, {"interval", 0.2}, {"max_seconds", 40}}}}}});
   st = run_job(a, "endless_slow", 30);
   EXPECT_EQ(st["status"], "failed");
   EXPECT_NE(st["message"].get<std::string>().find("HTTP 502"), std::string::npos) << st["message"];
@@ -557,7 +617,9 @@ TEST_F(Hostile, A101ReplyIsAClearFailure) {
   ASSERT_TRUE(initialize(a, "init").ok());
   for (const std::string framing : {"close", "length"}) {
     server_.script({{"/_train_model",
-                     {{"status", 101}, {"reason", "Switching Protocols"}, {"headers", {{"Upgrade", "websocket"}}},
+                     {{"status", 101},
+                      {"reason", "Switching Protocols"},
+                      {"headers", {{"Upgrade", "websocket"}}},
                       {"framing", framing}}}});
     json st = run_job(a, "switching_" + framing);
     EXPECT_EQ(st["status"], "failed");
@@ -565,7 +627,8 @@ TEST_F(Hostile, A101ReplyIsAClearFailure) {
     EXPECT_NE(msg.find("101"), std::string::npos) << msg;
     EXPECT_EQ(msg.find("()"), std::string::npos) << msg;
   }
-  server_.script({{"/register", {{"status", 101}, {"reason", "Switching Protocols"}, {"framing", "length"}}}});
+  server_.script(
+      {{"/register", {{"status", 101}, {"reason", "Switching Protocols"}, {"framing", "length"}}}});
   CallResult r = initialize(a, "register 101");
   EXPECT_EQ(r.code, kUnavailable);
   EXPECT_EQ(r.message.find("()"), std::string::npos) << r.message;
@@ -575,7 +638,8 @@ TEST_F(Hostile, A101ReplyIsAClearFailure) {
 // Step numbers that no int64 holds, or that are no step at all.
 TEST_F(Hostile, OutOfRangeStepNumbersAreRefused) {
   Adapter a(api(), config({{"retries", 0}}));
-  for (const std::string body : {"18446744073709551615", "9223372036854775808", "-1", "1.5", "1e3", "\"7\"", "null", ""}) {
+  for (const std::string body :
+       {"18446744073709551615", "9223372036854775808", "-1", "1.5", "1e3", "\"7\"", "null", ""}) {
     SCOPED_TRACE(body);
     server_.script({{"/_get_step", {{"body", body}}}});
     CallResult r = initialize(a, "step " + body);
@@ -623,12 +687,15 @@ TEST_F(Hostile, DuplicateMetricKeysAreRefused) {
   Adapter a(api(), config());
   const std::string ref = R"({"run_id":"dups","backend":"openpipe-art"})";
   const auto dir = dir_ / "progress";
-  for (const std::string metrics : {R"({"loss": 1, "loss": 2})", R"({"a": {"x": 1, "x": 1}})", R"({"a": [{"k": 1, "k": 2}]})"}) {
+  for (const std::string metrics :
+       {R"({"loss": 1, "loss": 2})", R"({"a": {"x": 1, "x": 1}})", R"({"a": [{"k": 1, "k": 2}]})"}) {
     CallResult r = seen(a.log_progress(ref, metrics, dir.c_str()), "log_progress");
     EXPECT_EQ(r.code, kInvalidArgument) << metrics;
     EXPECT_NE(r.message.find("metrics: duplicate key"), std::string::npos) << r.message;
   }
-  EXPECT_TRUE(a.log_progress(ref, R"({"loss": 1, "a": {"loss": 2}, "b": [{"loss": 3}, {"loss": 4}]})", dir.c_str()).ok());
+  EXPECT_TRUE(
+      a.log_progress(ref, R"({"loss": 1, "a": {"loss": 2}, "b": [{"loss": 3}, {"loss": 4}]})", dir.c_str())
+          .ok());
 }
 
 }  // namespace

@@ -5,8 +5,8 @@
 #include <dlfcn.h>
 #include <nat/trainer_adapter.h>
 
-#include <nlohmann/json.hpp>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -15,9 +15,11 @@ namespace nat::testing {
 
 struct PluginApi {
   void *handle = nullptr;
+  // clang-format off
 #define NAT_FN(minor, ret, name, params) decltype(&::nat_trainer_adapter_##name) name = nullptr;
   NAT_TRAINER_ADAPTER_FUNCTIONS(NAT_FN)
 #undef NAT_FN
+  // clang-format on
 
   static const PluginApi &load(const std::string &path) {
     static PluginApi api = open(path);
@@ -35,12 +37,14 @@ struct PluginApi {
     PluginApi a;
     a.handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!a.handle) throw std::runtime_error(std::string("dlopen: ") + ::dlerror());
-    // The plugins of this tree implement every function of the header.
+      // The plugins of this tree implement every function of the header.
+      // clang-format off
 #define NAT_SYM(minor, ret, name, params)                                                         \
   a.name = reinterpret_cast<decltype(a.name)>(::dlsym(a.handle, "nat_trainer_adapter_" #name)); \
   if (!a.name) throw std::runtime_error("missing symbol nat_trainer_adapter_" #name);
     NAT_TRAINER_ADAPTER_FUNCTIONS(NAT_SYM)
 #undef NAT_SYM
+    // clang-format on
     return a;
   }
 };

@@ -58,7 +58,8 @@ HttpReply http_request(const std::string &method, const std::string &url, const 
   if (rc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
   curl_slist_free_all(h);
   curl_easy_cleanup(c);
-  if (rc != CURLE_OK) throw std::runtime_error(std::string("HTTP ") + method + " " + url + ": " + curl_easy_strerror(rc));
+  if (rc != CURLE_OK)
+    throw std::runtime_error(std::string("HTTP ") + method + " " + url + ": " + curl_easy_strerror(rc));
   return r;
 }
 
@@ -110,8 +111,9 @@ void ReferenceServer::start(const nlohmann::json &faults) {
   if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
   std::string cport = control_port_ ? std::to_string(control_port_) : "0";
   std::string iport = inference_port_ ? std::to_string(inference_port_) : "0";
-  std::vector<std::string> args = {python_, script_, "--dialect", dialect_, "--port", cport, "--inference-port", iport,
-                                   "--data-dir", data_dir_, "--log-file", data_dir_ + "/server.log"};
+  std::vector<std::string> args = {python_,      script_,   "--dialect",        dialect_,
+                                   "--port",     cport,     "--inference-port", iport,
+                                   "--data-dir", data_dir_, "--log-file",       data_dir_ + "/server.log"};
   if (!faults.is_null()) {
     args.push_back("--faults");
     args.push_back(faults.dump());
@@ -145,8 +147,8 @@ void ReferenceServer::start(const nlohmann::json &faults) {
     ready = nlohmann::json::parse(line);
   } catch (...) {
     stop();
-    throw std::runtime_error("reference server did not report its ports (got: '" + line + "'); see " + data_dir_ +
-                             "/server.log");
+    throw std::runtime_error("reference server did not report its ports (got: '" + line + "'); see " +
+                             data_dir_ + "/server.log");
   }
   control_port_ = ready.at("control_port").get<int>();
   inference_port_ = ready.at("inference_port").get<int>();

@@ -40,13 +40,15 @@ const PluginApi &export_api() {
 std::string collection(const std::string &run_id) {
   json group = json::array();
   for (int i = 0; i < 2; ++i)
-    group.push_back({{"episode",
-                      {{{"role", "user"}, {"content", "Your move?"}},
-                       {{"role", "assistant"},
-                        {"content", "B2"},
-                        {"logprobs",
-                         {{"content", {{{"token", "token_id:7"}, {"logprob", -0.5}, {"top_logprobs", json::array()}}}}}}}}},
-                     {"reward", i}});
+    group.push_back(
+        {{"episode",
+          {{{"role", "user"}, {"content", "Your move?"}},
+           {{"role", "assistant"},
+            {"content", "B2"},
+            {"logprobs",
+             {{"content",
+               {{{"token", "token_id:7"}, {"logprob", -0.5}, {"top_logprobs", json::array()}}}}}}}}},
+         {"reward", i}});
   return json{{"run_id", run_id}, {"trajectories", {group}}}.dump();
 }
 
@@ -147,7 +149,8 @@ TEST_F(SpoolSafety, FilesOfTheSpoolAreStillRemovedOnceTrained) {
   fs::create_directories(spool_);
   // Named any way that resolves into the spool: directly, through "..",
   // relative to the working directory is covered by the unit tests.
-  for (const char *name : {"a.json", "b.json"}) write_file(spool_ / name, collection(std::string("spooled-") + name));
+  for (const char *name : {"a.json", "b.json"})
+    write_file(spool_ / name, collection(std::string("spooled-") + name));
   json first = resubmit_to_completion(*a, (spool_ / "a.json").string());
   EXPECT_EQ(first["metadata"]["spool_file"], (spool_ / "a.json").string());
   EXPECT_FALSE(fs::exists(spool_ / "a.json"));
@@ -159,7 +162,8 @@ TEST_F(SpoolSafety, FilesOfTheSpoolAreStillRemovedOnceTrained) {
 // --- the JSONL export ---------------------------------------------------------
 
 std::unique_ptr<Adapter> export_adapter(const fs::path &out) {
-  auto a = std::make_unique<Adapter>(export_api(), json{{"_type", "jsonl_export_trainer_adapter"}, {"output_dir", out.string()}});
+  auto a = std::make_unique<Adapter>(
+      export_api(), json{{"_type", "jsonl_export_trainer_adapter"}, {"output_dir", out.string()}});
   CallResult r = a->initialize();
   EXPECT_TRUE(r.ok()) << r.message;
   return a;

@@ -42,7 +42,7 @@ std::condition_variable cv;
 std::string spool_dir;  // canonical; "" = every fsync passes straight through
 bool hold = false;      // fsync of a spool file blocks while set (10 s at most)
 bool hold_timed_out = false;
-int fail_errno = 0;     // fsync of a spool file fails with this (after the hold)
+int fail_errno = 0;  // fsync of a spool file fails with this (after the hold)
 int file_syncs_entered = 0;
 int file_syncs_returned = 0;
 int dir_syncs = 0;

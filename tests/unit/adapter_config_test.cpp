@@ -3,10 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/error.h"
 
@@ -28,8 +27,9 @@ std::string rejection(const std::string &text) {
 }  // namespace
 
 TEST(AdapterConfig, AppliesNatDefaults) {
-  auto c = nat::parse_adapter_config(R"({"_type":"openpipe_art_trainer_adapter","backend":{"ip":"10.0.0.5","port":7623}})",
-                                     "openpipe_art_trainer_adapter");
+  auto c = nat::parse_adapter_config(
+      R"({"_type":"openpipe_art_trainer_adapter","backend":{"ip":"10.0.0.5","port":7623}})",
+      "openpipe_art_trainer_adapter");
   EXPECT_EQ(c.backend.ip, "10.0.0.5");
   EXPECT_EQ(c.backend.port, 7623);
   EXPECT_EQ(c.backend.name, "trainer_run");
@@ -63,11 +63,13 @@ TEST(AdapterConfig, NamesTheOffendingKey) {
   EXPECT_EQ(rejection(R"({"backend":{"ip":"h"}})"), "config: backend.port: missing required key");
   EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":"seventy"}})"),
             "config: backend.port: expected an integer, got a string that is not one");
-  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":[7623]}})"), "config: backend.port: expected an integer, got array");
+  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":[7623]}})"),
+            "config: backend.port: expected an integer, got array");
   EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":70000}})"),
             "config: backend.port: must be an integer between 1 and 65535, got 70000");
-  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":"70000"}})"),
-            "config: backend.port: must be an integer between 1 and 65535, got a numeric string out of range");
+  EXPECT_EQ(
+      rejection(R"({"backend":{"ip":"h","port":"70000"}})"),
+      "config: backend.port: must be an integer between 1 and 65535, got a numeric string out of range");
   EXPECT_NE(rejection(R"({"backend":{"ip":"h","port":1,"delete_old_checkpoints":"maybe"}})")
                 .find("config: backend.delete_old_checkpoints: expected a boolean"),
             std::string::npos);
@@ -80,7 +82,8 @@ TEST(AdapterConfig, NamesTheOffendingKey) {
   EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1},"native":{"dialect":"0.6"}})"),
             "config: native.dialect: expected \"auto\", \"0.4\" or \"0.5\", got \"0.6\"");
   EXPECT_EQ(rejection(R"({"_type":"nemo_customizer_trainer_adapter","backend":{"ip":"h","port":1}})"),
-            "config: _type: this plugin implements \"openpipe_art_trainer_adapter\", not \"nemo_customizer_trainer_adapter\"");
+            "config: _type: this plugin implements \"openpipe_art_trainer_adapter\", not "
+            "\"nemo_customizer_trainer_adapter\"");
   EXPECT_NE(rejection("{\"backend\":").find("config: invalid JSON at byte"), std::string::npos);
   EXPECT_EQ(rejection("[]"), "config: expected a JSON object, got array");
 }
@@ -118,14 +121,18 @@ TEST(AdapterConfig, RangeChecksIntegerOptionsBeforeConverting) {
             "config: native.max_response_bytes: must be an integer between 1024 and 1073741824, got 1e+300");
   EXPECT_EQ(native_rejection(R"({"retries":-1e300})"),
             "config: native.retries: must be an integer between 0 and 20, got -1e+300");
-  EXPECT_EQ(native_rejection(R"({"retries":21})"), "config: native.retries: must be an integer between 0 and 20, got 21");
-  EXPECT_EQ(native_rejection(R"({"retries":-1})"), "config: native.retries: must be an integer between 0 and 20, got -1");
-  EXPECT_EQ(native_rejection(R"({"retries":2.5})"), "config: native.retries: must be an integer between 0 and 20, got 2.5");
+  EXPECT_EQ(native_rejection(R"({"retries":21})"),
+            "config: native.retries: must be an integer between 0 and 20, got 21");
+  EXPECT_EQ(native_rejection(R"({"retries":-1})"),
+            "config: native.retries: must be an integer between 0 and 20, got -1");
+  EXPECT_EQ(native_rejection(R"({"retries":2.5})"),
+            "config: native.retries: must be an integer between 0 and 20, got 2.5");
   EXPECT_EQ(native_rejection(R"({"retries":"three"})"),
             "config: native.retries: expected an integer, got a string that is not one");
   EXPECT_EQ(native_rejection(R"({"retries":"2.5"})"),
             "config: native.retries: expected an integer, got a string that is not one");
-  EXPECT_EQ(native_rejection(R"({"retries":true})"), "config: native.retries: expected an integer, got boolean");
+  EXPECT_EQ(native_rejection(R"({"retries":true})"),
+            "config: native.retries: expected an integer, got boolean");
   EXPECT_EQ(native_rejection(R"({"max_json_depth":1})"),
             "config: native.max_json_depth: must be an integer between 2 and 1000, got 1");
   EXPECT_EQ(native_rejection(R"({"max_json_depth":4294967298})"),
@@ -151,8 +158,9 @@ TEST(AdapterConfig, RangeChecksNumberOptions) {
             "config: native.retry_backoff_s: must be a number between 0 and 3600, got -0.5");
   for (const char *key : {"connect_timeout_s", "request_timeout_s", "get_step_timeout_s", "prepare_timeout_s",
                           "health_timeout_s"}) {
-    EXPECT_EQ(native_rejection(std::string("{\"") + key + "\":1e300}"),
-              std::string("config: native.") + key + ": must be a number between 0.001 and 1000000, got 1e+300");
+    EXPECT_EQ(
+        native_rejection(std::string("{\"") + key + "\":1e300}"),
+        std::string("config: native.") + key + ": must be a number between 0.001 and 1000000, got 1e+300");
     EXPECT_EQ(native_rejection(std::string("{\"") + key + "\":0}"),
               std::string("config: native.") + key + ": must be a number between 0.001 and 1000000, got 0");
     EXPECT_EQ(native_rejection(std::string("{\"") + key + "\":true}"),
@@ -207,16 +215,42 @@ TEST(AdapterConfig, BackendIpIsAHostNameOrAnAddress) {
   auto with_ip = [](const std::string &ip_json) {
     return R"({"backend":{"port":7623,"ip":)" + ip_json + "}}";
   };
-  for (const char *ok : {"127.0.0.1", "10.0.0.5", "localhost", "art-server", "art-server.example.com", "example.com.",
-                         "x1.y2", "art_server", "svc_1.internal", "[::1]", "::1", "[2001:db8::7]", "2001:db8::7", "[::ffff:127.0.0.1]"}) {
+  for (const char *ok : {"127.0.0.1", "10.0.0.5", "localhost", "art-server", "art-server.example.com",
+                         "example.com.", "x1.y2", "art_server", "svc_1.internal", "[::1]", "::1",
+                         "[2001:db8::7]", "2001:db8::7", "[::ffff:127.0.0.1]"}) {
     auto c = nat::parse_adapter_config(with_ip(json(ok).dump()), "");
     EXPECT_EQ(c.backend.ip, ok);
   }
-  for (const std::string &bad : std::vector<std::string>{"127.0.0.1/evil?x=", "127.0.0.1#", "127.0.0.1#frag", "127.0.0.1:8000", "127.0.0.1?", "user@127.0.0.1",
-        "http://127.0.0.1", "127.0.0.1/", "a b", " localhost", "localhost ", "-art", "art-", "a..b", ".", "..",
-        "[::1", "::1]", "[localhost]", "[::1]:80", "[fe80::1%eth0]", "fe80::1%25eth0", "300.1.1.1", "127.1",
-        "1.2.3.4.5", "h\u00e9llo", std::string(64, 'a') + ".com", std::string(254, 'a'),
-        "\\\\evil", "%41"}) {
+  for (const std::string &bad : std::vector<std::string>{"127.0.0.1/evil?x=",
+                                                         "127.0.0.1#",
+                                                         "127.0.0.1#frag",
+                                                         "127.0.0.1:8000",
+                                                         "127.0.0.1?",
+                                                         "user@127.0.0.1",
+                                                         "http://127.0.0.1",
+                                                         "127.0.0.1/",
+                                                         "a b",
+                                                         " localhost",
+                                                         "localhost ",
+                                                         "-art",
+                                                         "art-",
+                                                         "a..b",
+                                                         ".",
+                                                         "..",
+                                                         "[::1",
+                                                         "::1]",
+                                                         "[localhost]",
+                                                         "[::1]:80",
+                                                         "[fe80::1%eth0]",
+                                                         "fe80::1%25eth0",
+                                                         "300.1.1.1",
+                                                         "127.1",
+                                                         "1.2.3.4.5",
+                                                         "h\u00e9llo",
+                                                         std::string(64, 'a') + ".com",
+                                                         std::string(254, 'a'),
+                                                         "\\\\evil",
+                                                         "%41"}) {
     std::string message = rejection(with_ip(json(bad).dump()));
     EXPECT_EQ(message.rfind("config: backend.ip: ", 0), 0u) << bad << " -> " << message;
     if (bad.size() > 5) {
@@ -239,17 +273,20 @@ TEST(AdapterConfig, RefusesControlCharactersInHeaderAndUrlValues) {
   for (int c = 0; c < 0x20 || c == 0x7f; c = (c == 0x1f ? 0x7f : c + 1)) {
     char escape[8];
     std::snprintf(escape, sizeof escape, "\\u%04x", c);
-    for (const std::string &key : {std::string(escape) + "secret-key-1234", "secret-" + std::string(escape) + "key-1234",
-                                  "secret-key-1234" + std::string(escape)}) {
+    for (const std::string &key :
+         {std::string(escape) + "secret-key-1234", "secret-" + std::string(escape) + "key-1234",
+          "secret-key-1234" + std::string(escape)}) {
       std::string message = rejection(R"({"backend":{"ip":"h","port":1,"api_key":")" + key + R"("}})");
-      EXPECT_EQ(message.rfind("config: backend.api_key: contains a control character (byte 0x", 0), 0u) << message;
+      EXPECT_EQ(message.rfind("config: backend.api_key: contains a control character (byte 0x", 0), 0u)
+          << message;
       EXPECT_NE(message.find("HTTP header"), std::string::npos) << message;
       EXPECT_EQ(message.find("secret"), std::string::npos) << "the key is quoted: " << message;
       EXPECT_EQ(message.find("1234"), std::string::npos) << "the key is quoted: " << message;
     }
     if (c == 0x7f) break;
   }
-  EXPECT_EQ(nat::parse_adapter_config(R"({"backend":{"ip":"h","port":1,"api_key":"sk-with spaces and \u00e9"}})", "")
+  EXPECT_EQ(nat::parse_adapter_config(
+                R"({"backend":{"ip":"h","port":1,"api_key":"sk-with spaces and \u00e9"}})", "")
                 .backend.api_key,
             "sk-with spaces and \u00e9");
   struct Case {
@@ -266,28 +303,34 @@ TEST(AdapterConfig, RefusesControlCharactersInHeaderAndUrlValues) {
   };
   for (const Case &c : cases) {
     std::string message = rejection(c.config);
-    EXPECT_EQ(message.rfind(std::string("config: ") + c.key + ": contains a control character", 0), 0u) << message;
+    EXPECT_EQ(message.rfind(std::string("config: ") + c.key + ": contains a control character", 0), 0u)
+        << message;
     EXPECT_EQ(message.find("Evil"), std::string::npos) << message;
     EXPECT_EQ(message.find("evil"), std::string::npos) << message;
   }
-  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1},"native":{"inference_base_url":"http://h:8000/v 1"}})"),
-            "config: native.inference_base_url: contains a space; a URL has none (write it as %20)");
+  EXPECT_EQ(
+      rejection(R"({"backend":{"ip":"h","port":1},"native":{"inference_base_url":"http://h:8000/v 1"}})"),
+      "config: native.inference_base_url: contains a space; a URL has none (write it as %20)");
   EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1},"native":{"spool_dir":"/tmp/sp\u0000ool"}})"),
             "config: native.spool_dir: contains a NUL byte at offset 7 (a path cannot hold one)");
 }
 
 TEST(AdapterConfig, RefusesDuplicateKeysNamingTheirPath) {
-  const std::string tail = " (a key may appear once in a mapping; JSON parsers disagree on which value would win)";
+  const std::string tail =
+      " (a key may appear once in a mapping; JSON parsers disagree on which value would win)";
   EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1},"backend":{"ip":"h","port":2}})"),
             "config: backend: duplicate key" + tail);
-  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1,"ip":"evil"}})"), "config: backend.ip: duplicate key" + tail);
+  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1,"ip":"evil"}})"),
+            "config: backend.ip: duplicate key" + tail);
   EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1},"native":{"retries":1,"retries":2}})"),
             "config: native.retries: duplicate key" + tail);
   EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1},"training":{"x":[1,{"a":1,"b":{"c":1,"c":1}}]}})"),
             "config: training.x[1].b.c: duplicate key" + tail);
   // Escapes decode before comparing: "\u0069p" is "ip".
-  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1,"\u0069p":"h"}})"), "config: backend.ip: duplicate key" + tail);
+  EXPECT_EQ(rejection(R"({"backend":{"ip":"h","port":1,"\u0069p":"h"}})"),
+            "config: backend.ip: duplicate key" + tail);
   // The same key in separate objects is fine.
-  auto c = nat::parse_adapter_config(R"({"backend":{"ip":"h","port":1,"init_args":{"ip":1}},"training":{"port":2}})", "");
+  auto c = nat::parse_adapter_config(
+      R"({"backend":{"ip":"h","port":1,"init_args":{"ip":1}},"training":{"port":2}})", "");
   EXPECT_EQ(c.backend.port, 1);
 }

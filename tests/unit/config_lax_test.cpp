@@ -7,10 +7,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "base/error.h"
 #include "config/adapter_config.h"
@@ -49,7 +48,8 @@ double expected_double(const json &out) {
 bool same_double(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
 
 std::string art_config(const std::string &backend_extra, const std::string &rest = "") {
-  return R"({"_type":"openpipe_art_trainer_adapter","backend":{"ip":"127.0.0.1")" + backend_extra + "}" + rest + "}";
+  return R"({"_type":"openpipe_art_trainer_adapter","backend":{"ip":"127.0.0.1")" + backend_extra + "}" +
+         rest + "}";
 }
 
 }  // namespace
@@ -95,8 +95,10 @@ TEST(LaxNumbers, BoolFieldsAgreeWithPydantic) {
 }
 
 TEST(LaxNumbers, StricterCornersAreRefused) {
-  for (const auto &row : table()["stricter"]["float"]) EXPECT_FALSE(nat::lax_float(row["in"])) << row["in"].dump();
-  for (const auto &row : table()["stricter"]["int"]) EXPECT_FALSE(nat::lax_integer(row["in"])) << row["in"].dump();
+  for (const auto &row : table()["stricter"]["float"])
+    EXPECT_FALSE(nat::lax_float(row["in"])) << row["in"].dump();
+  for (const auto &row : table()["stricter"]["int"])
+    EXPECT_FALSE(nat::lax_integer(row["in"])) << row["in"].dump();
 }
 
 // The same verdicts through the ART plugin's config parser: a float field
@@ -104,7 +106,8 @@ TEST(LaxNumbers, StricterCornersAreRefused) {
 // (backend.port, 1 to 65535) and a bool field (backend.delete_old_checkpoints).
 TEST(LaxNumbers, TheArtConfigReadsFieldsAsPydanticDoes) {
   for (const auto &row : table()["agrees"]["float"]) {
-    std::string text = art_config(R"(,"port":1)", R"(,"training":{"learning_rate":)" + row["in"].dump() + "}");
+    std::string text =
+        art_config(R"(,"port":1)", R"(,"training":{"learning_rate":)" + row["in"].dump() + "}");
     bool finite = row["out"] != "refused" && std::isfinite(expected_double(row["out"]));
     if (finite) {
       auto c = nat::parse_adapter_config(text, "openpipe_art_trainer_adapter");
@@ -140,7 +143,8 @@ TEST(LaxNumbers, TheArtConfigReadsFieldsAsPydanticDoes) {
   for (const auto &row : table()["agrees"]["bool"]) {
     std::string text = art_config(R"(,"port":1,"delete_old_checkpoints":)" + row["in"].dump());
     if (row["out"] != "refused") {
-      EXPECT_EQ(nat::parse_adapter_config(text, "").backend.delete_old_checkpoints, row["out"].get<bool>()) << text;
+      EXPECT_EQ(nat::parse_adapter_config(text, "").backend.delete_old_checkpoints, row["out"].get<bool>())
+          << text;
     } else {
       try {
         nat::parse_adapter_config(text, "");
@@ -156,8 +160,9 @@ TEST(LaxNumbers, TheArtConfigReadsFieldsAsPydanticDoes) {
 
 TEST(LaxNumbers, NativeOptionsFollowTheSameRules) {
   auto c = nat::parse_adapter_config(
-      art_config(R"(,"port":"7623")", R"(,"native":{"retries":"5","retry_backoff_s":"1e-1","health_timeout_s":" 2 ",)"
-                                      R"("max_json_depth":"64.0","spool":"no","insecure_skip_tls_verify":"false"})"),
+      art_config(R"(,"port":"7623")",
+                 R"(,"native":{"retries":"5","retry_backoff_s":"1e-1","health_timeout_s":" 2 ",)"
+                 R"("max_json_depth":"64.0","spool":"no","insecure_skip_tls_verify":"false"})"),
       "");
   EXPECT_EQ(c.backend.port, 7623);
   EXPECT_EQ(c.native.retries, 5);
@@ -170,7 +175,9 @@ TEST(LaxNumbers, NativeOptionsFollowTheSameRules) {
     nat::parse_adapter_config(art_config(R"(,"port":1)", R"(,"native":{"retries":"99"})"), "");
     ADD_FAILURE() << "accepted";
   } catch (const nat::Error &e) {
-    EXPECT_STREQ(e.what(), "config: native.retries: must be an integer between 0 and 20, got a numeric string out of range");
+    EXPECT_STREQ(
+        e.what(),
+        "config: native.retries: must be an integer between 0 and 20, got a numeric string out of range");
   }
   // The JSONL export plugin reads its integer option the same way.
   EXPECT_EQ(nat::parse_export_config(R"({"native":{"max_json_depth":"64"}})").max_json_depth, 64);

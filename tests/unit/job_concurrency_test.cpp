@@ -151,8 +151,10 @@ TEST(JobConcurrency, TableCreateFindListAndShutdownFromManyThreads) {
           job->start([](Job &j) {
             j.mark_running();
             j.emit({{"type", "step"}});
-            if (j.sleep_unless_cancelled(0.005)) j.finish(JobState::Completed, "done", 100.0);
-            else j.finish(JobState::Canceled, "Training was cancelled.", std::nullopt);
+            if (j.sleep_unless_cancelled(0.005))
+              j.finish(JobState::Completed, "done", 100.0);
+            else
+              j.finish(JobState::Canceled, "Training was cancelled.", std::nullopt);
           });
         } catch (const nat::Error &e) {
           EXPECT_EQ(e.code(), nat::ErrorCode::AlreadyExists) << e.what();

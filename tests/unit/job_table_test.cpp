@@ -26,7 +26,8 @@ nat::ErrorCode code_of(const std::function<void()> &fn) {
 }  // namespace
 
 TEST(JobRef, ParsesRunIdAndJobId) {
-  auto ref = nat::parse_job_ref(R"({"run_id":"r1","backend":"openpipe-art","metadata":{"job_id":42,"x":[1]}})");
+  auto ref =
+      nat::parse_job_ref(R"({"run_id":"r1","backend":"openpipe-art","metadata":{"job_id":42,"x":[1]}})");
   EXPECT_EQ(ref.run_id, "r1");
   ASSERT_TRUE(ref.job_id);
   EXPECT_EQ(*ref.job_id, 42u);
@@ -56,7 +57,8 @@ TEST(JobTable, RefusesASecondActiveJobWithTheSameRunIdButAllowsReuseAfterTheEnd)
   EXPECT_EQ(table.find(R"({"run_id":"run","backend":"b"})")->id(), b->id());
   EXPECT_EQ(table.find(a->ref_json())->id(), a->id());
   EXPECT_EQ(code_of([&] { table.find(R"({"run_id":"nope","backend":"b"})"); }), nat::ErrorCode::NotFound);
-  EXPECT_EQ(code_of([&] { table.find(R"({"run_id":"other","metadata":{"job_id":1}})"); }), nat::ErrorCode::NotFound);
+  EXPECT_EQ(code_of([&] { table.find(R"({"run_id":"other","metadata":{"job_id":1}})"); }),
+            nat::ErrorCode::NotFound);
 }
 
 TEST(Job, StatusFollowsTheStateMachineAndStaysAfterTheEnd) {

@@ -1,9 +1,9 @@
-#include "json/scanner.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <string>
+
+#include "json/scanner.h"
 
 using nat::json::Kind;
 using nat::json::Scanner;
@@ -30,8 +30,8 @@ void expect_invalid(const std::string &text, const std::string &fragment, int de
 }  // namespace
 
 TEST(JsonScanner, SkipsValidValuesAndReturnsTheirExactText) {
-  for (const std::string v : {"0", "-0", "1.5e-3", "-12E+2", "true", "false", "null", "\"a\\u00e9\\n\"", "[]", "{}",
-                              "[1,[2,{\"a\":[null]}]]", "{\"k\":{\"x\":\"y\"},\"z\":[true,false]}"}) {
+  for (const std::string v : {"0", "-0", "1.5e-3", "-12E+2", "true", "false", "null", "\"a\\u00e9\\n\"", "[]",
+                              "{}", "[1,[2,{\"a\":[null]}]]", "{\"k\":{\"x\":\"y\"},\"z\":[true,false]}"}) {
     EXPECT_EQ(skip(v), v);
     EXPECT_EQ(skip("  \n\t" + v + " \r\n"), v);
   }
@@ -70,7 +70,8 @@ TEST(JsonScanner, ValidatesStringsStrictly) {
   expect_invalid("\"\xed\xa0\x80\"", "invalid UTF-8");      // encoded surrogate
   expect_invalid("\"\xf4\x90\x80\x80\"", "invalid UTF-8");  // beyond U+10FFFF
   expect_invalid("\"\xe2\x82\"", "invalid UTF-8");          // truncated
-  EXPECT_EQ(skip("\"\xe2\x82\xac \xf0\x9f\x98\x80 \\ud83d\\ude00\""), "\"\xe2\x82\xac \xf0\x9f\x98\x80 \\ud83d\\ude00\"");
+  EXPECT_EQ(skip("\"\xe2\x82\xac \xf0\x9f\x98\x80 \\ud83d\\ude00\""),
+            "\"\xe2\x82\xac \xf0\x9f\x98\x80 \\ud83d\\ude00\"");
 }
 
 TEST(JsonScanner, BoundsTheNestingDepth) {
@@ -86,7 +87,8 @@ TEST(JsonScanner, BoundsTheNestingDepth) {
 }
 
 TEST(JsonScanner, DecodesEscapes) {
-  EXPECT_EQ(Scanner::decode("a\\\"b\\\\c\\/d\\n\\t\\u00e9\\ud83d\\ude00"), "a\"b\\c/d\n\t\xc3\xa9\xf0\x9f\x98\x80");
+  EXPECT_EQ(Scanner::decode("a\\\"b\\\\c\\/d\\n\\t\\u00e9\\ud83d\\ude00"),
+            "a\"b\\c/d\n\t\xc3\xa9\xf0\x9f\x98\x80");
   Scanner s("{\"r\\u006fle\": \"x\"}");
   s.begin_object();
   std::string_view key;

@@ -9,11 +9,10 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <nlohmann/json.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "base/error.h"
@@ -53,7 +52,8 @@ TEST_F(SpoolOwnership, AcceptsFilesOfTheDirectoryHoweverTheyAreNamed) {
   touch(spool_ / "mine.json");
   EXPECT_EQ(spool.owned_file((spool_ / "mine.json").string()), (spool_ / "mine.json").string());
   // Through "..", and relative to a spool directory given with "..".
-  EXPECT_EQ(spool.owned_file((spool_ / "sub" / ".." / "mine.json").string()), (spool_ / "mine.json").string());
+  EXPECT_EQ(spool.owned_file((spool_ / "sub" / ".." / "mine.json").string()),
+            (spool_ / "mine.json").string());
   nat::Spool dotted((root_ / "spool2" / ".." / "spool").string());
   EXPECT_EQ(dotted.owned_file((spool_ / "mine.json").string()), (spool_ / "mine.json").string());
   // A relative path, from the working directory.
@@ -152,9 +152,9 @@ TEST_F(SpoolOwnership, ListsCollectionsOldestFirstWithWhatTheirNamesSay) {
   EXPECT_EQ(json["exists"], true);
   ASSERT_EQ(json["collections"].size(), 4u);
   EXPECT_EQ(json["collections"][0], (nlohmann::json{{"path", foreign.string()},
-                                                      {"state", "ready"},
-                                                      {"bytes", 2},
-                                                      {"modified_unix_ns", 1000000000ll * 1000000000 + 1}}));
+                                                    {"state", "ready"},
+                                                    {"bytes", 2},
+                                                    {"modified_unix_ns", 1000000000ll * 1000000000 + 1}}));
   EXPECT_EQ(json["collections"][2]["state"], "partial");
   EXPECT_EQ(json["collections"][3]["run_id"], "run_a_b");
   EXPECT_EQ(json["collections"][3]["writer_running"], true);

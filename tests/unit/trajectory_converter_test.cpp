@@ -94,7 +94,8 @@ json random_logprobs(std::mt19937 &rng, bool valid) {
   for (int i = 0; i < tokens; ++i) {
     json top = json::array();
     for (int k = 0; k < n(rng) % 3; ++k)
-      top.push_back({{"token", "token_id:" + std::to_string(rng() % 50000)}, {"logprob", -static_cast<double>(rng() % 1000) / 100.0}});
+      top.push_back({{"token", "token_id:" + std::to_string(rng() % 50000)},
+                     {"logprob", -static_cast<double>(rng() % 1000) / 100.0}});
     content.push_back({{"token", "token_id:" + std::to_string(rng() % 50000)},
                        {"bytes", {static_cast<int>(rng() % 256)}},
                        {"logprob", -static_cast<double>(rng() % 10000) / 1000.0},
@@ -103,24 +104,40 @@ json random_logprobs(std::mt19937 &rng, bool valid) {
   json lp = {{"content", content}, {"refusal", nullptr}};
   if (!valid) {
     switch (rng() % 3) {
-      case 0: return json::array({1, 2});
-      case 1: lp["content"] = "oops"; break;
-      default: lp["content"] = {{{"token", 5}, {"logprob", -1.0}, {"top_logprobs", json::array()}}};
+      case 0:
+        return json::array({1, 2});
+      case 1:
+        lp["content"] = "oops";
+        break;
+      default:
+        lp["content"] = {{{"token", 5}, {"logprob", -1.0}, {"top_logprobs", json::array()}}};
     }
   }
   return lp;
 }
 
 std::string random_text(std::mt19937 &rng) {
-  static const char *pieces[] = {"hello", " ", "\"quoted\"", "back\\slash", "line\nbreak", "tab\t", "\xc3\xa9t\xc3\xa9",
-                                 "\xe4\xb8\xad\xe6\x96\x87", "\xf0\x9f\x98\x80", "</script>", "\x01", "{json: [1]}", ""};
+  static const char *pieces[] = {"hello",
+                                 " ",
+                                 "\"quoted\"",
+                                 "back\\slash",
+                                 "line\nbreak",
+                                 "tab\t",
+                                 "\xc3\xa9t\xc3\xa9",
+                                 "\xe4\xb8\xad\xe6\x96\x87",
+                                 "\xf0\x9f\x98\x80",
+                                 "</script>",
+                                 "\x01",
+                                 "{json: [1]}",
+                                 ""};
   std::string s;
   for (int i = 0, n = static_cast<int>(rng() % 6); i < n; ++i) s += pieces[rng() % 13];
   return s;
 }
 
 json random_collection(std::mt19937 &rng) {
-  static const char *later_roles[] = {"user", "assistant", "system", "function", "tool", "environment", "other"};
+  static const char *later_roles[] = {"user", "assistant",   "system", "function",
+                                      "tool", "environment", "other"};
   json groups = json::array();
   int ng = static_cast<int>(rng() % 5);
   for (int g = 0; g < ng; ++g) {
@@ -128,7 +145,9 @@ json random_collection(std::mt19937 &rng) {
     int nt = static_cast<int>(rng() % 4);
     for (int t = 0; t < nt; ++t) {
       json ep = json::array();
-      ep.push_back({{"role", rng() % 2 ? "user" : "system"}, {"content", random_text(rng)}, {"logprobs", nullptr},
+      ep.push_back({{"role", rng() % 2 ? "user" : "system"},
+                    {"content", random_text(rng)},
+                    {"logprobs", nullptr},
                     {"metadata", nullptr}});
       std::string prev = ep[0]["role"];
       int ni = static_cast<int>(rng() % 7);
@@ -141,8 +160,10 @@ json random_collection(std::mt19937 &rng) {
         ep.push_back(it);
         prev = role;
       }
-      json reward = rng() % 3 == 0 ? json(static_cast<int>(rng() % 5) - 2) : json(static_cast<double>(rng() % 1000) / 997.0);
-      group.push_back({{"episode", ep}, {"reward", reward}, {"shaped_rewards", nullptr}, {"metadata", {{"id", t}}}});
+      json reward = rng() % 3 == 0 ? json(static_cast<int>(rng() % 5) - 2)
+                                   : json(static_cast<double>(rng() % 1000) / 997.0);
+      group.push_back(
+          {{"episode", ep}, {"reward", reward}, {"shaped_rewards", nullptr}, {"metadata", {{"id", t}}}});
     }
     groups.push_back(group);
   }
@@ -158,25 +179,29 @@ TEST(TrajectoryConverter, ConvertsEveryRoleAsNatDoes) {
     {"role":"tool","content":"T","metadata":{"tool_call_id":"c1"}},{"role":"function","content":"F"},
     {"role":"environment","content":"E"},{"role":"other","content":"O"},{"role":"system","content":"S2"},
     {"role":"assistant","content":"B","logprobs":{}}],"reward":0.75,"shaped_rewards":[1],"metadata":{"id":3}}]]})";
-  EXPECT_EQ(convert(text),
-            R"([{"trajectories":[{"messages_and_choices":[{"role":"system","content":"S"},{"role":"user","content":"U"},)"
-            R"({"finish_reason":"stop","index":0,"logprobs":{"content":[{"token":"token_id:1","logprob":-0.5,"top_logprobs":[]}],"refusal":null},"message":{"role":"assistant","content":"A"}},)"
-            R"({"role":"assistant","content":"T"},{"role":"assistant","content":"F"},{"role":"assistant","content":"E"},)"
-            R"({"role":"assistant","content":"O"},{"role":"system","content":"S2"},)"
-            R"({"finish_reason":"stop","index":0,"logprobs":{},"message":{"role":"assistant","content":"B"}}],)"
-            R"("tools":null,"additional_histories":[],"reward":0.75,"metrics":{},"metadata":{},"logs":[]}],)"
-            R"("exceptions":[],"metadata":{},"metrics":{},"logs":[]}])");
+  EXPECT_EQ(
+      convert(text),
+      R"([{"trajectories":[{"messages_and_choices":[{"role":"system","content":"S"},{"role":"user","content":"U"},)"
+      R"({"finish_reason":"stop","index":0,"logprobs":{"content":[{"token":"token_id:1","logprob":-0.5,"top_logprobs":[]}],"refusal":null},"message":{"role":"assistant","content":"A"}},)"
+      R"({"role":"assistant","content":"T"},{"role":"assistant","content":"F"},{"role":"assistant","content":"E"},)"
+      R"({"role":"assistant","content":"O"},{"role":"system","content":"S2"},)"
+      R"({"finish_reason":"stop","index":0,"logprobs":{},"message":{"role":"assistant","content":"B"}}],)"
+      R"("tools":null,"additional_histories":[],"reward":0.75,"metrics":{},"metadata":{},"logs":[]}],)"
+      R"("exceptions":[],"metadata":{},"metrics":{},"logs":[]}])");
 }
 
 TEST(TrajectoryConverter, PassesContentAndLogprobsThroughByteForByte) {
-  std::string text = "{\"run_id\":\"r\",\"trajectories\":[[{\"reward\":1e-3,\"episode\":[{\"role\":\"user\","
-                     "\"content\":\"caf\\u00e9 \\\"x\\\" \xf0\x9f\x98\x80\"},{\"role\":\"assistant\",\"content\":\"\","
-                     "\"logprobs\":{ \"content\" : [ {\"token\":\"token_id:9\" , \"logprob\":-1E2,\"top_logprobs\":[],"
-                     "\"x\":1} ] }}]}]]}";
+  std::string text =
+      "{\"run_id\":\"r\",\"trajectories\":[[{\"reward\":1e-3,\"episode\":[{\"role\":\"user\","
+      "\"content\":\"caf\\u00e9 \\\"x\\\" \xf0\x9f\x98\x80\"},{\"role\":\"assistant\",\"content\":\"\","
+      "\"logprobs\":{ \"content\" : [ {\"token\":\"token_id:9\" , \"logprob\":-1E2,\"top_logprobs\":[],"
+      "\"x\":1} ] }}]}]]}";
   std::string out = convert(text);
   EXPECT_NE(out.find("\"content\":\"caf\\u00e9 \\\"x\\\" \xf0\x9f\x98\x80\""), std::string::npos) << out;
-  EXPECT_NE(out.find("\"logprobs\":{ \"content\" : [ {\"token\":\"token_id:9\" , \"logprob\":-1E2,\"top_logprobs\":[],\"x\":1} ] }"),
-            std::string::npos) << out;
+  EXPECT_NE(out.find("\"logprobs\":{ \"content\" : [ {\"token\":\"token_id:9\" , "
+                     "\"logprob\":-1E2,\"top_logprobs\":[],\"x\":1} ] }"),
+            std::string::npos)
+      << out;
   EXPECT_NE(out.find("\"reward\":1e-3"), std::string::npos);
   EXPECT_TRUE(json::accept(out));
 }
@@ -192,7 +217,8 @@ TEST(TrajectoryConverter, LeavesOutDroppedTrajectoriesAndEmptyGroups) {
 }
 
 TEST(TrajectoryConverter, WritesJsonLinesOneGroupPerLine) {
-  std::string text = R"({"run_id":"r","trajectories":[[{"episode":[{"role":"user","content":"a"}],"reward":1}],[],
+  std::string text =
+      R"({"run_id":"r","trajectories":[[{"episode":[{"role":"user","content":"a"}],"reward":1}],[],
     [{"episode":[{"role":"user","content":"b"}],"reward":2}]]})";
   nat::CollectionPlan plan = nat::plan_collection(text, nat::ValidationMode::Compat);
   std::string out;
@@ -209,9 +235,12 @@ TEST(TrajectoryConverter, StreamsInChunksThatConcatenateToTheWholeBody) {
     json group = json::array();
     for (int t = 0; t < 8; ++t) {
       json lp = {{"content", json::array()}};
-      for (int k = 0; k < 400; ++k) lp["content"].push_back({{"token", "token_id:" + std::to_string(k)}, {"logprob", -0.1}, {"top_logprobs", json::array()}});
-      group.push_back({{"episode", {{{"role", "user"}, {"content", std::string(2000, 'u')}},
-                                    {{"role", "assistant"}, {"content", std::string(3000, 'a')}, {"logprobs", lp}}}},
+      for (int k = 0; k < 400; ++k)
+        lp["content"].push_back(
+            {{"token", "token_id:" + std::to_string(k)}, {"logprob", -0.1}, {"top_logprobs", json::array()}});
+      group.push_back({{"episode",
+                        {{{"role", "user"}, {"content", std::string(2000, 'u')}},
+                         {{"role", "assistant"}, {"content", std::string(3000, 'a')}, {"logprobs", lp}}}},
                        {"reward", t}});
     }
     big["trajectories"].push_back(group);
@@ -282,9 +311,12 @@ std::string reference_minify(std::string_view s) {
   for (char c : s) {
     if (in_string) {
       out += c;
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
     } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
       out += c;
       in_string = c == '"';
@@ -304,14 +336,24 @@ std::string minify(std::string_view s) {
 // (also at the end of a 16-byte block), escaped newlines, UTF-8.
 std::string random_spaced_json(std::mt19937 &rng, int depth = 0) {
   static const char *ws[] = {"", "", " ", "  ", "\n", "\r\n", "\t", "\n    "};
-  static const char *strings[] = {"\"a b\"", "\"\\\"\"", "\"\\\\\"", "\"x\\\\\\\"y\"", "\"line\\nbreak\"",
-                                  "\"token_id:123\"", "\"\xc3\xa9 \xe6\xbc\xa2\"", "\"               \\\\\"",
-                                  "\"\\u0022 \\\\ \\/\"", "\"\""};
+  static const char *strings[] = {"\"a b\"",
+                                  "\"\\\"\"",
+                                  "\"\\\\\"",
+                                  "\"x\\\\\\\"y\"",
+                                  "\"line\\nbreak\"",
+                                  "\"token_id:123\"",
+                                  "\"\xc3\xa9 \xe6\xbc\xa2\"",
+                                  "\"               \\\\\"",
+                                  "\"\\u0022 \\\\ \\/\"",
+                                  "\"\""};
   auto w = [&] { return std::string(ws[rng() % 8]); };
   switch (depth > 4 ? rng() % 3 : rng() % 5) {
-    case 0: return strings[rng() % 10];
-    case 1: return std::to_string(static_cast<int>(rng() % 2000) - 1000) + (rng() % 2 ? ".25e-3" : "");
-    case 2: return rng() % 2 ? "true" : "null";
+    case 0:
+      return strings[rng() % 10];
+    case 1:
+      return std::to_string(static_cast<int>(rng() % 2000) - 1000) + (rng() % 2 ? ".25e-3" : "");
+    case 2:
+      return rng() % 2 ? "true" : "null";
     case 3: {
       std::string s = "[" + w();
       for (int i = 0, n = static_cast<int>(rng() % 5); i < n; ++i)
@@ -321,7 +363,8 @@ std::string random_spaced_json(std::mt19937 &rng, int depth = 0) {
     default: {
       std::string s = "{" + w();
       for (int i = 0, n = static_cast<int>(rng() % 5); i < n; ++i)
-        s += (i ? "," + w() : "") + strings[rng() % 10] + w() + ":" + w() + random_spaced_json(rng, depth + 1) + w();
+        s += (i ? "," + w() : "") + strings[rng() % 10] + w() + ":" + w() +
+             random_spaced_json(rng, depth + 1) + w();
       return s + "}";
     }
   }
@@ -334,8 +377,10 @@ TEST(TrajectoryConverter, MinifiesLogprobsWithLineBreaksSoJsonLinesStayOneRecord
   std::string text =
       "{\"run_id\":\"r\",\"trajectories\":[[{\"episode\":[{\"role\":\"user\",\"content\":\"x\"},"
       "{\"role\":\"assistant\",\"content\":\"y\",\"logprobs\":{\n}}],\"reward\":1}],"
-      "[{\"episode\":[{\"role\":\"user\",\"content\":\"x\"},{\"role\":\"assistant\",\"content\":\"y\",\"logprobs\":"
-      "{\r\n  \"content\": [\r\n    {\"token\": \"a b\\n\", \"logprob\": -0.5,\t\"top_logprobs\": []}\r\n  ],\r\n"
+      "[{\"episode\":[{\"role\":\"user\",\"content\":\"x\"},{\"role\":\"assistant\",\"content\":\"y\","
+      "\"logprobs\":"
+      "{\r\n  \"content\": [\r\n    {\"token\": \"a b\\n\", \"logprob\": -0.5,\t\"top_logprobs\": []}\r\n  "
+      "],\r\n"
       "  \"refusal\": null\r\n}}],\"reward\":2}]]}";
   std::string out = convert_jsonl(text);
   std::vector<std::string> lines = lines_of(out);
@@ -345,9 +390,10 @@ TEST(TrajectoryConverter, MinifiesLogprobsWithLineBreaksSoJsonLinesStayOneRecord
     EXPECT_TRUE(json::accept(line)) << line;
   }
   EXPECT_NE(lines[0].find("\"logprobs\":{},\"message\""), std::string::npos) << lines[0];
-  EXPECT_NE(lines[1].find("\"logprobs\":{\"content\":[{\"token\":\"a b\\n\",\"logprob\":-0.5,\"top_logprobs\":[]}],"
-                          "\"refusal\":null},\"message\""),
-            std::string::npos)
+  EXPECT_NE(
+      lines[1].find("\"logprobs\":{\"content\":[{\"token\":\"a b\\n\",\"logprob\":-0.5,\"top_logprobs\":[]}],"
+                    "\"refusal\":null},\"message\""),
+      std::string::npos)
       << lines[1];
   // The same as NAT's conversion, as JSON.
   json c = json::parse(text);
@@ -360,10 +406,13 @@ TEST(TrajectoryConverter, MinifiesLogprobsWithLineBreaksSoJsonLinesStayOneRecord
 TEST(TrajectoryConverter, CopiesLogprobsWithoutLineBreaksByteForByte) {
   // Python's json.dumps spacing (", ", ": "), tabs: no line break, so the
   // span is copied as it is (the hot path of the benchmark).
-  const std::string lp = "{\"content\": [{\"token\": \"token_id:1\",\t\"logprob\": -0.5, \"top_logprobs\": []}], "
-                         "\"refusal\": null}";
-  std::string text = "{\"run_id\":\"r\",\"trajectories\":[[{\"episode\":[{\"role\":\"user\",\"content\":\"x\"},"
-                     "{\"role\":\"assistant\",\"content\":\"y\",\"logprobs\":" + lp + "}],\"reward\":1}]]}";
+  const std::string lp =
+      "{\"content\": [{\"token\": \"token_id:1\",\t\"logprob\": -0.5, \"top_logprobs\": []}], "
+      "\"refusal\": null}";
+  std::string text =
+      "{\"run_id\":\"r\",\"trajectories\":[[{\"episode\":[{\"role\":\"user\",\"content\":\"x\"},"
+      "{\"role\":\"assistant\",\"content\":\"y\",\"logprobs\":" +
+      lp + "}],\"reward\":1}]]}";
   EXPECT_NE(convert(text).find("\"logprobs\":" + lp + ",\"message\""), std::string::npos);
   EXPECT_NE(convert_jsonl(text).find("\"logprobs\":" + lp + ",\"message\""), std::string::npos);
 }
@@ -372,11 +421,13 @@ TEST(TrajectoryConverter, PassesNumbersThatOverflowADoubleThrough) {
   // By decision (tests/fuzz/reproducers/README.md): a logprob of
   // -1e999 is copied as written, as NAT's pydantic path reads it (-inf) and
   // ART's server (Python's json) reads it back the same.
-  std::string text = R"({"run_id":"r","trajectories":[[{"episode":[{"role":"user","content":"x"},)"
-                     R"({"role":"assistant","content":"y","logprobs":{"content":[{"token":"a","logprob":-1e999,)"
-                     R"("top_logprobs":[]}]}}],"reward":1}]]})";
-  EXPECT_NE(convert(text).find(R"("logprobs":{"content":[{"token":"a","logprob":-1e999,"top_logprobs":[]}]})"),
-            std::string::npos);
+  std::string text =
+      R"({"run_id":"r","trajectories":[[{"episode":[{"role":"user","content":"x"},)"
+      R"({"role":"assistant","content":"y","logprobs":{"content":[{"token":"a","logprob":-1e999,)"
+      R"("top_logprobs":[]}]}}],"reward":1}]]})";
+  EXPECT_NE(
+      convert(text).find(R"("logprobs":{"content":[{"token":"a","logprob":-1e999,"top_logprobs":[]}]})"),
+      std::string::npos);
 }
 
 TEST(MinifyJson, DropsWhitespaceOutsideStringsOnly) {

@@ -66,7 +66,8 @@ TEST(UsualTokenForm, LeavesOtherFormsToTheGeneralPath) {
            std::string(R"({"token": "x", "bytes": null, "logprob": "-1", "top_logprobs": []})"),
            // a token with an escape or non-ASCII text
            std::string(R"({"token": "\n", "bytes": [10], "logprob": -1, "top_logprobs": []})"),
-           std::string("{\"token\": \"\xc3\xa9\", \"bytes\": [195, 169], \"logprob\": -1, \"top_logprobs\": []}"),
+           std::string(
+               "{\"token\": \"\xc3\xa9\", \"bytes\": [195, 169], \"logprob\": -1, \"top_logprobs\": []}"),
        }) {
     EXPECT_EQ(match(s), nullptr) << s;
     EXPECT_EQ(general_verdict(s), "") << s;  // still valid, just not the usual form
@@ -125,7 +126,9 @@ TEST(UsualTokenForm, ListMatcherAcceptsNothingTheGeneralPathRefuses) {
       return std::string("error: ") + e.what();
     }
   };
-  auto list_match = [](const std::string &m) { return nat::match_usual_token_list(m.data(), m.data() + m.size()); };
+  auto list_match = [](const std::string &m) {
+    return nat::match_usual_token_list(m.data(), m.data() + m.size());
+  };
   ASSERT_EQ(list_match(base), base.data() + base.size());
   for (std::string empty : {"[]", "[ ]"}) EXPECT_EQ(list_match(empty), empty.data() + empty.size());
   EXPECT_EQ(list_match(""), nullptr);
@@ -133,8 +136,9 @@ TEST(UsualTokenForm, ListMatcherAcceptsNothingTheGeneralPathRefuses) {
   const std::string alphabet = " \n,]}[{x0\"";
   for (size_t i = 0; i < base.size(); ++i) {
     for (char c : alphabet) {
-      for (const std::string &m : {base.substr(0, i) + c + base.substr(i + 1), base.substr(0, i) + c + base.substr(i),
-                                   base.substr(0, i) + base.substr(i + 1)}) {
+      for (const std::string &m :
+           {base.substr(0, i) + c + base.substr(i + 1), base.substr(0, i) + c + base.substr(i),
+            base.substr(0, i) + base.substr(i + 1)}) {
         const char *past = list_match(m);
         if (past == nullptr) {
           ++refused;
@@ -153,8 +157,9 @@ TEST(UsualTokenForm, ListMatcherAcceptsNothingTheGeneralPathRefuses) {
 // without 64 readable bytes after them (the vector path and the byte loop).
 TEST(FastIntArray, AgreesWithTheScanner) {
   std::mt19937 rng(7);
-  const std::vector<std::string> pieces = {"0", "1", "7", "10", "116", "255", "01", "00", "-1", "1.5", "1e2",
-                                           ",", ", ", " ,", ",,", " ", "\n", "]", "[", "x", "\"a\""};
+  const std::vector<std::string> pieces = {"0",  "1",  "7",   "10",  "116", "255", "01",
+                                           "00", "-1", "1.5", "1e2", ",",   ", ",  " ,",
+                                           ",,", " ",  "\n",  "]",   "[",   "x",   "\"a\""};
   size_t fast_accepted = 0, scanner_accepted = 0;
   for (int round = 0; round < 20000; ++round) {
     std::string list = "[";
@@ -194,7 +199,8 @@ TEST(FastIntArray, AgreesWithTheScanner) {
                    list.find('-') == std::string::npos && list.find('.') == std::string::npos &&
                    list.find('e') == std::string::npos;
       if (plain) {
-        EXPECT_NE(nat::json::fast::plain_int_array(padded.data(), padded.data() + padded.size()), nullptr) << list;
+        EXPECT_NE(nat::json::fast::plain_int_array(padded.data(), padded.data() + padded.size()), nullptr)
+            << list;
       }
     }
   }

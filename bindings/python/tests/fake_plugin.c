@@ -4,11 +4,11 @@
  * Compiled by the tests with -DFAKE_NAME="..." [-DFAKE_ABI=...]
  * [-DFAKE_ABI_1_0] (an ABI 1.0 plugin: no resubmit, no spooled)
  * [-DFAKE_WITHOUT_SPOOLED] (claims ABI 1.1 but lacks spooled). */
-#include "nat/trainer_adapter.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "nat/trainer_adapter.h"
 
 #ifndef FAKE_NAME
 #define FAKE_NAME "fake_trainer_adapter"
@@ -22,9 +22,17 @@
 #define FAKE_ABI ((NAT_TRAINER_ADAPTER_ABI_MAJOR << 16) | FAKE_MINOR)
 #endif
 
-struct nat_trainer_adapter_error { int32_t code; char *message; };
-struct nat_trainer_adapter_buffer { size_t size; char *data; };
-struct nat_trainer_adapter { int events; };
+struct nat_trainer_adapter_error {
+  int32_t code;
+  char *message;
+};
+struct nat_trainer_adapter_buffer {
+  size_t size;
+  char *data;
+};
+struct nat_trainer_adapter {
+  int events;
+};
 
 /* Counters the tests read with ctypes .in_dll(). */
 NAT_TRAINER_ADAPTER_API int fake_errors_freed = 0;
@@ -68,7 +76,9 @@ const char *nat_trainer_adapter_plugin_info(void) {
 }
 
 int32_t nat_trainer_adapter_error_code(const nat_trainer_adapter_error *e) { return e ? e->code : 0; }
-const char *nat_trainer_adapter_error_message(const nat_trainer_adapter_error *e) { return e ? e->message : ""; }
+const char *nat_trainer_adapter_error_message(const nat_trainer_adapter_error *e) {
+  return e ? e->message : "";
+}
 void nat_trainer_adapter_error_free(nat_trainer_adapter_error *e) {
   if (!e) return;
   ++fake_errors_freed;
@@ -88,7 +98,8 @@ void nat_trainer_adapter_buffer_free(nat_trainer_adapter_buffer *b) {
 nat_trainer_adapter_error *nat_trainer_adapter_create(const char *c, size_t n, nat_trainer_adapter **out) {
   if (!out) return err(NAT_TRAINER_ADAPTER_INVALID_ARGUMENT, "out_adapter is NULL");
   *out = NULL;
-  if (n == 0 || contains(c, n, "\"fail\"")) return err(NAT_TRAINER_ADAPTER_INVALID_ARGUMENT, "bad config: fail");
+  if (n == 0 || contains(c, n, "\"fail\""))
+    return err(NAT_TRAINER_ADAPTER_INVALID_ARGUMENT, "bad config: fail");
   *out = calloc(1, sizeof **out);
   return NULL;
 }
@@ -114,7 +125,7 @@ nat_trainer_adapter_error *nat_trainer_adapter_is_healthy(nat_trainer_adapter *a
 }
 
 #define REF "{\"run_id\":\"r1\",\"backend\":\"fake\",\"metadata\":{\"job_id\":1}}"
-#define STATUS \
+#define STATUS                                                                           \
   "{\"run_id\":\"r1\",\"backend\":\"fake\",\"status\":\"completed\",\"progress\":100.0," \
   "\"message\":\"done\",\"metadata\":{\"steps\":1}}"
 
@@ -131,7 +142,8 @@ nat_trainer_adapter_error *nat_trainer_adapter_submit(nat_trainer_adapter *a, co
   *out = NULL;
   if (contains(c, n, "\"role\":\"assistant\",\"content\":\"first\""))
     return err(NAT_TRAINER_ADAPTER_INVALID_ARGUMENT,
-               "trajectories[0][0].episode[0]: The first message in the trajectory must be from 'user' or 'system'.");
+               "trajectories[0][0].episode[0]: The first message in the trajectory must be from 'user' or "
+               "'system'.");
   *out = sbuf(REF);
   return NULL;
 }
@@ -146,8 +158,8 @@ nat_trainer_adapter_error *nat_trainer_adapter_status(nat_trainer_adapter *a, co
   return NULL;
 }
 
-nat_trainer_adapter_error *nat_trainer_adapter_wait_until_complete(nat_trainer_adapter *a, const char *r, size_t n,
-                                                                   double poll, double timeout,
+nat_trainer_adapter_error *nat_trainer_adapter_wait_until_complete(nat_trainer_adapter *a, const char *r,
+                                                                   size_t n, double poll, double timeout,
                                                                    nat_trainer_adapter_buffer **out) {
   (void)poll;
   fake_last_timeout = timeout;
@@ -163,7 +175,8 @@ nat_trainer_adapter_error *nat_trainer_adapter_cancel(nat_trainer_adapter *a, co
   return lookup(r, n);
 }
 
-nat_trainer_adapter_error *nat_trainer_adapter_jobs(nat_trainer_adapter *a, nat_trainer_adapter_buffer **out) {
+nat_trainer_adapter_error *nat_trainer_adapter_jobs(nat_trainer_adapter *a,
+                                                    nat_trainer_adapter_buffer **out) {
   (void)a;
   *out = sbuf("{\"jobs\":[{\"job_ref\":" REF ",\"status\":" STATUS "}]}");
   return NULL;
@@ -178,17 +191,23 @@ nat_trainer_adapter_error *nat_trainer_adapter_next_event(nat_trainer_adapter *a
   if (contains(r, n, "silent")) return NULL; /* never any event: a timeout */
   char text[256];
   switch (a->events) {
-    case 0: snprintf(text, sizeof text, "{\"run_id\":\"r1\",\"job_id\":1,\"seq\":0,\"type\":\"started\"}"); break;
+    case 0:
+      snprintf(text, sizeof text, "{\"run_id\":\"r1\",\"job_id\":1,\"seq\":0,\"type\":\"started\"}");
+      break;
     case 1:
-      snprintf(text, sizeof text,
-               "{\"run_id\":\"r1\",\"job_id\":1,\"seq\":1,\"type\":\"step\",\"step\":1,\"num_gradient_steps\":1,"
-               "\"metrics\":{\"loss\":0.5}}");
+      snprintf(
+          text, sizeof text,
+          "{\"run_id\":\"r1\",\"job_id\":1,\"seq\":1,\"type\":\"step\",\"step\":1,\"num_gradient_steps\":1,"
+          "\"metrics\":{\"loss\":0.5}}");
       break;
     case 2:
-      snprintf(text, sizeof text,
-               "{\"run_id\":\"r1\",\"job_id\":1,\"seq\":2,\"type\":\"completed\",\"final\":true,\"status\":" STATUS "}");
+      snprintf(
+          text, sizeof text,
+          "{\"run_id\":\"r1\",\"job_id\":1,\"seq\":2,\"type\":\"completed\",\"final\":true,\"status\":" STATUS
+          "}");
       break;
-    default: return NULL;
+    default:
+      return NULL;
   }
   ++a->events;
   *out = sbuf(text);
@@ -200,7 +219,8 @@ nat_trainer_adapter_error *nat_trainer_adapter_log_progress(nat_trainer_adapter 
   (void)a;
   (void)r;
   (void)rn;
-  if (mn == 0 || m[0] != '{') return err(NAT_TRAINER_ADAPTER_INVALID_ARGUMENT, "metrics must be a JSON object");
+  if (mn == 0 || m[0] != '{')
+    return err(NAT_TRAINER_ADAPTER_INVALID_ARGUMENT, "metrics must be a JSON object");
   snprintf(fake_last_dir, sizeof fake_last_dir, "%s", dir ? dir : "(null)");
   return NULL;
 }
@@ -218,7 +238,8 @@ nat_trainer_adapter_error *nat_trainer_adapter_resubmit(nat_trainer_adapter *a, 
   (void)a;
   if (!out) return err(NAT_TRAINER_ADAPTER_INVALID_ARGUMENT, "out_job_ref is NULL");
   *out = NULL;
-  if (n >= sizeof fake_last_spool_path) return err(NAT_TRAINER_ADAPTER_INVALID_ARGUMENT, "spool_path too long");
+  if (n >= sizeof fake_last_spool_path)
+    return err(NAT_TRAINER_ADAPTER_INVALID_ARGUMENT, "spool_path too long");
   memcpy(fake_last_spool_path, p, n); /* exactly n bytes: the path is not NUL-terminated */
   fake_last_spool_path[n] = '\0';
   fake_last_spool_path_len = n;

@@ -1,11 +1,11 @@
-#include "adapter/adapter.hpp"
-
-#include <fstream>
+#include "adapter/adapter.h"
 
 #include <gtest/gtest.h>
 
-#include "adapter/adapter_error.hpp"
-#include "test_fixtures.hpp"
+#include <fstream>
+
+#include "adapter/adapter_error.h"
+#include "test_fixtures.h"
 
 namespace nat::host {
 namespace {
@@ -62,7 +62,7 @@ TEST(Adapter, ResubmitIsRefusedWhenThePluginDoesNotExportIt) {
   try {
     adapter.resubmit("/nonexistent/spool.json");
     FAIL() << "expected AdapterError";
-  } catch (const AdapterError& e) {
+  } catch (const AdapterError &e) {
     EXPECT_EQ(e.code(), 4);  // FAILED_PRECONDITION
     EXPECT_NE(e.message().find("has no nat_trainer_adapter_resubmit"), std::string::npos) << e.message();
   }
@@ -71,7 +71,7 @@ TEST(Adapter, ResubmitIsRefusedWhenThePluginDoesNotExportIt) {
   try {
     adapter.spooled(std::nullopt);
     FAIL() << "expected AdapterError";
-  } catch (const AdapterError& e) {
+  } catch (const AdapterError &e) {
     EXPECT_EQ(e.code(), 4);  // FAILED_PRECONDITION
     EXPECT_NE(e.message().find("has no nat_trainer_adapter_spooled"), std::string::npos) << e.message();
   }
@@ -94,9 +94,10 @@ TEST(Adapter, ResubmitCallsTheLoadedFunction) {
   try {
     adapter.resubmit(directory.path() / "missing.json");
     FAIL() << "expected AdapterError";
-  } catch (const AdapterError& e) {
+  } catch (const AdapterError &e) {
     EXPECT_EQ(e.code(), NAT_TRAINER_ADAPTER_NOT_FOUND);
-    EXPECT_NE(std::string(e.what()).find("never_ending_adapter: resubmit: NOT_FOUND"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("never_ending_adapter: resubmit: NOT_FOUND"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -105,7 +106,7 @@ TEST(Adapter, ErrorsCarryCodeAndMessage) {
   try {
     adapter.submit(testing::test_data_text("trajectories.json"));
     FAIL() << "expected AdapterError";
-  } catch (const AdapterError& e) {
+  } catch (const AdapterError &e) {
     EXPECT_EQ(e.code(), NAT_TRAINER_ADAPTER_FAILED_PRECONDITION);
     EXPECT_EQ(e.message(), "submit before a successful initialize");
     EXPECT_EQ(std::string(e.what()),
@@ -115,14 +116,14 @@ TEST(Adapter, ErrorsCarryCodeAndMessage) {
   try {
     adapter.submit(R"({"run_id": "r", "trajectories": [[{"episode": []}]]})");
     FAIL() << "expected AdapterError";
-  } catch (const AdapterError& e) {
+  } catch (const AdapterError &e) {
     EXPECT_EQ(e.code(), NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
     EXPECT_EQ(e.message(), "trajectories[0][0]: reward must be a number");
   }
   try {
     adapter.status(json{{"run_id", "unknown"}});
     FAIL() << "expected AdapterError";
-  } catch (const AdapterError& e) {
+  } catch (const AdapterError &e) {
     EXPECT_EQ(e.code(), NAT_TRAINER_ADAPTER_NOT_FOUND);
   }
 }
@@ -132,14 +133,14 @@ TEST(Adapter, CreateFailureIsAnAdapterError) {
   try {
     Adapter adapter(plugin, json::object());
     FAIL() << "expected AdapterError";
-  } catch (const AdapterError& e) {
+  } catch (const AdapterError &e) {
     EXPECT_EQ(e.code(), NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
     EXPECT_EQ(e.message(), "fixture fixture_beta refuses every config");
   }
   try {
     Adapter adapter(minimal_plugin(), json{{"_type", "other"}});
     FAIL() << "expected AdapterError";
-  } catch (const AdapterError& e) {
+  } catch (const AdapterError &e) {
     EXPECT_EQ(e.code(), NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
   }
 }

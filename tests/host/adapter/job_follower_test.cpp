@@ -1,10 +1,10 @@
-#include "adapter/job_follower.hpp"
-
-#include <chrono>
+#include "adapter/job_follower.h"
 
 #include <gtest/gtest.h>
 
-#include "test_fixtures.hpp"
+#include <chrono>
+
+#include "test_fixtures.h"
 
 namespace nat::host {
 namespace {
@@ -28,7 +28,7 @@ TEST(JobFollower, DeliversEveryEventInOrderUntilTheFinalOne) {
   SubmittedJob job = submit_minimal_job();
   std::vector<std::string> types;
   FollowCallbacks callbacks;
-  callbacks.on_event = [&](const json& event) { types.push_back(event["type"]); };
+  callbacks.on_event = [&](const json &event) { types.push_back(event["type"]); };
   const FollowResult result = follow_job(*job.adapter, job.ref, FollowOptions{}, callbacks);
   EXPECT_EQ(result.outcome, FollowOutcome::finished);
   EXPECT_EQ(result.status["status"], "completed");
@@ -41,7 +41,7 @@ TEST(JobFollower, StopsWhenTheFinalEventWentElsewhere) {
   }
   int events = 0;
   FollowCallbacks callbacks;
-  callbacks.on_event = [&](const json&) { ++events; };
+  callbacks.on_event = [&](const json &) { ++events; };
   const FollowResult result = follow_job(*job.adapter, job.ref, FollowOptions{}, callbacks);
   EXPECT_EQ(events, 0);
   EXPECT_EQ(result.status["status"], "completed");
@@ -72,7 +72,7 @@ TEST(JobFollower, TimeoutCancelsARunningJob) {
   options.timeout_s = 0.3;
   options.poll_slice_s = 0.05;
   FollowCallbacks callbacks;
-  callbacks.on_event = [&](const json& event) { types.push_back(event["type"]); };
+  callbacks.on_event = [&](const json &event) { types.push_back(event["type"]); };
   const auto started = std::chrono::steady_clock::now();
   const FollowResult result = follow_job(*job.adapter, job.ref, options, callbacks);
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
@@ -87,7 +87,7 @@ TEST(JobFollower, InterruptCancelsARunningJobAfterItsEvents) {
   FollowOptions options;
   options.poll_slice_s = 0.05;
   FollowCallbacks callbacks;
-  callbacks.on_event = [&](const json&) { ++events; };
+  callbacks.on_event = [&](const json &) { ++events; };
   callbacks.interrupt_requested = [&] { return events >= 2; };
   const FollowResult result = follow_job(*job.adapter, job.ref, options, callbacks);
   EXPECT_EQ(result.outcome, FollowOutcome::interrupted);

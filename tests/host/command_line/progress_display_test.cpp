@@ -1,8 +1,8 @@
-#include "command_line/progress_display.hpp"
-
-#include <cstdio>
+#include "command_line/progress_display.h"
 
 #include <gtest/gtest.h>
+
+#include <cstdio>
 
 namespace nat::host {
 namespace {
@@ -29,7 +29,7 @@ TEST(ProgressDisplay, StepProgressFromAStepEvent) {
 }
 
 TEST(ProgressDisplay, PlainLinesWhenNotATerminal) {
-  std::FILE* stream = std::tmpfile();
+  std::FILE *stream = std::tmpfile();
   ASSERT_NE(stream, nullptr);
   {
     auto display = ProgressDisplay::for_stream(stream, "run_1");

@@ -1,5 +1,7 @@
 // The plugin's spool listing (nat_trainer_adapter_spooled's JSON) as
 // `nat-trainer resubmit` reads and shows it.
+#include "command_line/spool_listing.h"
+
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -7,8 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "command_line/spool_listing.hpp"
-#include "command_line/spool_table.hpp"
+#include "command_line/spool_table.h"
 
 namespace nat::host {
 namespace {
@@ -44,7 +45,7 @@ TEST(SpoolListing, ReadsThePluginsReplyAndSaysWhereTheDirectoryComesFrom) {
   EXPECT_EQ(read_spool_listing(other, "c", "art").origin, "the default native.spool_dir of art");
   other.erase("exists");
   EXPECT_THROW(
-      try { read_spool_listing(other, "c", "art"); } catch (const std::runtime_error& e) {
+      try { read_spool_listing(other, "c", "art"); } catch (const std::runtime_error &e) {
         EXPECT_NE(std::string(e.what()).find("plugin art listed its spool in a form"), std::string::npos);
         throw;
       },
@@ -60,12 +61,15 @@ TEST(SpoolListing, ShowsATableAndJson) {
   const std::string text = table.str();
   EXPECT_NE(text.find("Spool directory: /s (c: native.spool_dir)\n"), std::string::npos) << text;
   EXPECT_NE(text.find("Note: native.spool is false"), std::string::npos) << text;
-  EXPECT_NE(text.find("2001-09-09 01:46:40  2 B      ?      ?              /s/mine.json\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("2001-09-09 01:46:40  2 B      ?      ?              /s/mine.json\n"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("4.8 MiB  run_a  pid 7 running  /s/run_a.1700000000001.7.1.json\n"), std::string::npos)
       << text;
   EXPECT_NE(text.find("2 collections not yet trained"), std::string::npos) << text;
   EXPECT_NE(text.find("  nat-trainer resubmit --config c.yml FILE...\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("  /s/r.1700000000000.42.0.json.partial (2.9 KiB, 2017-07-14 02:40:00)\n"), std::string::npos)
+  EXPECT_NE(text.find("  /s/r.1700000000000.42.0.json.partial (2.9 KiB, 2017-07-14 02:40:00)\n"),
+            std::string::npos)
       << text;
 
   std::ostringstream json_text;
@@ -86,7 +90,8 @@ TEST(SpoolListing, ShowsATableAndJson) {
   missing.origin = "--spool-dir";
   std::ostringstream none;
   print_spool_table(none, missing, "x");
-  EXPECT_EQ(none.str(), "Spool directory: /none (--spool-dir)\nIt does not exist: nothing has been spooled there.\n");
+  EXPECT_EQ(none.str(),
+            "Spool directory: /none (--spool-dir)\nIt does not exist: nothing has been spooled there.\n");
 }
 
 TEST(SpoolListing, FindsAFileThroughDotDotAndSymlinks) {

@@ -1,20 +1,20 @@
-#include "configuration/adapter_selection.hpp"
+#include "configuration/adapter_selection.h"
 
 #include <gtest/gtest.h>
 
-#include "configuration/config_document.hpp"
-#include "configuration/config_error.hpp"
-#include "test_fixtures.hpp"
+#include "configuration/config_document.h"
+#include "configuration/config_error.h"
+#include "test_fixtures.h"
 
 namespace nat::host {
 namespace {
 
 using nlohmann::json;
 
-std::string selection_error(const json& document, const std::optional<std::string>& entry = std::nullopt) {
+std::string selection_error(const json &document, const std::optional<std::string> &entry = std::nullopt) {
   try {
     select_adapter(document, "config.yml", entry);
-  } catch (const ConfigError& e) {
+  } catch (const ConfigError &e) {
     return e.what();
   }
   return "no error";
@@ -49,7 +49,8 @@ TEST(AdapterSelection, AdapterOptionWinsOverFinetuningTrainerAdapter) {
 TEST(AdapterSelection, FinetuningTrainerAdapterIsTheDefault) {
   const AdapterSelection selection = select_adapter(kTwoAdapters, "config.yml", std::nullopt);
   EXPECT_EQ(selection.entry, "export");
-  EXPECT_EQ(selection.adapter_config, json::parse(R"({"_type": "jsonl_export_trainer_adapter", "output_dir": "out"})"));
+  EXPECT_EQ(selection.adapter_config,
+            json::parse(R"({"_type": "jsonl_export_trainer_adapter", "output_dir": "out"})"));
 }
 
 TEST(AdapterSelection, TheOnlyEntryIsTheDefaultWithoutFinetuning) {

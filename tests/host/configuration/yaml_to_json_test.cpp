@@ -1,24 +1,24 @@
-#include "configuration/yaml_to_json.hpp"
+#include "configuration/yaml_to_json.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <string>
 
-#include "configuration/config_error.hpp"
-#include "test_fixtures.hpp"
+#include "configuration/config_error.h"
+#include "test_fixtures.h"
 
 namespace nat::host {
 namespace {
 
 using nlohmann::json;
 
-json yaml(const std::string& text) { return parse_yaml_document(text, "test.yml"); }
+json yaml(const std::string &text) { return parse_yaml_document(text, "test.yml"); }
 
 TEST(YamlToJson, NatExampleConfigBecomesTypedJson) {
   const json config = parse_yaml_document(testing::test_data_text("nat_example_config.yml"), "config.yml");
 
-  const json& adapter = config["trainer_adapters"]["openpipe_trainer_adapter"];
+  const json &adapter = config["trainer_adapters"]["openpipe_trainer_adapter"];
   EXPECT_EQ(adapter["_type"], "openpipe_art_trainer_adapter");
   EXPECT_EQ(adapter["backend"], json::parse(R"({
       "ip": "0.0.0.0", "port": 7623, "name": "tic_tac_toe_training_run",
@@ -35,7 +35,7 @@ TEST(YamlToJson, NatExampleConfigBecomesTypedJson) {
       "trainer_adapter": "openpipe_trainer_adapter", "reward_function": {"name": "rl_accuracy"},
       "num_epochs": 8, "output_dir": "./.tmp/nat/finetuning/tic_tac_toe"})"));
 
-  const json& llm = config["llms"]["openpipe_llm"];
+  const json &llm = config["llms"]["openpipe_llm"];
   EXPECT_EQ(llm["logprobs"], true);
   EXPECT_EQ(llm["top_logprobs"], 1);
   EXPECT_DOUBLE_EQ(llm["temperature"].get<double>(), 0.4);
@@ -66,7 +66,7 @@ trailing_dot: 1.
 signed_exponent: -2.5E+3
 big: 18446744073709551615
 )");
-  for (const char* key : {"null_word", "null_title", "null_caps", "tilde", "empty"}) {
+  for (const char *key : {"null_word", "null_title", "null_caps", "tilde", "empty"}) {
     EXPECT_TRUE(value[key].is_null()) << key;
   }
   EXPECT_EQ(value["true_word"], true);
@@ -172,7 +172,7 @@ TEST(YamlToJson, InfinityNamesFileKeyAndLine) {
   try {
     yaml("training:\n  learning_rate: .inf\n");
     FAIL() << "expected ConfigError";
-  } catch (const ConfigError& e) {
+  } catch (const ConfigError &e) {
     const std::string message = e.what();
     EXPECT_NE(message.find("test.yml:2:"), std::string::npos) << message;
     EXPECT_NE(message.find("training.learning_rate"), std::string::npos) << message;
@@ -186,19 +186,19 @@ TEST(YamlToJson, ScalarErrorsNameTheKeyNotTheValue) {
     std::string text;
     std::string expected;
   };
-  for (const Case& c : {Case{"backend:\n  api_key: !!int " + secret + "\n",
-                             "test.yml:2:12: backend.api_key: the value is not a valid !!int"},
-                        Case{"backend:\n  port: !!float " + secret + "\n",
-                             "test.yml:2:9: backend.port: the value is not a valid !!float"},
-                        Case{"list: [1, !!bool " + secret + "]\n", "list[1]: the value is not a valid !!bool"},
-                        Case{"!!null " + secret + "\n", "test.yml:1:1: the top-level value: the value is not a valid !!null"},
-                        Case{"training:\n  beta: -.inf\n",
-                             "training.beta: infinity or NaN cannot be represented in JSON"},
-                        Case{".nan\n", "the top-level value: infinity or NaN cannot be represented in JSON"}}) {
+  for (const Case &c :
+       {Case{"backend:\n  api_key: !!int " + secret + "\n",
+             "test.yml:2:12: backend.api_key: the value is not a valid !!int"},
+        Case{"backend:\n  port: !!float " + secret + "\n",
+             "test.yml:2:9: backend.port: the value is not a valid !!float"},
+        Case{"list: [1, !!bool " + secret + "]\n", "list[1]: the value is not a valid !!bool"},
+        Case{"!!null " + secret + "\n", "test.yml:1:1: the top-level value: the value is not a valid !!null"},
+        Case{"training:\n  beta: -.inf\n", "training.beta: infinity or NaN cannot be represented in JSON"},
+        Case{".nan\n", "the top-level value: infinity or NaN cannot be represented in JSON"}}) {
     try {
       yaml(c.text);
       ADD_FAILURE() << "expected ConfigError for " << c.text;
-    } catch (const ConfigError& e) {
+    } catch (const ConfigError &e) {
       const std::string message = e.what();
       EXPECT_NE(message.find(c.expected), std::string::npos) << message;
       EXPECT_EQ(message.find(secret), std::string::npos) << message;
@@ -208,7 +208,7 @@ TEST(YamlToJson, ScalarErrorsNameTheKeyNotTheValue) {
 }
 
 TEST(YamlToJson, EveryInfinityAndNanSpellingIsRefused) {
-  for (const char* scalar : {".inf", "-.Inf", "+.INF", ".nan", ".NaN", ".NAN"}) {
+  for (const char *scalar : {".inf", "-.Inf", "+.INF", ".nan", ".NaN", ".NAN"}) {
     EXPECT_FALSE(resolve_plain_scalar(scalar).has_value()) << scalar;
   }
   EXPECT_EQ(resolve_plain_scalar("-.nan"), nlohmann::json("-.nan"));
@@ -221,22 +221,19 @@ TEST(YamlToJson, SyntaxErrorNamesFileAndLine) {
   try {
     yaml("a: 1\nb: [unclosed\n");
     FAIL() << "expected ConfigError";
-  } catch (const ConfigError& e) {
+  } catch (const ConfigError &e) {
     const std::string message = e.what();
     EXPECT_EQ(message.rfind("test.yml:", 0), 0u) << message;
     EXPECT_NE(message.find("invalid YAML"), std::string::npos) << message;
   }
 }
 
-TEST(YamlToJson, NonScalarKeysAreRefused) {
-  EXPECT_THROW(yaml("? [a, b]\n: 1\n"), ConfigError);
-}
+TEST(YamlToJson, NonScalarKeysAreRefused) { EXPECT_THROW(yaml("? [a, b]\n: 1\n"), ConfigError); }
 
-
-std::string yaml_error(const std::string& text) {
+std::string yaml_error(const std::string &text) {
   try {
     yaml(text);
-  } catch (const ConfigError& e) {
+  } catch (const ConfigError &e) {
     return e.what();
   }
   ADD_FAILURE() << "expected ConfigError for " << text;
@@ -245,11 +242,12 @@ std::string yaml_error(const std::string& text) {
 
 TEST(YamlToJson, SelfReferencingAliasesAreRefused) {
   struct Case {
-    const char* text;
-    const char* expected;
+    const char *text;
+    const char *expected;
   };
-  for (const Case& c : {
-           Case{"cyc: &c [1, *c]\n", "test.yml:1:6: cyc[1]: an alias refers to a node that contains it (a cycle)"},
+  for (const Case &c : {
+           Case{"cyc: &c [1, *c]\n",
+                "test.yml:1:6: cyc[1]: an alias refers to a node that contains it (a cycle)"},
            Case{"cyc: &c {a: 1, b: *c}\n", "cyc.b: an alias refers to a node that contains it (a cycle)"},
            Case{"outer: &o\n  inner:\n    list: [1, [2, *o]]\n",
                 "outer.inner.list[1][1]: an alias refers to a node that contains it (a cycle)"},
@@ -268,7 +266,7 @@ TEST(YamlToJson, SelfReferencingAliasesAreRefused) {
 
 // Nine levels of nine-fold aliases: 9^9 (387 million) values once expanded,
 // from 700 bytes of YAML.
-std::string alias_bomb(int levels, int fan_out, const std::string& leaf) {
+std::string alias_bomb(int levels, int fan_out, const std::string &leaf) {
   std::string text = "a0: &a0 [" + leaf + "]\n";
   for (int level = 1; level <= levels; ++level) {
     text += "a" + std::to_string(level) + ": &a" + std::to_string(level) + " [";
@@ -287,7 +285,8 @@ TEST(YamlToJson, AliasBombsStopAtTheValueLimit) {
   // Few values, long scalars: the byte limit.
   const std::string big(1 << 20, 'x');
   const std::string bytes = yaml_error(alias_bomb(3, 9, big));
-  EXPECT_NE(bytes.find("the document expands to more than 16777216 bytes"), std::string::npos) << bytes.substr(0, 300);
+  EXPECT_NE(bytes.find("the document expands to more than 16777216 bytes"), std::string::npos)
+      << bytes.substr(0, 300);
   // The same shape, small enough, converts.
   const json small = yaml(alias_bomb(3, 4, "x"));
   EXPECT_EQ(small["a3"].size(), 4u);
@@ -311,12 +310,13 @@ TEST(YamlToJson, DuplicateKeysAreRefusedNamingTheKeyPath) {
     std::string text;
     std::string expected;
   };
-  for (const Case& c : {Case{"backend:\n  ip: a\n  ip: " + secret + "\n", "test.yml:3:3: backend.ip: duplicate key"},
-                        Case{"a: 1\na: 2\n", "test.yml:2:1: a: duplicate key"},
-                        Case{"t:\n  x: [{k: 1, k: 2}]\n", "t.x[0].k: duplicate key"},
-                        Case{"{\"a\": 1, \"a\": 2}\n", "a: duplicate key"},
-                        // A quoted key and a plain one are the same key.
-                        Case{"a: 1\n'a': 2\n", "a: duplicate key"}}) {
+  for (const Case &c :
+       {Case{"backend:\n  ip: a\n  ip: " + secret + "\n", "test.yml:3:3: backend.ip: duplicate key"},
+        Case{"a: 1\na: 2\n", "test.yml:2:1: a: duplicate key"},
+        Case{"t:\n  x: [{k: 1, k: 2}]\n", "t.x[0].k: duplicate key"},
+        Case{"{\"a\": 1, \"a\": 2}\n", "a: duplicate key"},
+        // A quoted key and a plain one are the same key.
+        Case{"a: 1\n'a': 2\n", "a: duplicate key"}}) {
     const std::string message = yaml_error(c.text);
     EXPECT_NE(message.find(c.expected), std::string::npos) << message;
     EXPECT_EQ(message.find(secret), std::string::npos) << message;

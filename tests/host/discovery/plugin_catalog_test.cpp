@@ -1,12 +1,11 @@
-#include "discovery/plugin_catalog.hpp"
+#include "discovery/plugin_catalog.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <fstream>
 
-#include <gtest/gtest.h>
-
-#include "test_fixtures.hpp"
+#include "test_fixtures.h"
 
 namespace nat::host {
 namespace {
@@ -16,22 +15,22 @@ using testing::TemporaryDirectory;
 
 SearchPath search_path_of(std::initializer_list<std::filesystem::path> directories) {
   SearchPath search_path;
-  for (const auto& directory : directories) {
+  for (const auto &directory : directories) {
     search_path.directories.push_back({directory, SearchOrigin::command_line});
   }
   return search_path;
 }
 
-std::vector<std::string> names_of(const PluginCatalog& catalog) {
+std::vector<std::string> names_of(const PluginCatalog &catalog) {
   std::vector<std::string> names;
-  for (const auto& plugin : catalog.plugins()) {
+  for (const auto &plugin : catalog.plugins()) {
     names.push_back(plugin.library->name());
   }
   return names;
 }
 
-std::string reason_for(const PluginCatalog& catalog, const std::filesystem::path& path) {
-  for (const auto& refused : catalog.refused()) {
+std::string reason_for(const PluginCatalog &catalog, const std::filesystem::path &path) {
+  for (const auto &refused : catalog.refused()) {
     if (refused.path == path) {
       return refused.reason;
     }
@@ -48,9 +47,10 @@ TEST(PluginCatalog, FindsPluginsInSearchOrderAndByFileName) {
   copy_fixture("nat_trainer_adapter_minimal", second, "libaaa.so");
 
   const PluginCatalog catalog = discover_plugins(search_path_of({first, second}));
-  EXPECT_EQ(names_of(catalog), (std::vector<std::string>{"fixture_alpha", "minimal_trainer_adapter", "fixture_beta"}));
+  EXPECT_EQ(names_of(catalog),
+            (std::vector<std::string>{"fixture_alpha", "minimal_trainer_adapter", "fixture_beta"}));
   EXPECT_TRUE(catalog.refused().empty());
-  const FoundPlugin* alpha = catalog.find("fixture_alpha");
+  const FoundPlugin *alpha = catalog.find("fixture_alpha");
   ASSERT_NE(alpha, nullptr);
   EXPECT_EQ(alpha->path, first / "libfixture_alpha.so");
   EXPECT_EQ(alpha->directory.path, first);
@@ -100,15 +100,16 @@ TEST(PluginCatalog, LoadsTheResolvedPathOfPlainAndSymlinkedFiles) {
   const auto through_link = temporary.path() / "via-link" / ".." / "via-link";
   const PluginCatalog catalog = discover_plugins(search_path_of({through_link}));
   EXPECT_EQ(names_of(catalog), (std::vector<std::string>{"fixture_alpha", "fixture_beta"}));
-  const FoundPlugin* alpha = catalog.find("fixture_alpha");
+  const FoundPlugin *alpha = catalog.find("fixture_alpha");
   ASSERT_NE(alpha, nullptr);
   EXPECT_EQ(alpha->library->path(), std::filesystem::canonical(real / "libfixture_alpha.so"));
   EXPECT_EQ(alpha->path, through_link / "libfixture_alpha.so");
-  const FoundPlugin* beta = catalog.find("fixture_beta");
+  const FoundPlugin *beta = catalog.find("fixture_beta");
   ASSERT_NE(beta, nullptr);
   EXPECT_EQ(beta->library->path(), std::filesystem::canonical(target));
   EXPECT_EQ(beta->path, through_link / "liblinked.so");
-  EXPECT_NE(reason_for(catalog, through_link / "libdangling.so").find("cannot resolve path"), std::string::npos)
+  EXPECT_NE(reason_for(catalog, through_link / "libdangling.so").find("cannot resolve path"),
+            std::string::npos)
       << reason_for(catalog, through_link / "libdangling.so");
 }
 
@@ -133,7 +134,8 @@ TEST(PluginCatalog, DirectoriesWritableByGroupOrOthersAreRefusedWhole) {
 
   const PluginCatalog catalog = discover_plugins(search_path_of({open_directory, good_directory}));
   EXPECT_EQ(names_of(catalog), std::vector<std::string>{"fixture_beta"});
-  EXPECT_NE(reason_for(catalog, open_directory).find("writable by group or others (mode 0777)"), std::string::npos);
+  EXPECT_NE(reason_for(catalog, open_directory).find("writable by group or others (mode 0777)"),
+            std::string::npos);
 }
 
 TEST(PluginCatalog, NonPluginFilesAreRefusedWithAReasonAndDiscoveryGoesOn) {
@@ -154,7 +156,7 @@ TEST(PluginCatalog, NonPluginFilesAreRefusedWithAReasonAndDiscoveryGoesOn) {
   EXPECT_NE(reason_for(catalog, library).find("not a trainer adapter plugin"), std::string::npos);
   EXPECT_NE(reason_for(catalog, broken).find("symbol_provided_by_nobody"), std::string::npos)
       << reason_for(catalog, broken);
-  for (const auto& refused : catalog.refused()) {
+  for (const auto &refused : catalog.refused()) {
     EXPECT_EQ(refused.reason.find('\n'), std::string::npos) << refused.reason;
   }
 }
@@ -194,9 +196,10 @@ TEST(PluginCatalog, RequireExplainsWhatWasFoundAndWhere) {
   try {
     catalog.require("openpipe_art_trainer_adapter", "the _type of config.yml: trainer_adapters.art");
     FAIL() << "expected PluginNotFoundError";
-  } catch (const PluginNotFoundError& e) {
+  } catch (const PluginNotFoundError &e) {
     const std::string message = e.what();
-    EXPECT_NE(message.find("no trainer adapter plugin named 'openpipe_art_trainer_adapter'"), std::string::npos);
+    EXPECT_NE(message.find("no trainer adapter plugin named 'openpipe_art_trainer_adapter'"),
+              std::string::npos);
     EXPECT_NE(message.find("trainer_adapters.art"), std::string::npos);
     EXPECT_NE(message.find("found: fixture_alpha"), std::string::npos);
     EXPECT_NE(message.find("libfixture_abi2.so"), std::string::npos);

@@ -1,18 +1,18 @@
-#include "discovery/search_path.hpp"
-
-#include <cstdlib>
+#include "discovery/search_path.h"
 
 #include <gtest/gtest.h>
 
-#include "configured_paths.hpp"
-#include "test_fixtures.hpp"
+#include <cstdlib>
+
+#include "configured_paths.h"
+#include "test_fixtures.h"
 
 namespace nat::host {
 namespace {
 
-std::vector<std::string> paths_of(const SearchPath& search_path) {
+std::vector<std::string> paths_of(const SearchPath &search_path) {
   std::vector<std::string> paths;
-  for (const auto& directory : search_path.directories) {
+  for (const auto &directory : search_path.directories) {
     paths.push_back(directory.path.string() + " [" + origin_label(directory.origin) + "]");
   }
   return paths;
@@ -29,17 +29,18 @@ SearchPathInputs all_inputs() {
 
 TEST(SearchPath, OrderIsCommandLineEnvironmentInstalledBuildTree) {
   EXPECT_EQ(paths_of(build_search_path(all_inputs())),
-            (std::vector<std::string>{"/opt/first [--plugin-dir]", "/opt/second [--plugin-dir]",
-                                      "/env/one [NAT_TRAINER_ADAPTER_PATH]", "/env/two [NAT_TRAINER_ADAPTER_PATH]",
-                                      "/usr/lib/nat-trainer-adapter/plugins [installed]",
-                                      "/src/build/plugin [build tree]"}));
+            (std::vector<std::string>{
+                "/opt/first [--plugin-dir]", "/opt/second [--plugin-dir]",
+                "/env/one [NAT_TRAINER_ADAPTER_PATH]", "/env/two [NAT_TRAINER_ADAPTER_PATH]",
+                "/usr/lib/nat-trainer-adapter/plugins [installed]", "/src/build/plugin [build tree]"}));
 }
 
 TEST(SearchPath, EmptyEnvironmentEntriesAreSkipped) {
   SearchPathInputs inputs;
   inputs.environment_value = "::/env/one::/env/two:";
   EXPECT_EQ(paths_of(build_search_path(inputs)),
-            (std::vector<std::string>{"/env/one [NAT_TRAINER_ADAPTER_PATH]", "/env/two [NAT_TRAINER_ADAPTER_PATH]"}));
+            (std::vector<std::string>{"/env/one [NAT_TRAINER_ADAPTER_PATH]",
+                                      "/env/two [NAT_TRAINER_ADAPTER_PATH]"}));
   inputs.environment_value = "";
   EXPECT_TRUE(build_search_path(inputs).directories.empty());
 }
@@ -48,7 +49,7 @@ TEST(SearchPath, EnvironmentIsIgnoredUnderSecureExecution) {
   SearchPathInputs inputs = all_inputs();
   inputs.secure_execution = true;
   const SearchPath search_path = build_search_path(inputs);
-  for (const auto& directory : search_path.directories) {
+  for (const auto &directory : search_path.directories) {
     EXPECT_NE(directory.origin, SearchOrigin::environment) << directory.path;
   }
   EXPECT_EQ(search_path.directories.size(), 4u);

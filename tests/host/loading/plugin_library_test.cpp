@@ -1,25 +1,24 @@
-#include "loading/plugin_library.hpp"
+#include "loading/plugin_library.h"
 
 #include <dlfcn.h>
+#include <gtest/gtest.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
-#include "test_fixtures.hpp"
+#include "test_fixtures.h"
 
 namespace nat::host {
 namespace {
 
-std::string load_error(const std::string& fixture) {
+std::string load_error(const std::string &fixture) {
   try {
     PluginLibrary::load(testing::fixture_library(fixture));
-  } catch (const PluginLoadError& e) {
+  } catch (const PluginLoadError &e) {
     return e.what();
   }
   return "no error";
@@ -31,15 +30,27 @@ TEST(PluginLibrary, LoadsAPluginAndResolvesEveryFunction) {
   EXPECT_EQ(plugin->info_text("backend"), "minimal");
   EXPECT_EQ(plugin->abi_version(), 0x10000u);  // it implements ABI 1.0
   EXPECT_TRUE(plugin->info()["config_schema"].is_object());
-  const AbiFunctions& functions = plugin->functions();
-  for (const void* function :
-       {(const void*)functions.abi_version, (const void*)functions.plugin_info, (const void*)functions.error_code,
-        (const void*)functions.error_message, (const void*)functions.error_free, (const void*)functions.buffer_data,
-        (const void*)functions.buffer_size, (const void*)functions.buffer_free, (const void*)functions.create,
-        (const void*)functions.destroy, (const void*)functions.initialize, (const void*)functions.is_healthy,
-        (const void*)functions.submit, (const void*)functions.status, (const void*)functions.wait_until_complete,
-        (const void*)functions.cancel, (const void*)functions.jobs, (const void*)functions.next_event,
-        (const void*)functions.log_progress, (const void*)functions.convert}) {
+  const AbiFunctions &functions = plugin->functions();
+  for (const void *function : {(const void *)functions.abi_version,
+                               (const void *)functions.plugin_info,
+                               (const void *)functions.error_code,
+                               (const void *)functions.error_message,
+                               (const void *)functions.error_free,
+                               (const void *)functions.buffer_data,
+                               (const void *)functions.buffer_size,
+                               (const void *)functions.buffer_free,
+                               (const void *)functions.create,
+                               (const void *)functions.destroy,
+                               (const void *)functions.initialize,
+                               (const void *)functions.is_healthy,
+                               (const void *)functions.submit,
+                               (const void *)functions.status,
+                               (const void *)functions.wait_until_complete,
+                               (const void *)functions.cancel,
+                               (const void *)functions.jobs,
+                               (const void *)functions.next_event,
+                               (const void *)functions.log_progress,
+                               (const void *)functions.convert}) {
     EXPECT_NE(function, nullptr);
   }
 }
@@ -55,10 +66,12 @@ TEST(PluginLibrary, TheOneOneFunctionsFollowThePluginsMinorVersion) {
   const auto plugin = PluginLibrary::load(testing::fixture_library("never_ending_adapter"));
   ASSERT_NE(plugin->functions().resubmit, nullptr);
   ASSERT_NE(plugin->functions().spooled, nullptr);
-  void* library = ::dlopen(plugin->path().c_str(), RTLD_LAZY | RTLD_LOCAL | RTLD_NOLOAD);
+  void *library = ::dlopen(plugin->path().c_str(), RTLD_LAZY | RTLD_LOCAL | RTLD_NOLOAD);
   ASSERT_NE(library, nullptr);
-  EXPECT_EQ(reinterpret_cast<void*>(plugin->functions().resubmit), ::dlsym(library, "nat_trainer_adapter_resubmit"));
-  EXPECT_EQ(reinterpret_cast<void*>(plugin->functions().spooled), ::dlsym(library, "nat_trainer_adapter_spooled"));
+  EXPECT_EQ(reinterpret_cast<void *>(plugin->functions().resubmit),
+            ::dlsym(library, "nat_trainer_adapter_resubmit"));
+  EXPECT_EQ(reinterpret_cast<void *>(plugin->functions().spooled),
+            ::dlsym(library, "nat_trainer_adapter_spooled"));
   ::dlclose(library);
   // A plugin claiming 1.1 without one of them is refused, naming it.
   EXPECT_EQ(load_error("fixture_abi1_1_without_spooled"),
@@ -112,29 +125,30 @@ TEST(PluginLibrary, InfoDocumentIsParsedOnDemandAndEqualsThePluginsText) {
 
 // The verdict of nlohmann::json::parse (what loading used before), and the
 // top-level strings of its document.
-std::optional<PluginInfoSummary> reference_scan(const std::string& text) {
+std::optional<PluginInfoSummary> reference_scan(const std::string &text) {
   const nlohmann::json document = nlohmann::json::parse(text, nullptr, false);
   if (document.is_discarded()) return std::nullopt;
   PluginInfoSummary summary;
   summary.is_object = document.is_object();
   if (summary.is_object) {
-    for (const auto& [key, value] : document.items()) {
+    for (const auto &[key, value] : document.items()) {
       if (value.is_string()) summary.strings.emplace_back(key, value.get<std::string>());
     }
   }
   return summary;
 }
 
-std::vector<std::pair<std::string, std::string>> sorted(std::vector<std::pair<std::string, std::string>> strings) {
+std::vector<std::pair<std::string, std::string>> sorted(
+    std::vector<std::pair<std::string, std::string>> strings) {
   std::sort(strings.begin(), strings.end());
   return strings;
 }
 
-std::string printable(const std::string& text) {
+std::string printable(const std::string &text) {
   return nlohmann::json(text).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
 }
 
-void expect_same_as_nlohmann(const std::string& text) {
+void expect_same_as_nlohmann(const std::string &text) {
   const std::optional<PluginInfoSummary> expected = reference_scan(text);
   const std::optional<PluginInfoSummary> actual = scan_plugin_info(text);
   ASSERT_EQ(actual.has_value(), expected.has_value()) << "input: " << printable(text.substr(0, 300));
@@ -150,8 +164,8 @@ TEST(ScanPluginInfo, ReadsTopLevelStringsUnescaped) {
   ASSERT_TRUE(summary.has_value());
   EXPECT_TRUE(summary->is_object);
   EXPECT_EQ(sorted(summary->strings),
-            (std::vector<std::pair<std::string, std::string>>{{"backend", "y"},
-                                                              {"name", "a\"b\\c/d\xC3\xA9\xF0\x9F\x98\x80\n"}}));
+            (std::vector<std::pair<std::string, std::string>>{
+                {"backend", "y"}, {"name", "a\"b\\c/d\xC3\xA9\xF0\x9F\x98\x80\n"}}));
   const auto array = scan_plugin_info(R"(["name","x"])");
   ASSERT_TRUE(array.has_value());
   EXPECT_FALSE(array->is_object);
@@ -160,22 +174,99 @@ TEST(ScanPluginInfo, ReadsTopLevelStringsUnescaped) {
 
 TEST(ScanPluginInfo, AcceptsAndRefusesWhatNlohmannDoes) {
   const std::vector<std::string> cases = {
-      "", " ", "{}", "[]", R"("x")", "0", "-0", "01", "1.", ".5", "+1", "1e5", "1E+5", "1e-5", "1e", "-", "--1",
-      "1e400", "-1e400", "1e-400", "123456789012345678901234567890", std::string(400, '9'), "0.0000001e310",
-      "18446744073709551615", "18446744073709551616", "-9223372036854775809", "true", "tru", "truex", "nul",
-      "null ", "NaN", "Infinity", R"({"a":1,})", "[1,]", "[,1]", "{,}", R"({"a" 1})", R"({"a":})", "{a:1}",
-      "{'a':1}", "[1 2]", "[[[[[]]]]]", "[[[[[]]]]", R"({"a":{"b":[{}]}})", "{} {}", "{}x", " \t\r\n{}\n",
-      "\f{}", "\xEF\xBB\xBF{}", "\xEF\xBB{}", "\xEF{}", std::string("{}\0x", 4), R"({"\u0000":"\u0000"})",
-      R"("\ud800")", R"("\udc00")", R"("\ud800\u0041")", R"("\ud800\udbff")", R"("\ud800x")",
-      R"("\uD83D\uDE00")", R"("\u12")", R"("\u12G4")", R"("\x")", R"("\'")", "\"a\tb\"", "\"a\x01\"",
-      "\"\x7f\"", "\"\xC2\x80\"", "\"\xC1\xBF\"", "\"\xE0\x9F\x80\"", "\"\xE0\xA0\x80\"", "\"\xED\xA0\x80\"",
-      "\"\xED\x9F\xBF\"", "\"\xF0\x8F\x80\x80\"", "\"\xF0\x90\x80\x80\"", "\"\xF4\x8F\xBF\xBF\"",
-      "\"\xF4\x90\x80\x80\"", "\"\xF5\x80\x80\x80\"", "\"\xFF\"", "\"\x80\"", "\"\xE2\x82\"", "\"unterminated",
-      R"({"a":"b")", R"(["a")", R"("\")", R"("\)", std::string(10000, '[') + std::string(10000, ']'),
-      std::string(10000, '[') + std::string(9999, ']'), R"({"name":1,"name":"x"})", R"({"name":"x","name":[]})",
+      "",
+      " ",
+      "{}",
+      "[]",
+      R"("x")",
+      "0",
+      "-0",
+      "01",
+      "1.",
+      ".5",
+      "+1",
+      "1e5",
+      "1E+5",
+      "1e-5",
+      "1e",
+      "-",
+      "--1",
+      "1e400",
+      "-1e400",
+      "1e-400",
+      "123456789012345678901234567890",
+      std::string(400, '9'),
+      "0.0000001e310",
+      "18446744073709551615",
+      "18446744073709551616",
+      "-9223372036854775809",
+      "true",
+      "tru",
+      "truex",
+      "nul",
+      "null ",
+      "NaN",
+      "Infinity",
+      R"({"a":1,})",
+      "[1,]",
+      "[,1]",
+      "{,}",
+      R"({"a" 1})",
+      R"({"a":})",
+      "{a:1}",
+      "{'a':1}",
+      "[1 2]",
+      "[[[[[]]]]]",
+      "[[[[[]]]]",
+      R"({"a":{"b":[{}]}})",
+      "{} {}",
+      "{}x",
+      " \t\r\n{}\n",
+      "\f{}",
+      "\xEF\xBB\xBF{}",
+      "\xEF\xBB{}",
+      "\xEF{}",
+      std::string("{}\0x", 4),
+      R"({"\u0000":"\u0000"})",
+      R"("\ud800")",
+      R"("\udc00")",
+      R"("\ud800\u0041")",
+      R"("\ud800\udbff")",
+      R"("\ud800x")",
+      R"("\uD83D\uDE00")",
+      R"("\u12")",
+      R"("\u12G4")",
+      R"("\x")",
+      R"("\'")",
+      "\"a\tb\"",
+      "\"a\x01\"",
+      "\"\x7f\"",
+      "\"\xC2\x80\"",
+      "\"\xC1\xBF\"",
+      "\"\xE0\x9F\x80\"",
+      "\"\xE0\xA0\x80\"",
+      "\"\xED\xA0\x80\"",
+      "\"\xED\x9F\xBF\"",
+      "\"\xF0\x8F\x80\x80\"",
+      "\"\xF0\x90\x80\x80\"",
+      "\"\xF4\x8F\xBF\xBF\"",
+      "\"\xF4\x90\x80\x80\"",
+      "\"\xF5\x80\x80\x80\"",
+      "\"\xFF\"",
+      "\"\x80\"",
+      "\"\xE2\x82\"",
+      "\"unterminated",
+      R"({"a":"b")",
+      R"(["a")",
+      R"("\")",
+      R"("\)",
+      std::string(10000, '[') + std::string(10000, ']'),
+      std::string(10000, '[') + std::string(9999, ']'),
+      R"({"name":1,"name":"x"})",
+      R"({"name":"x","name":[]})",
       R"({"name":"x","name":{}})",
   };
-  for (const auto& text : cases) expect_same_as_nlohmann(text);
+  for (const auto &text : cases) expect_same_as_nlohmann(text);
 }
 
 // Random edits of a real info document (plus every kind of token) get the
@@ -184,8 +275,8 @@ TEST(ScanPluginInfo, MutatedInfoDocumentsGetNlohmannsVerdict) {
   const std::string info =
       PluginLibrary::load(testing::fixture_library("nat_trainer_adapter_minimal"))->functions().plugin_info();
   const std::string seed =
-      info.substr(0, info.rfind('}')) +
-      R"(,"escapes":"\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00","utf8":")" + "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80" +
+      info.substr(0, info.rfind('}')) + R"(,"escapes":"\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00","utf8":")" +
+      "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80" +
       R"(","numbers":[0,-0.5,1e10,-2E-3,12345678901234567890],"literals":[true,false,null],"nested":{"a":[{"b":{}}]}})";
   ASSERT_TRUE(nlohmann::json::accept(seed)) << seed;
   expect_same_as_nlohmann(seed);

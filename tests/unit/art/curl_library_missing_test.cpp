@@ -2,16 +2,15 @@
 // library that does not exist, art/curl_library.cpp must fail every request
 // with an error naming the library and dlopen's reason, and never crash.
 #include <curl/curl.h>
+#include <gtest/gtest.h>
 
 #include <chrono>
 #include <string>
 
-#include <gtest/gtest.h>
-
 #include "adapter/art_trainer_adapter.h"
-#include "base/error.h"
 #include "art/curl_library.h"
 #include "art/http_client.h"
+#include "base/error.h"
 #include "config/adapter_config.h"
 
 namespace {

@@ -8,7 +8,9 @@
 #include <curl/curl.h>
 #include <dlfcn.h>
 #include <elf.h>
+#include <gtest/gtest.h>
 #include <link.h>
+#include <nat/trainer_adapter.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -21,9 +23,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nat/trainer_adapter.h>
 
 namespace {
 
@@ -103,12 +102,14 @@ int load_create_then_request() {
   if (libcurl_mapped()) return 1;
   void *handle = ::dlopen(plugin_path().c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) return 2;
-  auto create = reinterpret_cast<decltype(&nat_trainer_adapter_create)>(::dlsym(handle, "nat_trainer_adapter_create"));
-  auto destroy = reinterpret_cast<decltype(&nat_trainer_adapter_destroy)>(::dlsym(handle, "nat_trainer_adapter_destroy"));
-  auto healthy =
-      reinterpret_cast<decltype(&nat_trainer_adapter_is_healthy)>(::dlsym(handle, "nat_trainer_adapter_is_healthy"));
-  auto error_free =
-      reinterpret_cast<decltype(&nat_trainer_adapter_error_free)>(::dlsym(handle, "nat_trainer_adapter_error_free"));
+  auto create =
+      reinterpret_cast<decltype(&nat_trainer_adapter_create)>(::dlsym(handle, "nat_trainer_adapter_create"));
+  auto destroy = reinterpret_cast<decltype(&nat_trainer_adapter_destroy)>(
+      ::dlsym(handle, "nat_trainer_adapter_destroy"));
+  auto healthy = reinterpret_cast<decltype(&nat_trainer_adapter_is_healthy)>(
+      ::dlsym(handle, "nat_trainer_adapter_is_healthy"));
+  auto error_free = reinterpret_cast<decltype(&nat_trainer_adapter_error_free)>(
+      ::dlsym(handle, "nat_trainer_adapter_error_free"));
   if (!create || !destroy || !healthy || !error_free) return 3;
   if (libcurl_mapped()) return 4;
   const std::string config =
@@ -162,7 +163,8 @@ class OneShotServer {
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t length = sizeof address;
-    if (::bind(listener_, reinterpret_cast<sockaddr *>(&address), length) != 0 || ::listen(listener_, 1) != 0 ||
+    if (::bind(listener_, reinterpret_cast<sockaddr *>(&address), length) != 0 ||
+        ::listen(listener_, 1) != 0 ||
         ::getsockname(listener_, reinterpret_cast<sockaddr *>(&address), &length) != 0) {
       ADD_FAILURE() << "cannot listen on the loopback interface";
       return;

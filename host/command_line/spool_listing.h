@@ -7,13 +7,12 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "adapter/adapter.hpp"
+#include "adapter/adapter.h"
 
 namespace nat::host {
 
@@ -48,18 +47,18 @@ struct SpoolListing {
 // adapter config ("file: trainer_adapters.x"), `plugin_name` the plugin, for
 // the origin text. Throws std::runtime_error naming the plugin when the
 // reply is not of the documented form.
-SpoolListing read_spool_listing(const nlohmann::json& reply, const std::string& config_origin,
-                                const std::string& plugin_name);
+SpoolListing read_spool_listing(const nlohmann::json &reply, const std::string &config_origin,
+                                const std::string &plugin_name);
 
 // Lists the adapter's spool directory, or `spool_dir` when given. Throws
 // std::runtime_error, naming the plugin and `config_origin`, for a plugin of
 // ABI 1.0 (no listing) or one that keeps no spool; AdapterError for the
 // plugin's other errors.
-SpoolListing list_spooled(Adapter& adapter, const std::string& config_origin,
-                          const std::optional<std::filesystem::path>& spool_dir);
+SpoolListing list_spooled(Adapter &adapter, const std::string &config_origin,
+                          const std::optional<std::filesystem::path> &spool_dir);
 
 // The entry of the listing that is `file` (compared with symlinks and ".."
 // resolved), or nullptr.
-const SpooledFile* find_spooled(const SpoolListing& listing, const std::filesystem::path& file);
+const SpooledFile *find_spooled(const SpoolListing &listing, const std::filesystem::path &file);
 
 }  // namespace nat::host

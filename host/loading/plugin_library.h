@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -12,11 +13,9 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "loading/abi_functions.hpp"
-#include "loading/plugin_info.hpp"
-#include "loading/plugin_load_error.hpp"
+#include "loading/abi_functions.h"
+#include "loading/plugin_info.h"
+#include "loading/plugin_load_error.h"
 
 namespace nat::host {
 
@@ -37,19 +36,19 @@ class PluginLibrary {
   // killing the process at its first call. The info JSON is checked and its
   // top-level strings read by read_plugin_info; the document (info()) is
   // built only when asked for.
-  static std::shared_ptr<const PluginLibrary> load(const std::filesystem::path& file);
+  static std::shared_ptr<const PluginLibrary> load(const std::filesystem::path &file);
 
-  const std::filesystem::path& path() const { return path_; }
+  const std::filesystem::path &path() const { return path_; }
   std::uint32_t abi_version() const { return abi_version_; }
   // The plugin's info: name, backend, version, abi, description,
   // config_schema. Parsed on the first call (thread-safe).
-  const nlohmann::json& info() const;
+  const nlohmann::json &info() const;
   // NAT's `_type` this plugin implements.
-  const std::string& name() const { return name_; }
+  const std::string &name() const { return name_; }
   // An info field as text, "" when absent or not a string (does not parse
   // the whole document).
-  std::string info_text(const char* key) const;
-  const AbiFunctions& functions() const { return functions_; }
+  std::string info_text(const char *key) const;
+  const AbiFunctions &functions() const { return functions_; }
 
  private:
   PluginLibrary() = default;

@@ -29,7 +29,7 @@ struct HttpExchange {
   std::string target;  // path and query
   int status = 0;
   bool chunked_request = false;
-  TimePoint request_start{};       // first byte of the request line
+  TimePoint request_start{};  // first byte of the request line
   TimePoint request_headers_end{};
   TimePoint request_body_first{};  // first body byte forwarded to the server
   TimePoint request_body_last{};   // last body byte (end of the terminating chunk)

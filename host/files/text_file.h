@@ -14,9 +14,9 @@ class FileError : public std::runtime_error {
 };
 
 // The bytes of `path`. Throws FileError naming the file and the cause.
-std::string read_text_file(const std::filesystem::path& path);
+std::string read_text_file(const std::filesystem::path &path);
 
 // Replaces `path` with `contents`. Throws FileError naming the file and the cause.
-void write_text_file(const std::filesystem::path& path, std::string_view contents);
+void write_text_file(const std::filesystem::path &path, std::string_view contents);
 
 }  // namespace nat::host

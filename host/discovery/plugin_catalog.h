@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "discovery/search_path.hpp"
-#include "loading/plugin_library.hpp"
+#include "discovery/search_path.h"
+#include "loading/plugin_library.h"
 
 namespace nat::host {
 
@@ -41,18 +41,18 @@ class PluginCatalog {
  public:
   explicit PluginCatalog(SearchPath search_path) : search_path_(std::move(search_path)) {}
 
-  const SearchPath& search_path() const { return search_path_; }
+  const SearchPath &search_path() const { return search_path_; }
   // Usable plugins, in search order, one per name.
-  const std::vector<FoundPlugin>& plugins() const { return plugins_; }
-  const std::vector<ShadowedPlugin>& shadowed() const { return shadowed_; }
-  const std::vector<RefusedEntry>& refused() const { return refused_; }
+  const std::vector<FoundPlugin> &plugins() const { return plugins_; }
+  const std::vector<ShadowedPlugin> &shadowed() const { return shadowed_; }
+  const std::vector<RefusedEntry> &refused() const { return refused_; }
 
   // The first plugin named `name` in search order, or nullptr.
-  const FoundPlugin* find(const std::string& name) const;
+  const FoundPlugin *find(const std::string &name) const;
   // The same, or a PluginNotFoundError that lists what was found, what was
   // refused and where the host looked. `wanted_by` says who asked ("the
   // config's _type").
-  const FoundPlugin& require(const std::string& name, const std::string& wanted_by) const;
+  const FoundPlugin &require(const std::string &name, const std::string &wanted_by) const;
 
   // Adds a plugin; a later one with a known name becomes shadowed.
   void add(FoundPlugin plugin);
@@ -72,6 +72,6 @@ class PluginCatalog {
 // load or is not a plugin of this ABI; discovery goes on after each.
 // Missing installed or build-tree directories are skipped silently; missing
 // directories that were asked for are refused.
-PluginCatalog discover_plugins(const SearchPath& search_path);
+PluginCatalog discover_plugins(const SearchPath &search_path);
 
 }  // namespace nat::host

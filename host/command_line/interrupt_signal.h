@@ -11,8 +11,8 @@ class InterruptSignal {
  public:
   InterruptSignal();
   ~InterruptSignal();
-  InterruptSignal(const InterruptSignal&) = delete;
-  InterruptSignal& operator=(const InterruptSignal&) = delete;
+  InterruptSignal(const InterruptSignal &) = delete;
+  InterruptSignal &operator=(const InterruptSignal &) = delete;
 
   bool requested() const;
   // The signal that arrived, 0 if none.

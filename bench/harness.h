@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "bench_paths.hpp"
-#include "bench_util.hpp"
+#include "bench_paths.h"
+#include "bench_util.h"
 
 namespace nat::bench {
 
@@ -104,11 +104,12 @@ inline constexpr const char kArtConfig[] =
 void measure_convert(const Options &o, const PluginApi &api, nat_trainer_adapter *adapter, const Input &in,
                      ConvertResult &r);
 void measure_rss(const Options &o, const Input &in, ConvertResult &r);
-void run_python(const Options &o, const PluginApi &api, nat_trainer_adapter *adapter, std::vector<Input> &inputs,
-                std::vector<ConvertResult> &results);
+void run_python(const Options &o, const PluginApi &api, nat_trainer_adapter *adapter,
+                std::vector<Input> &inputs, std::vector<ConvertResult> &results);
 // "simdjson 3.0.1 (haswell kernel)"
 std::string simdjson_description();
-void report_convert(const Options &o, const std::vector<Input> &inputs, const std::vector<ConvertResult> &results);
+void report_convert(const Options &o, const std::vector<Input> &inputs,
+                    const std::vector<ConvertResult> &results);
 // 4-5 (measure_server.cpp).
 void run_server(const Options &o, const std::vector<Input> &inputs, const std::string &work);
 // 6-7 (measure_host.cpp).

@@ -2,10 +2,9 @@
 #pragma once
 
 #include <functional>
-
 #include <nlohmann/json.hpp>
 
-#include "adapter/adapter.hpp"
+#include "adapter/adapter.h"
 
 namespace nat::host {
 
@@ -35,14 +34,14 @@ struct FollowResult {
 };
 
 // "completed", "failed" and "canceled" end a job.
-bool is_final_status(const nlohmann::json& status);
+bool is_final_status(const nlohmann::json &status);
 
 // The last event of a job carries "final": true.
-bool is_final_event(const nlohmann::json& event);
+bool is_final_event(const nlohmann::json &event);
 
 struct FollowCallbacks {
   // Each event, in order.
-  std::function<void(const nlohmann::json&)> on_event;
+  std::function<void(const nlohmann::json &)> on_event;
   // After every poll slice that brought no event (a clock can tick here).
   std::function<void()> on_idle;
   // Polled between slices; true once asks for the job to be cancelled.
@@ -53,7 +52,7 @@ struct FollowCallbacks {
 // to on_event until the final one. When interrupt_requested() turns true or
 // the timeout runs out, cancels the job and keeps following until it is
 // canceled or cancel_grace_s has passed. Throws AdapterError.
-FollowResult follow_job(Adapter& adapter, const nlohmann::json& job_ref, const FollowOptions& options,
-                        const FollowCallbacks& callbacks);
+FollowResult follow_job(Adapter &adapter, const nlohmann::json &job_ref, const FollowOptions &options,
+                        const FollowCallbacks &callbacks);
 
 }  // namespace nat::host

@@ -28,7 +28,9 @@ inline unsigned usable_abi_minor(std::uint32_t abi_version) {
   return plugin_minor < NAT_TRAINER_ADAPTER_ABI_MINOR ? plugin_minor : NAT_TRAINER_ADAPTER_ABI_MINOR;
 }
 
-inline bool abi_function_expected(unsigned since_minor, unsigned usable_minor) { return since_minor <= usable_minor; }
+inline bool abi_function_expected(unsigned since_minor, unsigned usable_minor) {
+  return since_minor <= usable_minor;
+}
 
 // Resolves every function the plugin's ABI version promises (every function
 // of a minor up to usable_abi_minor) with dlsym on library; the later ones
@@ -37,13 +39,13 @@ inline bool abi_function_expected(unsigned since_minor, unsigned usable_minor) {
 // the name of the first missing one, or nullptr when all are there.
 inline const char *resolve_abi_functions(void *library, std::uint32_t abi_version, AbiFunctions &functions) {
   const unsigned usable = usable_abi_minor(abi_version);
-#define NAT_HOST_ABI_RESOLVE(minor, ret, name, params)                                         \
-  if (abi_function_expected(minor, usable)) {                                                  \
-    void *address = ::dlsym(library, "nat_trainer_adapter_" #name);                            \
-    if (address == nullptr) return "nat_trainer_adapter_" #name;                               \
-    functions.name = reinterpret_cast<decltype(&nat_trainer_adapter_##name)>(address);         \
-  } else {                                                                                     \
-    functions.name = nullptr;                                                                  \
+#define NAT_HOST_ABI_RESOLVE(minor, ret, name, params)                                 \
+  if (abi_function_expected(minor, usable)) {                                          \
+    void *address = ::dlsym(library, "nat_trainer_adapter_" #name);                    \
+    if (address == nullptr) return "nat_trainer_adapter_" #name;                       \
+    functions.name = reinterpret_cast<decltype(&nat_trainer_adapter_##name)>(address); \
+  } else {                                                                             \
+    functions.name = nullptr;                                                          \
   }
   NAT_TRAINER_ADAPTER_FUNCTIONS(NAT_HOST_ABI_RESOLVE)
 #undef NAT_HOST_ABI_RESOLVE

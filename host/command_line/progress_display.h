@@ -4,9 +4,8 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace nat::host {
 
@@ -17,13 +16,13 @@ class ProgressDisplay {
   virtual ~ProgressDisplay() = default;
 
   // A progress bar when `stream` is a terminal, plain lines otherwise.
-  static std::unique_ptr<ProgressDisplay> for_stream(std::FILE* stream, const std::string& run_id);
+  static std::unique_ptr<ProgressDisplay> for_stream(std::FILE *stream, const std::string &run_id);
 
-  virtual void on_event(const nlohmann::json& event) = 0;
+  virtual void on_event(const nlohmann::json &event) = 0;
   // Time passes without events: lets a bar's clock tick.
   virtual void on_idle() = 0;
   // The job stopped being followed; `status` is its TrainingJobStatus.
-  virtual void finish(const nlohmann::json& status) = 0;
+  virtual void finish(const nlohmann::json &status) = 0;
 };
 
 // "mm:ss", or "h:mm:ss" past an hour.
@@ -36,7 +35,7 @@ struct StepProgress {
   bool has_loss = false;
   double loss = 0;
 
-  static StepProgress from_event(const nlohmann::json& event);
+  static StepProgress from_event(const nlohmann::json &event);
 };
 
 }  // namespace nat::host

@@ -29,18 +29,18 @@ struct GlobalOptions {
 
 // A registered subcommand: its CLI11 app, and what to run when it was parsed.
 struct Subcommand {
-  CLI::App* app;
+  CLI::App *app;
   std::function<int()> run;
 };
 
-Subcommand add_list_command(CLI::App& parent, const GlobalOptions& global);
-Subcommand add_info_command(CLI::App& parent, const GlobalOptions& global);
-Subcommand add_health_command(CLI::App& parent, const GlobalOptions& global);
-Subcommand add_run_command(CLI::App& parent, const GlobalOptions& global);
-Subcommand add_convert_command(CLI::App& parent, const GlobalOptions& global);
-Subcommand add_resubmit_command(CLI::App& parent, const GlobalOptions& global);
+Subcommand add_list_command(CLI::App &parent, const GlobalOptions &global);
+Subcommand add_info_command(CLI::App &parent, const GlobalOptions &global);
+Subcommand add_health_command(CLI::App &parent, const GlobalOptions &global);
+Subcommand add_run_command(CLI::App &parent, const GlobalOptions &global);
+Subcommand add_convert_command(CLI::App &parent, const GlobalOptions &global);
+Subcommand add_resubmit_command(CLI::App &parent, const GlobalOptions &global);
 // status, wait and cancel: they explain why jobs cannot be reached from
 // another process.
-std::vector<Subcommand> add_job_commands(CLI::App& parent);
+std::vector<Subcommand> add_job_commands(CLI::App &parent);
 
 }  // namespace nat::host

@@ -12,6 +12,6 @@ namespace nat::host {
 // RTLD_NODELETE, so the registry itself is never destroyed (which also keeps
 // it reachable for leak checkers). Returns the library, valid for the rest of
 // the process. Thread-safe.
-boost::dll::shared_library& keep_resident(boost::dll::shared_library&& library);
+boost::dll::shared_library &keep_resident(boost::dll::shared_library &&library);
 
 }  // namespace nat::host

@@ -15,11 +15,11 @@ std::string adapter_code_name(std::int32_t code);
 // "<plugin>: <operation>: <CODE>: <message>".
 class AdapterError : public std::runtime_error {
  public:
-  AdapterError(std::int32_t code, const std::string& message, const std::string& plugin,
-               const std::string& operation);
+  AdapterError(std::int32_t code, const std::string &message, const std::string &plugin,
+               const std::string &operation);
 
   std::int32_t code() const { return code_; }
-  const std::string& message() const { return message_; }
+  const std::string &message() const { return message_; }
 
  private:
   std::int32_t code_;

@@ -4,8 +4,6 @@
 
 #include <nat/trainer_adapter.h>
 
-#include "loading/abi_functions.hpp"
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +12,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "loading/abi_functions.h"
 
 namespace nat::bench {
 
@@ -66,7 +66,7 @@ struct PluginApi : host::AbiFunctions {
   void *handle = nullptr;
 
   // dlopen(RTLD_NOW | RTLD_LOCAL) and the host's resolution by ABI version
-  // (host/loading/abi_functions.hpp): the host's table, not a copy of it.
+  // (host/loading/abi_functions.h): the host's table, not a copy of it.
   static PluginApi load(const std::string &path);
 
   // Throws BenchError with the message when err is not NULL (and frees it).

@@ -1,10 +1,9 @@
 // Which trainer adapter a config asks for, with what config and run config.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 namespace nat::host {
 
@@ -31,7 +30,7 @@ struct AdapterSelection {
 // - a single adapter config (a top-level `_type` or `type`), which takes no
 //   `requested_entry`.
 // `source` names the file in messages. Throws ConfigError.
-AdapterSelection select_adapter(const nlohmann::json& document, const std::string& source,
-                                const std::optional<std::string>& requested_entry);
+AdapterSelection select_adapter(const nlohmann::json &document, const std::string &source,
+                                const std::optional<std::string> &requested_entry);
 
 }  // namespace nat::host

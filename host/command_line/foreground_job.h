@@ -2,12 +2,11 @@
 // resubmit share.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
-#include "adapter/adapter.hpp"
-#include "command_line/interrupt_signal.hpp"
+#include "adapter/adapter.h"
+#include "command_line/interrupt_signal.h"
 
 namespace nat::host {
 
@@ -36,10 +35,11 @@ struct ForegroundJobResult {
 // it ends (progress on stderr with wait), cancels it on an interrupt or the
 // timeout, then prints the final status (stdout with wait, one stderr line
 // otherwise) and what became of its spool file. Throws AdapterError.
-ForegroundJobResult follow_in_foreground(Adapter& adapter, const nlohmann::json& job_ref,
-                                         const ForegroundJobOptions& options, const InterruptSignal& interrupt);
+ForegroundJobResult follow_in_foreground(Adapter &adapter, const nlohmann::json &job_ref,
+                                         const ForegroundJobOptions &options,
+                                         const InterruptSignal &interrupt);
 
 // `text` quoted for a POSIX shell when it needs to be.
-std::string shell_quoted(const std::string& text);
+std::string shell_quoted(const std::string &text);
 
 }  // namespace nat::host

@@ -4,7 +4,7 @@
 #include <ostream>
 #include <string>
 
-#include "command_line/spool_listing.hpp"
+#include "command_line/spool_listing.h"
 
 namespace nat::host {
 
@@ -13,11 +13,11 @@ namespace nat::host {
 // path, size, modified (local time, ISO 8601), modified_unix and, when its
 // name is the spool's own, run, submitted_unix_ms, writer_pid and
 // writer_running.
-void print_spool_json(std::ostream& out, const SpoolListing& listing);
+void print_spool_json(std::ostream &out, const SpoolListing &listing);
 
 // The listing for a person: the directory and why, a table of the complete
 // files (time, size, run, writer process, path), how to resubmit them
 // (`resubmit_command` followed by " FILE..."), then the incomplete files.
-void print_spool_table(std::ostream& out, const SpoolListing& listing, const std::string& resubmit_command);
+void print_spool_table(std::ostream &out, const SpoolListing &listing, const std::string &resubmit_command);
 
 }  // namespace nat::host

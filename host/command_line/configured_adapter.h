@@ -6,10 +6,10 @@
 #include <optional>
 #include <string>
 
-#include "adapter/adapter.hpp"
-#include "command_line/commands.hpp"
-#include "configuration/adapter_selection.hpp"
-#include "discovery/plugin_catalog.hpp"
+#include "adapter/adapter.h"
+#include "command_line/commands.h"
+#include "configuration/adapter_selection.h"
+#include "discovery/plugin_catalog.h"
 
 namespace CLI {
 class App;
@@ -24,14 +24,14 @@ struct AdapterOptions {
 };
 
 // Registers --config (required) and --adapter on a subcommand.
-void add_adapter_options(CLI::App& app, AdapterOptions& options);
+void add_adapter_options(CLI::App &app, AdapterOptions &options);
 
 // The catalog of the search path of this process and its --plugin-dir options.
-PluginCatalog discover_plugins_for(const GlobalOptions& global);
+PluginCatalog discover_plugins_for(const GlobalOptions &global);
 
 // Reads the config and selects the adapter entry (no plugin is loaded).
 // Throws ConfigError naming the file and the key.
-AdapterSelection select_configured_adapter(const AdapterOptions& options);
+AdapterSelection select_configured_adapter(const AdapterOptions &options);
 
 struct ConfiguredAdapter {
   AdapterSelection selection;
@@ -43,19 +43,19 @@ struct ConfiguredAdapter {
 // _type and creates the adapter. Errors name the file, the entry and the
 // plugin. Warns on stderr when the config turns TLS verification off
 // (native.insecure_skip_tls_verify).
-ConfiguredAdapter open_configured_adapter(const GlobalOptions& global, const AdapterOptions& options);
+ConfiguredAdapter open_configured_adapter(const GlobalOptions &global, const AdapterOptions &options);
 
 // A TrajectoryCollection file's text, not parsed: the adapter validates it
 // (invalid JSON included) when it converts or submits it, and the commands
 // put the file name before its error. Throws FileError naming the file.
-std::string read_trajectory_collection(const std::filesystem::path& file);
+std::string read_trajectory_collection(const std::filesystem::path &file);
 
 // The command line that resubmits spool files of this config:
 // "nat-trainer [--plugin-dir D...] resubmit --config C [--adapter A]",
 // quoted for a POSIX shell.
-std::string resubmit_command_for(const GlobalOptions& global, const AdapterOptions& options);
+std::string resubmit_command_for(const GlobalOptions &global, const AdapterOptions &options);
 
 // "plugin-name (path)" for messages.
-std::string describe_plugin(const FoundPlugin& plugin);
+std::string describe_plugin(const FoundPlugin &plugin);
 
 }  // namespace nat::host

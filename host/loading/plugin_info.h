@@ -25,14 +25,14 @@ struct PluginInfoSummary {
 // (building one per plugin was a third of the CPU time of discovering 100
 // plugins). std::nullopt when it is not valid JSON; `error`, when given,
 // then receives nlohmann's message.
-std::optional<PluginInfoSummary> scan_plugin_info(std::string_view text, std::string* error = nullptr);
+std::optional<PluginInfoSummary> scan_plugin_info(std::string_view text, std::string *error = nullptr);
 
 // The info a plugin returned, checked as loading requires it: not NULL,
 // valid JSON, an object, with a non-empty "name" string. Throws
 // PluginLoadError saying which.
-PluginInfoSummary read_plugin_info(const char* text);
+PluginInfoSummary read_plugin_info(const char *text);
 
 // The value of a top-level string member, "" when absent.
-std::string info_string(const PluginInfoSummary& summary, std::string_view key);
+std::string info_string(const PluginInfoSummary &summary, std::string_view key);
 
 }  // namespace nat::host

@@ -9,7 +9,7 @@
 namespace nat::host {
 
 // The environment variable holding extra plugin directories, colon-separated.
-inline constexpr const char* kPluginPathVariable = "NAT_TRAINER_ADAPTER_PATH";
+inline constexpr const char *kPluginPathVariable = "NAT_TRAINER_ADAPTER_PATH";
 
 enum class SearchOrigin {
   command_line,  // --plugin-dir
@@ -55,9 +55,9 @@ struct SearchPathInputs {
 // ignored under secure execution), then the installed directory, then the
 // build tree's. Relative paths are made absolute against the current
 // directory; Boost.DLL would otherwise resolve a bare name against "./".
-SearchPath build_search_path(const SearchPathInputs& inputs);
+SearchPath build_search_path(const SearchPathInputs &inputs);
 
 // Whether `file` lies inside `directory` (both resolved through symlinks).
-bool is_inside(const std::filesystem::path& file, const std::filesystem::path& directory);
+bool is_inside(const std::filesystem::path &file, const std::filesystem::path &directory);
 
 }  // namespace nat::host
