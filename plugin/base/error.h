@@ -14,20 +14,21 @@
 #include <string_view>
 
 #include "base/utf8.h"
+#include "nat/trainer_adapter.h"
 
 namespace nat {
 
-// Values match nat_trainer_adapter_code in the public header.
+// The public header's nat_trainer_adapter_code, in C++.
 enum class ErrorCode : int32_t {
-  Ok = 0,
-  InvalidArgument = 1,
-  NotFound = 2,
-  AlreadyExists = 3,
-  FailedPrecondition = 4,
-  Unavailable = 5,
-  DeadlineExceeded = 6,
-  Cancelled = 7,
-  Internal = 8,
+  Ok = NAT_TRAINER_ADAPTER_OK,
+  InvalidArgument = NAT_TRAINER_ADAPTER_INVALID_ARGUMENT,
+  NotFound = NAT_TRAINER_ADAPTER_NOT_FOUND,
+  AlreadyExists = NAT_TRAINER_ADAPTER_ALREADY_EXISTS,
+  FailedPrecondition = NAT_TRAINER_ADAPTER_FAILED_PRECONDITION,
+  Unavailable = NAT_TRAINER_ADAPTER_UNAVAILABLE,
+  DeadlineExceeded = NAT_TRAINER_ADAPTER_DEADLINE_EXCEEDED,
+  Cancelled = NAT_TRAINER_ADAPTER_CANCELLED,
+  Internal = NAT_TRAINER_ADAPTER_INTERNAL,
 };
 
 namespace text {

@@ -23,21 +23,6 @@ struct nat_trainer_adapter_buffer {
   std::string data;
 };
 
-// nat::ErrorCode (base/error.h) is the header's nat_trainer_adapter_code in
-// C++: every value the same, or the build fails.
-#define NAT_SAME_CODE(cpp, c) \
-  static_assert(static_cast<int32_t>(nat::ErrorCode::cpp) == NAT_TRAINER_ADAPTER_##c, "ErrorCode::" #cpp);
-NAT_SAME_CODE(Ok, OK)
-NAT_SAME_CODE(InvalidArgument, INVALID_ARGUMENT)
-NAT_SAME_CODE(NotFound, NOT_FOUND)
-NAT_SAME_CODE(AlreadyExists, ALREADY_EXISTS)
-NAT_SAME_CODE(FailedPrecondition, FAILED_PRECONDITION)
-NAT_SAME_CODE(Unavailable, UNAVAILABLE)
-NAT_SAME_CODE(DeadlineExceeded, DEADLINE_EXCEEDED)
-NAT_SAME_CODE(Cancelled, CANCELLED)
-NAT_SAME_CODE(Internal, INTERNAL)
-#undef NAT_SAME_CODE
-
 namespace {
 
 using nat::Error;

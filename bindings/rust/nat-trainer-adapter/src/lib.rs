@@ -493,8 +493,11 @@ impl Adapter {
             ),
             None => None,
         };
+        // An empty path is passed as an empty, non-NULL string (the plugin
+        // refuses it, as it does from Python and Go); only None means the
+        // adapter's own directory.
         let (p, n) = match &dir {
-            Some(d) => ptr_len(d),
+            Some(d) => (d.as_ptr().cast(), d.len()),
             None => (ptr::null(), 0),
         };
         let h = self.as_raw();

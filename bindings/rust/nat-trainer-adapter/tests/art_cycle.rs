@@ -328,6 +328,9 @@ fn resubmit_from_spool(plugin: &Arc<Plugin>, server: &ArtServer) {
         assert_eq!(collections[0]["path"], failed["metadata"]["spool_file"], "{listing}");
         assert_eq!(collections[0]["state"], "ready", "{listing}");
     }
+    // An empty path is refused, not read as "the adapter's own directory".
+    let empty = adapter.spooled(Some(Path::new(""))).expect_err("spooled(\"\")");
+    assert_eq!(empty.code(), Code::InvalidArgument, "{empty}");
 
     let job_ref = adapter.resubmit(&spool_file).expect("resubmit");
     assert_eq!(parse(&job_ref)["run_id"], "bindings_rust_spooled");
