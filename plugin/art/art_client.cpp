@@ -6,11 +6,14 @@
 #include <cstring>
 #include <thread>
 
-#include "art/curl_library.h"
 #include "base/error.h"
+#include "http/curl_library.h"
 #include "json/small_json.h"
 
 namespace nat::art {
+
+namespace url_api = http::url_api;
+using http::load_libcurl;
 
 namespace {
 

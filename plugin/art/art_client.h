@@ -21,11 +21,22 @@
 #include <utility>
 
 #include "art/art_options.h"
-#include "art/http_client.h"
 #include "art/replies.h"
 #include "base/secret_redactor.h"
+#include "http/http_client.h"
 
 namespace nat::art {
+
+// The HTTP layer under the ART protocol (http/http_client.h).
+using http::BodyReader;
+using http::ensure_curl_initialized;
+using http::HttpClient;
+using http::HttpResponse;
+using http::RequestOptions;
+using http::StreamOptions;
+using http::StreamResult;
+using http::TlsOptions;
+using http::TransportError;
 
 // Inference endpoint learned from /_prepare_backend_for_training.
 struct InferenceEndpoint {

@@ -10,12 +10,12 @@
 #include <stdexcept>
 #include <string>
 
-#include "art/http_client.h"
 #include "base/byte_sink.h"
+#include "http/http_client.h"
 
 namespace nat::art {
 
-class BodyPipe : public ByteSink, public BodyReader {
+class BodyPipe : public ByteSink, public http::BodyReader {
  public:
   explicit BodyPipe(size_t max_chunks = 8) : max_chunks_(max_chunks) {}
 

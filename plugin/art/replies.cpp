@@ -241,18 +241,4 @@ nlohmann::json parse_stream_line(std::string_view line, bool *nonfinite) {
   }
 }
 
-size_t control_char_at(std::string_view value) {
-  for (size_t i = 0; i < value.size(); ++i) {
-    auto c = static_cast<unsigned char>(value[i]);
-    if (c < 0x20 || c == 0x7f) return i;
-  }
-  return std::string_view::npos;
-}
-
-std::string describe_control_char(std::string_view value, size_t at) {
-  static const char *hex = "0123456789abcdef";
-  auto c = static_cast<unsigned char>(value[at]);
-  return std::string("byte 0x") + hex[c >> 4] + hex[c & 0xF] + " at offset " + std::to_string(at);
-}
-
 }  // namespace nat::art

@@ -18,6 +18,7 @@
 
 #include "art/art_options.h"
 #include "base/secret_redactor.h"
+#include "http/http_client.h"
 
 namespace nat::art {
 
@@ -79,12 +80,9 @@ PreparedBackend parse_prepare_reply(std::string_view body);
 // JSON, nested deeper than kMaxReplyDepth or not valid UTF-8.
 nlohmann::json parse_stream_line(std::string_view line, bool *nonfinite);
 
-// The offset of the first control character (bytes 0x00-0x1f and 0x7f) in
-// `value`, or npos. Such a byte in an HTTP header value could end the header
-// and start another.
-size_t control_char_at(std::string_view value);
-
-// "byte 0x0d at offset 5": where control_char_at found one.
-std::string describe_control_char(std::string_view value, size_t at);
+// control_char_at and describe_control_char (http/http_client.h), used here
+// for the URL and key of /_prepare_backend_for_training.
+using http::control_char_at;
+using http::describe_control_char;
 
 }  // namespace nat::art

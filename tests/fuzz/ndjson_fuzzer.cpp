@@ -26,7 +26,7 @@
 #include <string_view>
 #include <vector>
 
-#include "art/ndjson_lines.h"
+#include "http/ndjson_lines.h"
 #include "base/error.h"
 #include "json/small_json.h"
 
@@ -86,7 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   std::vector<std::string> got;
   auto on_line = [&](std::string_view line) { got.emplace_back(line); };
-  nat::art::NdjsonLines lines(limit);
+  nat::http::NdjsonLines lines(limit);
   bool too_long = false;
   try {
     size_t pos = 0, k = 0, empty_in_a_row = 0;

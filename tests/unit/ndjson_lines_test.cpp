@@ -1,4 +1,4 @@
-#include "art/ndjson_lines.h"
+#include "http/ndjson_lines.h"
 
 #include <gtest/gtest.h>
 
@@ -15,7 +15,7 @@ struct Collector {
 };
 
 // Feeds `stream` in pieces of `piece` bytes; true when it raised the length error.
-bool feed_in_pieces(nat::art::NdjsonLines &nd, std::string_view stream, size_t piece, Collector &c) {
+bool feed_in_pieces(nat::http::NdjsonLines &nd, std::string_view stream, size_t piece, Collector &c) {
   try {
     for (size_t pos = 0; pos < stream.size(); pos += piece) nd.feed(stream.substr(pos, piece), c.fn);
     nd.finish(c.fn);
@@ -31,7 +31,7 @@ bool feed_in_pieces(nat::art::NdjsonLines &nd, std::string_view stream, size_t p
 TEST(NdjsonLines, SplitsLinesWhateverTheChunksSkippingEmptyOnes) {
   const std::string stream = "{\"a\":1}\r\n\n\r\n{\"b\":2}\n{\"c\":3}";
   for (size_t piece = 1; piece <= stream.size(); ++piece) {
-    nat::art::NdjsonLines nd(16);
+    nat::http::NdjsonLines nd(16);
     Collector c;
     ASSERT_FALSE(feed_in_pieces(nd, stream, piece, c));
     EXPECT_EQ(c.lines, (std::vector<std::string>{"{\"a\":1}\r", "{\"b\":2}", "{\"c\":3}"})) << piece;
@@ -44,7 +44,7 @@ TEST(NdjsonLines, RefusesALongLineAlsoWhenItArrivesInOneChunk) {
   // split over several, after the lines before it.
   const std::string stream = "{\"ok\":1}\n" + std::string(100, 'x') + "\n{\"after\":1}\n";
   for (size_t piece : {stream.size(), size_t{200}, size_t{50}, size_t{7}, size_t{1}}) {
-    nat::art::NdjsonLines nd(16);
+    nat::http::NdjsonLines nd(16);
     Collector c;
     EXPECT_TRUE(feed_in_pieces(nd, stream, piece, c)) << piece;
     EXPECT_EQ(c.lines, std::vector<std::string>{"{\"ok\":1}"}) << piece;
@@ -53,23 +53,23 @@ TEST(NdjsonLines, RefusesALongLineAlsoWhenItArrivesInOneChunk) {
 
 TEST(NdjsonLines, TheLimitIsTheLineWithoutItsNewline) {
   for (size_t piece : {size_t{1}, size_t{5}, size_t{64}}) {
-    nat::art::NdjsonLines nd(16);
+    nat::http::NdjsonLines nd(16);
     Collector c;
     // 16 bytes: allowed; 15 bytes + '\r': allowed; 17 bytes: not.
     EXPECT_FALSE(feed_in_pieces(nd, std::string(16, 'a') + "\n" + std::string(15, 'b') + "\r\n", piece, c));
     EXPECT_EQ(c.lines.size(), 2u);
-    nat::art::NdjsonLines nd2(16);
+    nat::http::NdjsonLines nd2(16);
     Collector c2;
     EXPECT_TRUE(feed_in_pieces(nd2, std::string(17, 'a') + "\n", piece, c2)) << piece;
     EXPECT_TRUE(c2.lines.empty());
-    nat::art::NdjsonLines nd3(16);
+    nat::http::NdjsonLines nd3(16);
     Collector c3;
     EXPECT_TRUE(feed_in_pieces(nd3, std::string(16, 'a') + "\r\n", piece, c3)) << piece;
   }
 }
 
 TEST(NdjsonLines, NeverHoldsMoreThanTheLimit) {
-  nat::art::NdjsonLines nd(16);
+  nat::http::NdjsonLines nd(16);
   Collector c;
   nd.feed(std::string(16, 'a'), c.fn);
   EXPECT_EQ(nd.pending_bytes(), 16u);

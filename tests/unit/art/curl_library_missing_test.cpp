@@ -1,5 +1,5 @@
 // A libcurl that cannot be loaded: built with NAT_ART_LIBCURL_SONAME set to a
-// library that does not exist, art/curl_library.cpp must fail every request
+// library that does not exist, http/curl_library.cpp must fail every request
 // with an error naming the library and dlopen's reason, and never crash.
 #include <curl/curl.h>
 #include <gtest/gtest.h>
@@ -8,8 +8,8 @@
 #include <string>
 
 #include "adapter/art_trainer_adapter.h"
-#include "art/curl_library.h"
-#include "art/http_client.h"
+#include "http/curl_library.h"
+#include "http/http_client.h"
 #include "base/error.h"
 #include "config/adapter_config.h"
 
@@ -19,8 +19,8 @@ const std::string kNotLoaded = std::string(NAT_ART_LIBCURL_SONAME) + " could not
 
 TEST(MissingLibcurl, LoadReportsDlopensReason) {
   std::string why;
-  EXPECT_FALSE(nat::art::load_libcurl(&why));
-  EXPECT_FALSE(nat::art::libcurl_loaded());
+  EXPECT_FALSE(nat::http::load_libcurl(&why));
+  EXPECT_FALSE(nat::http::libcurl_loaded());
   EXPECT_EQ(why.rfind(kNotLoaded, 0), 0u) << why;
   EXPECT_NE(why.find("cannot open shared object file"), std::string::npos) << why;
 }
@@ -48,21 +48,21 @@ TEST(MissingLibcurl, CurlFunctionsFailCleanly) {
 }
 
 TEST(MissingLibcurl, HttpClientErrorsNameTheLibrary) {
-  nat::art::HttpClient client(nat::art::TlsOptions{});
-  nat::art::RequestOptions options;
+  nat::http::HttpClient client(nat::http::TlsOptions{});
+  nat::http::RequestOptions options;
   try {
     client.get("http://127.0.0.1:1/healthcheck", options);
     ADD_FAILURE() << "no error";
-  } catch (const nat::art::TransportError &e) {
+  } catch (const nat::http::TransportError &e) {
     EXPECT_EQ(e.curl_code(), CURLE_FAILED_INIT);
     EXPECT_EQ(std::string(e.what()).rfind(kNotLoaded, 0), 0u) << e.what();
   }
 
-  struct EmptyBody : nat::art::BodyReader {
+  struct EmptyBody : nat::http::BodyReader {
     size_t read(char *, size_t) override { return 0; }
   } body;
-  nat::art::StreamResult r = client.post_streaming(
-      "http://127.0.0.1:1/_train_model", body, [](std::string_view) {}, nat::art::StreamOptions{});
+  nat::http::StreamResult r = client.post_streaming(
+      "http://127.0.0.1:1/_train_model", body, [](std::string_view) {}, nat::http::StreamOptions{});
   EXPECT_EQ(r.curl_code, CURLE_FAILED_INIT);
   EXPECT_EQ(r.status, 0);
   EXPECT_EQ(r.curl_error.rfind(kNotLoaded, 0), 0u) << r.curl_error;

@@ -1,8 +1,8 @@
-// libcurl loaded on first use (art/curl_library.h): the built plugin has no
+// libcurl loaded on first use (http/curl_library.h): the built plugin has no
 // DT_NEEDED on libcurl, loading it and creating an adapter leaves libcurl
 // unmapped, the first request maps it; and the forwarding functions pass
 // every argument type through to the real libcurl.
-#include "art/curl_library.h"
+#include "http/curl_library.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -140,15 +140,15 @@ TEST(ArtPluginLibcurl, LoadedAtTheFirstRequestNotAtLoadOrCreate) {
 // curl_global_init only records its flags; the library is loaded by the
 // first call that needs it.
 int global_init_is_deferred() {
-  if (libcurl_mapped() || nat::art::libcurl_loaded()) return 1;
+  if (libcurl_mapped() || nat::http::libcurl_loaded()) return 1;
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return 2;
-  if (libcurl_mapped() || nat::art::libcurl_loaded()) return 3;
+  if (libcurl_mapped() || nat::http::libcurl_loaded()) return 3;
   CURL *handle = curl_easy_init();
   if (handle == nullptr) return 4;
-  if (!libcurl_mapped() || !nat::art::libcurl_loaded()) return 5;
+  if (!libcurl_mapped() || !nat::http::libcurl_loaded()) return 5;
   curl_easy_cleanup(handle);
   std::string why;
-  if (!nat::art::load_libcurl(&why) || !why.empty()) return 6;
+  if (!nat::http::load_libcurl(&why) || !why.empty()) return 6;
   return 0;
 }
 
@@ -228,7 +228,7 @@ TEST(CurlLibrary, ForwardsEveryOptionAndInfoType) {
   const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/echo";
   CURL *handle = curl_easy_init();
   ASSERT_NE(handle, nullptr);
-  EXPECT_TRUE(nat::art::libcurl_loaded());
+  EXPECT_TRUE(nat::http::libcurl_loaded());
   std::string body;
   char error_buffer[CURL_ERROR_SIZE] = {0};
   curl_slist *headers = curl_slist_append(nullptr, "X-Nat-Test: forwarded");

@@ -1,8 +1,8 @@
-#include "art/ndjson_lines.h"
+#include "http/ndjson_lines.h"
 
 #include <cstring>
 
-namespace nat::art {
+namespace nat::http {
 
 void NdjsonLines::throw_too_long() const {
   throw std::length_error("a training stream line exceeded " + std::to_string(max_line_) + " bytes");
@@ -39,4 +39,4 @@ void NdjsonLines::finish(const std::function<void(std::string_view)> &on_line) {
   if (line != "\r") on_line(line);
 }
 
-}  // namespace nat::art
+}  // namespace nat::http

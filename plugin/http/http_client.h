@@ -1,9 +1,9 @@
 // HTTP over libcurl: unary requests with finite timeouts, and the streamed
 // POST the training call needs (request body produced while it is sent,
 // response read line by line, no read timeout, cancellable). libcurl is not
-// linked: art/curl_library.cpp loads libcurl.so.4 at the first request, and
+// linked: http/curl_library.cpp loads libcurl.so.4 at the first request, and
 // without it every request fails with CURLE_FAILED_INIT and a message naming
-// the library (see art/curl_library.h).
+// the library (see http/curl_library.h).
 #pragma once
 
 #include <atomic>
@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace nat::art {
+namespace nat::http {
 
 struct TlsOptions {
   std::string ca_path;  // CA bundle file or directory; empty: the system's
@@ -104,9 +104,17 @@ class HttpClient {
   TlsOptions tls_;
 };
 
+// The offset of the first control character (bytes 0x00-0x1f and 0x7f) in
+// `value`, or npos. Such a byte in an HTTP header value could end the header
+// and start another.
+size_t control_char_at(std::string_view value);
+
+// "byte 0x0d at offset 5": where control_char_at found one.
+std::string describe_control_char(std::string_view value, size_t at);
+
 // Calls curl_global_init once per process. That only records the flags (see
-// art/curl_library.h): libcurl is loaded and initialised at the first
+// http/curl_library.h): libcurl is loaded and initialised at the first
 // request, so calling this from create costs nothing.
 void ensure_curl_initialized();
 
-}  // namespace nat::art
+}  // namespace nat::http

@@ -1,4 +1,4 @@
-#include "art/http_client.h"
+#include "http/http_client.h"
 
 #include <curl/curl.h>
 
@@ -7,10 +7,9 @@
 #include <memory>
 #include <mutex>
 
-#include "art/ndjson_lines.h"
-#include "art/replies.h"
+#include "http/ndjson_lines.h"
 
-namespace nat::art {
+namespace nat::http {
 
 namespace {
 
@@ -239,6 +238,20 @@ size_t stream_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
 
 }  // namespace
 
+size_t control_char_at(std::string_view value) {
+  for (size_t i = 0; i < value.size(); ++i) {
+    auto c = static_cast<unsigned char>(value[i]);
+    if (c < 0x20 || c == 0x7f) return i;
+  }
+  return std::string_view::npos;
+}
+
+std::string describe_control_char(std::string_view value, size_t at) {
+  static const char *hex = "0123456789abcdef";
+  auto c = static_cast<unsigned char>(value[at]);
+  return std::string("byte 0x") + hex[c >> 4] + hex[c & 0xF] + " at offset " + std::to_string(at);
+}
+
 bool TransportError::timed_out() const { return curl_code_ == CURLE_OPERATION_TIMEDOUT; }
 
 void ensure_curl_initialized() {
@@ -333,4 +346,4 @@ StreamResult HttpClient::post_streaming(const std::string &url, BodyReader &body
   return r;
 }
 
-}  // namespace nat::art
+}  // namespace nat::http

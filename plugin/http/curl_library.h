@@ -28,7 +28,7 @@
 #define NAT_ART_LIBCURL_SONAME "libcurl.so.4"
 #endif
 
-namespace nat::art {
+namespace nat::http {
 
 // Loads libcurl now if that has not been tried yet (and runs
 // curl_global_init). Returns true when it is usable; otherwise false and,
@@ -52,4 +52,4 @@ CURLUcode get(CURLU *url, CURLUPart what, char **part, unsigned int flags);
 void free_string(char *part);
 }  // namespace url_api
 
-}  // namespace nat::art
+}  // namespace nat::http

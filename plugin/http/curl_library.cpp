@@ -9,7 +9,7 @@
 // The definitions below must not be rewritten by the type-checking macros
 // curl/typecheck-gcc.h defines for C compilers.
 #define CURL_DISABLE_TYPECHECK 1
-#include "art/curl_library.h"
+#include "http/curl_library.h"
 
 #include <curl/curl.h>
 #include <dlfcn.h>
@@ -23,7 +23,7 @@
 
 #define NAT_CURL_HIDDEN __attribute__((visibility("hidden")))
 
-namespace nat::art {
+namespace nat::http {
 namespace {
 
 // CURLOPT_PROTOCOLS_STR (7.85.0) is the newest option http_client.cpp sets;
@@ -191,10 +191,10 @@ void free_string(char *part) {
 
 }  // namespace url_api
 
-}  // namespace nat::art
+}  // namespace nat::http
 
-using nat::art::loaded;
-using nat::art::Placeholder;
+using nat::http::loaded;
+using nat::http::Placeholder;
 
 extern "C" {
 
@@ -202,7 +202,7 @@ extern "C" {
 // loaded, at the first request. Calls after that change nothing (libcurl
 // is initialised once per process by this plugin).
 NAT_CURL_HIDDEN CURLcode curl_global_init(long flags) {
-  nat::art::library().global_flags.store(flags);
+  nat::http::library().global_flags.store(flags);
   return CURLE_OK;
 }
 
@@ -225,7 +225,7 @@ NAT_CURL_HIDDEN CURLcode curl_easy_setopt(CURL *handle, CURLoption option, ...) 
     if (handle == nullptr) {
       rc = CURLE_BAD_FUNCTION_ARGUMENT;
     } else if (option == CURLOPT_ERRORBUFFER) {
-      nat::art::placeholder(handle)->error_buffer = va_arg(args, char *);
+      nat::http::placeholder(handle)->error_buffer = va_arg(args, char *);
     }
   } else if (tag < CURLOPTTYPE_OBJECTPOINT) {
     rc = lib.fn.easy_setopt(handle, option, va_arg(args, long));
@@ -248,7 +248,7 @@ NAT_CURL_HIDDEN CURLcode curl_easy_perform(CURL *handle) {
   const auto &lib = loaded();
   if (lib.usable) return lib.fn.easy_perform(handle);
   if (handle == nullptr) return CURLE_BAD_FUNCTION_ARGUMENT;
-  if (char *buffer = nat::art::placeholder(handle)->error_buffer) {
+  if (char *buffer = nat::http::placeholder(handle)->error_buffer) {
     std::strncpy(buffer, lib.error.c_str(), CURL_ERROR_SIZE - 1);
     buffer[CURL_ERROR_SIZE - 1] = '\0';
   }
@@ -290,7 +290,7 @@ NAT_CURL_HIDDEN void curl_easy_cleanup(CURL *handle) {
   if (lib.usable) {
     lib.fn.easy_cleanup(handle);
   } else {
-    delete nat::art::placeholder(handle);
+    delete nat::http::placeholder(handle);
   }
 }
 

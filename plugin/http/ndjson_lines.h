@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace nat::art {
+namespace nat::http {
 
 class NdjsonLines {
  public:
@@ -31,4 +31,4 @@ class NdjsonLines {
   std::string pending_;
 };
 
-}  // namespace nat::art
+}  // namespace nat::http
