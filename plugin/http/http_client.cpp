@@ -84,7 +84,7 @@ void check_header_line(const std::string &line) {
 }
 
 HttpResponse perform_unary(const TlsOptions &tls, const std::string &url, const std::string *post_body,
-                           const RequestOptions &o) {
+                           const RequestOptions &o, std::string_view content_type = "application/json") {
   for (const auto &line : o.headers) check_header_line(line);
   ensure_curl_initialized();
   CurlPtr c(curl_easy_init());
@@ -95,7 +95,7 @@ HttpResponse perform_unary(const TlsOptions &tls, const std::string &url, const 
   SlistPtr headers;
   curl_slist *h = nullptr;
   for (const auto &line : o.headers) h = curl_slist_append(h, line.c_str());
-  if (post_body) h = curl_slist_append(h, "Content-Type: application/json");
+  if (post_body) h = curl_slist_append(h, ("Content-Type: " + std::string(content_type)).c_str());
   h = curl_slist_append(h, "Expect:");
   headers.reset(h);
   curl_easy_setopt(c.get(), CURLOPT_URL, url.c_str());
@@ -269,6 +269,12 @@ HttpResponse HttpClient::post_json(const std::string &url, std::string_view body
                                    const RequestOptions &options) const {
   std::string copy(body);
   return perform_unary(tls_, url, &copy, options);
+}
+
+HttpResponse HttpClient::post(const std::string &url, std::string_view body, std::string_view content_type,
+                              const RequestOptions &options) const {
+  std::string copy(body);
+  return perform_unary(tls_, url, &copy, options, content_type);
 }
 
 StreamResult HttpClient::post_streaming(const std::string &url, BodyReader &body,

@@ -92,6 +92,10 @@ class HttpClient {
 
   HttpResponse get(const std::string &url, const RequestOptions &options) const;
   HttpResponse post_json(const std::string &url, std::string_view body, const RequestOptions &options) const;
+  // A POST with a body of another type (a form, NDJSON); content_type has
+  // no control characters.
+  HttpResponse post(const std::string &url, std::string_view body, std::string_view content_type,
+                    const RequestOptions &options) const;
 
   // POSTs a JSON body produced by `body` with chunked transfer encoding and
   // hands each non-empty line of a 2xx response to `on_line`. No overall or

@@ -109,6 +109,13 @@ void Job::mark_running() {
   cv_.notify_all();
 }
 
+void Job::set_message(const std::string &message) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (is_terminal(state_)) return;
+  message_ = message;
+  rebuild_status_locked();
+}
+
 void Job::set_progress(std::optional<double> percent) {
   std::lock_guard<std::mutex> lock(mu_);
   progress_ = percent;

@@ -69,6 +69,8 @@ class Job {
   // Worker side.
   void mark_running();
   void set_progress(std::optional<double> percent);
+  // The status message of a job that is not finished yet (no-op once it is).
+  void set_message(const std::string &message);
   void update_metadata(const std::function<void(nlohmann::json &)> &fn);
   void emit(nlohmann::json event);  // run_id, job_id and seq are added
   void finish(JobState state, const std::string &message, std::optional<double> progress);
