@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -14,6 +15,9 @@ namespace nat::customizer {
 namespace {
 
 using Json = nlohmann::json;
+
+// No upper bound but the finite doubles (pydantic sets none).
+constexpr double kNoMax = std::numeric_limits<double>::max();
 
 [[noreturn]] void bad(const std::string &key, const std::string &what) {
   throw_invalid("config: " + key + ": " + what);
@@ -141,18 +145,18 @@ void parse_hyperparameters(const Json &h, Hyperparameters &o) {
     bad(p + "finetuning_type", "expected \"lora\" or \"all_weights\"");
   o.epochs = get_integer(h, "epochs", p, o.epochs, 1, 1ll << 53, true);
   o.batch_size = get_integer(h, "batch_size", p, o.batch_size, 1, 1ll << 53, true);
-  o.learning_rate = get_number(h, "learning_rate", p, o.learning_rate, 0.0, true, 1e308, true);
+  o.learning_rate = get_number(h, "learning_rate", p, o.learning_rate, 0.0, true, kNoMax, true);
   if (const Json *dpo = find(h, "dpo")) {
     if (!dpo->is_object()) bad(p + "dpo", "expected an object, got " + type_name(*dpo));
     const std::string q = p + "dpo.";
     DpoHyperparameters &d = o.dpo;
     d.ref_policy_kl_penalty =
-        get_number(*dpo, "ref_policy_kl_penalty", q, d.ref_policy_kl_penalty, 0.0, false, 1e308, true);
+        get_number(*dpo, "ref_policy_kl_penalty", q, d.ref_policy_kl_penalty, 0.0, false, kNoMax, true);
     d.preference_loss_weight =
-        get_number(*dpo, "preference_loss_weight", q, d.preference_loss_weight, 0.0, false, 1e308, true);
+        get_number(*dpo, "preference_loss_weight", q, d.preference_loss_weight, 0.0, false, kNoMax, true);
     d.preference_average_log_probs =
         get_bool(*dpo, "preference_average_log_probs", q, d.preference_average_log_probs);
-    d.sft_loss_weight = get_number(*dpo, "sft_loss_weight", q, d.sft_loss_weight, 0.0, false, 1e308, true);
+    d.sft_loss_weight = get_number(*dpo, "sft_loss_weight", q, d.sft_loss_weight, 0.0, false, kNoMax, true);
   }
 }
 
@@ -250,9 +254,9 @@ CustomizerConfig parse_customizer_config(std::string_view json_text, std::string
     parse_deployment(*d, c.deployment_config);
   }
   c.poll_interval_seconds =
-      get_number(root, "poll_interval_seconds", "", c.poll_interval_seconds, 0.0, true, 1e9, true);
+      get_number(root, "poll_interval_seconds", "", c.poll_interval_seconds, 0.0, true, kNoMax, true);
   c.deployment_timeout_seconds =
-      get_number(root, "deployment_timeout_seconds", "", c.deployment_timeout_seconds, 0.0, true, 1e9, true);
+      get_number(root, "deployment_timeout_seconds", "", c.deployment_timeout_seconds, 0.0, true, kNoMax, true);
   c.max_consecutive_status_failures =
       get_integer(root, "max_consecutive_status_failures", "", c.max_consecutive_status_failures, 1, 10, true);
   if (const Json *r = find(root, "reward")) {

@@ -435,7 +435,11 @@ std::string CustomizerTrainerAdapter::deploy(Job &job, const std::string &run_id
   });
   const double interval = config_.poll_interval_seconds;
   const double timeout = config_.deployment_timeout_seconds;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
+  // Clamped to about 31 years: a longer wait is the same as none, and a
+  // time point that far out would overflow the clock.
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(std::min(timeout, 1e9)));
   std::string last;
   for (;;) {
     if (job.cancel_requested()) return "cancelled while waiting for deployment '" + deployment_name + "'";
