@@ -2,7 +2,7 @@
 # Builds the libFuzzer harnesses of tests/fuzz/ (meson -Dfuzzing=true, clang,
 # -fsanitize=fuzzer,address,undefined) and runs `meson test --suite fuzz`:
 # for each harness the reproducers and the seed corpus, then fuzzing for a
-# bounded time, one harness at a time.
+# bounded time, two harnesses at a time (FUZZ_JOBS, default 2: one per core).
 #
 #   tools/run-fuzzers.sh [SECONDS] [HARNESS...]
 #
@@ -30,7 +30,7 @@ if [ $# -gt 0 ]; then
   for h in "$@"; do selection+=("fuzz-$h-replay" "fuzz-$h"); done
 fi
 start=$(date +%s) rc=0
-meson test -C "$dir" --print-errorlogs --num-processes 1 "${selection[@]}" || rc=$?
+meson test -C "$dir" --print-errorlogs --num-processes "${FUZZ_JOBS:-2}" "${selection[@]}" || rc=$?
 # Each test's summary: reproducers and seeds, executions, corpus, crash inputs.
 grep -E '^[a-z]+: (reproducers|[0-9]+ execs)' "$dir/meson-logs/testlog.txt" | sed 's/^/  /' || true
 echo "run-fuzzers: $([ $rc = 0 ] && echo OK || echo FAILED) in $(( $(date +%s) - start )) s (build included)"
