@@ -231,7 +231,7 @@ std::string CustomizerTrainerAdapter::submit_bytes(const std::string &input, std
     throw Error(err ? err->code() : ErrorCode::Internal, message);
   }
   submitted.spool_file = spool_file;
-  nlohmann::json ref_metadata = {{"job_id", submitted.nemo_job_id},
+  nlohmann::json ref_metadata = {{"job_id", submitted.shown_job_id},
                                  {"output_model", submitted.output_model ? nlohmann::json(*submitted.output_model)
                                                                          : nlohmann::json()},
                                  {"dataset_name", submitted.dataset_name}};
@@ -239,7 +239,7 @@ std::string CustomizerTrainerAdapter::submit_bytes(const std::string &input, std
   ref["metadata"] = nlohmann::ordered_json::parse(json::dump(ref_metadata));
   const std::string ref_json = ref.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   job->update_metadata([&](nlohmann::json &m) {
-    m["job_id"] = submitted.nemo_job_id;
+    m["job_id"] = submitted.shown_job_id;
     m["nemo_status"] = nullptr;
     m["output_model"] = ref_metadata["output_model"];
   });
@@ -287,6 +287,10 @@ CustomizerTrainerAdapter::Submitted CustomizerTrainerAdapter::send(Job &job, con
   Submitted s;
   s.nemo_job_id = created.id;
   s.output_model = created.output_model;
+  // Shown in the reference, statuses and events: the token masked (the
+  // requests use the id as the service gave it).
+  s.shown_job_id = secrets_.redact(created.id);
+  if (s.output_model) s.output_model = secrets_.redact(*s.output_model);
   s.dataset_name = name;
   return s;
 }
@@ -324,7 +328,7 @@ void CustomizerTrainerAdapter::cancel_remote(Job &job, const Submitted &submitte
 
 void CustomizerTrainerAdapter::run_job(Job &job, const Submitted &submitted) {
   job.emit({{"type", "started"},
-            {"nemo_job_id", submitted.nemo_job_id},
+            {"nemo_job_id", submitted.shown_job_id},
             {"output_model", submitted.output_model ? nlohmann::json(*submitted.output_model) : nlohmann::json()},
             {"dataset_name", submitted.dataset_name}});
   const double interval = config_.poll_interval_seconds;
@@ -364,6 +368,8 @@ void CustomizerTrainerAdapter::run_job(Job &job, const Submitted &submitted) {
     }
     failures = 0;
     const JobState state = map_status(reply.status);
+    // The service's words, as they may appear anywhere: the token masked.
+    reply.status = secrets_.redact(reply.status);
     const std::string message = "Status: " + reply.status + ", Epochs: " + epochs_text(reply.epochs_completed);
     job.update_metadata([&](nlohmann::json &m) {
       m["nemo_status"] = reply.status;

@@ -46,7 +46,8 @@ class CustomizerTrainerAdapter : public JobAdapter {
 
  private:
   struct Submitted {
-    std::string nemo_job_id;
+    std::string nemo_job_id;   // as the service gave it: used in requests
+    std::string shown_job_id;  // in references, statuses and events
     std::optional<std::string> output_model;
     std::string dataset_name;
     std::string spool_file;

@@ -459,6 +459,22 @@ TEST_F(CustomizerTest, LogProgressWritesNatsLine) {
   EXPECT_EQ(line.substr(line.size() - tail.size()), tail);
 }
 
+TEST_F(CustomizerTest, LogProgressWritesNumbersAsPythonDoes) {
+  Adapter a(customizer_plugin(), config());
+  const std::string ref = R"({"run_id": "r2", "backend": "nemo-customizer"})";
+  const std::string metrics =
+      R"({"a": 1.0, "b": 1e16, "c": 1e15, "d": 0.0001, "e": 123456.789, "f": -2.5e-7,)"
+      R"( "g": 12345678901234567890, "h": [true, null, {}]})";
+  ASSERT_TRUE(a.log_progress(ref, metrics, dir_.c_str()).ok());
+  std::string line = read_file((dir_ / "nemo_customizer_r2.jsonl").string());
+  // json.dumps of the same metrics.
+  const std::string tail =
+      "\"a\": 1.0, \"b\": 1e+16, \"c\": 1000000000000000.0, \"d\": 0.0001, \"e\": 123456.789, "
+      "\"f\": -2.5e-07, \"g\": 12345678901234567890, \"h\": [true, null, {}]}\n";
+  ASSERT_GE(line.size(), tail.size());
+  EXPECT_EQ(line.substr(line.size() - tail.size()), tail);
+}
+
 TEST_F(CustomizerTest, ServerRepliesQuotingTheTokenAreMasked) {
   // preupload asks for an upload mode that holds the token: the message
   // quotes the reply with the token masked.
