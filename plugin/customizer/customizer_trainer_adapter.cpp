@@ -203,8 +203,11 @@ std::string CustomizerTrainerAdapter::submit_bytes(const std::string &input, std
       throw Error(ErrorCode::AlreadyExists, "Training job for run " + dataset.run_id + " already exists");
   // Nothing is sent before the collection is on disk: whatever the services
   // do from here on, it can be resubmitted.
-  if (spool_file.empty() && config_.native.spool)
+  bool spooled_here = false;
+  if (spool_file.empty() && config_.native.spool) {
     spool_file = Spool(config_.native.spool_dir).write(dataset.run_id, input);
+    spooled_here = true;
+  }
   nlohmann::json metadata = {{"dataset_name", config_.dataset_name},
                              {"namespace", config_.namespace_},
                              {"dpo_items", dataset.items},
@@ -215,9 +218,7 @@ std::string CustomizerTrainerAdapter::submit_bytes(const std::string &input, std
   try {
     job = jobs_.create(dataset.run_id, kBackend, metadata);
   } catch (...) {
-    if (!spool_file.empty() && spool_file != Spool(config_.native.spool_dir).owned_file(spool_file)) {
-      // never: write() returns a file of the spool directory
-    }
+    if (spooled_here) Spool::remove(spool_file);  // nothing was sent
     throw;
   }
   Submitted submitted;
@@ -226,9 +227,10 @@ std::string CustomizerTrainerAdapter::submit_bytes(const std::string &input, std
   } catch (const std::exception &e) {
     std::string message = std::string("Submitting to NeMo Customizer failed: ") + e.what();
     if (!spool_file.empty()) message += " The collection is kept in " + spool_file + " for a resubmit.";
-    finish_job(*job, JobState::Failed, message, std::nullopt);
     const auto *err = dynamic_cast<const Error *>(&e);
-    throw Error(err ? err->code() : ErrorCode::Internal, message);
+    const bool cancelled = job->cancel_requested();
+    finish_job(*job, cancelled ? JobState::Canceled : JobState::Failed, message, std::nullopt);
+    throw Error(cancelled ? ErrorCode::Cancelled : err ? err->code() : ErrorCode::Internal, message);
   }
   submitted.spool_file = spool_file;
   nlohmann::json ref_metadata = {{"job_id", submitted.shown_job_id},
@@ -261,8 +263,9 @@ CustomizerTrainerAdapter::Submitted CustomizerTrainerAdapter::send(Job &job, con
                                                                    const DpoDataset &dataset) {
   const std::string &ns = config_.namespace_;
   const std::string &name = config_.dataset_name;
-  client_.create_dataset_repo(ns, name);
-  std::string registered = client_.register_dataset(ns, name, run_id);
+  const std::atomic<bool> *cancel = &job.cancel_flag();
+  client_.create_dataset_repo(ns, name, cancel);
+  std::string registered = client_.register_dataset(ns, name, run_id, cancel);
   job.update_metadata([&](nlohmann::json &m) { m["dataset_registration"] = registered; });
   if (config_.dataset_output_dir) {
     // NAT keeps the files in <dataset_output_dir>/<run_id>/.
@@ -277,13 +280,15 @@ CustomizerTrainerAdapter::Submitted CustomizerTrainerAdapter::send(Job &job, con
     job.update_metadata([&](nlohmann::json &m) { m["dataset_files"] = dir.string(); });
   }
   std::string training_commit =
-      client_.upload_file(ns, name, kTrainingPath, dataset.training_jsonl, "Training file for run " + run_id);
+      client_.upload_file(ns, name, kTrainingPath, dataset.training_jsonl, "Training file for run " + run_id, cancel);
   std::string validation_commit =
-      client_.upload_file(ns, name, kValidationPath, dataset.validation_jsonl, "Validation file for run " + run_id);
+      client_.upload_file(ns, name, kValidationPath, dataset.validation_jsonl, "Validation file for run " + run_id,
+                          cancel);
   job.update_metadata([&](nlohmann::json &m) {
     m["uploads"] = {{kTrainingPath, training_commit}, {kValidationPath, validation_commit}};
   });
-  CreatedJob created = client_.create_job(job_body());
+  if (job.cancel_requested()) throw Error(ErrorCode::Cancelled, "the submit was cancelled before the job was created");
+  CreatedJob created = client_.create_job(job_body(), cancel);
   Submitted s;
   s.nemo_job_id = created.id;
   s.output_model = created.output_model;

@@ -209,16 +209,18 @@ std::string NemoClient::probe_data_store() const {
   return probe(kDataStore, o_.datastore_host, o_.datastore_host + "/v1/datastore/namespaces");
 }
 
-void NemoClient::create_dataset_repo(const std::string &ns, const std::string &name) {
+void NemoClient::create_dataset_repo(const std::string &ns, const std::string &name,
+                                     const std::atomic<bool> *cancel) {
   const std::string url = o_.datastore_host + "/v1/hf/api/repos/create";
   nlohmann::json body = {{"name", name}, {"organization", ns}, {"type", "dataset"}};
   const std::string text = json::dump(body);
   // exist_ok=True: 409 is the repository that is already there.
   expect(kDataStore, "POST /v1/hf/api/repos/create", url,
-         [&] { return http_.post_json(url, text, options(o_.request_timeout_s, true)); }, {409});
+         [&] { return http_.post_json(url, text, options(o_.request_timeout_s, true, cancel)); }, {409});
 }
 
-std::string NemoClient::register_dataset(const std::string &ns, const std::string &name, const std::string &run_id) {
+std::string NemoClient::register_dataset(const std::string &ns, const std::string &name, const std::string &run_id,
+                                         const std::atomic<bool> *cancel) {
   const std::string url = o_.entity_host + "/v1/datasets";
   nlohmann::json body = {{"name", name},
                          {"namespace", ns},
@@ -226,7 +228,7 @@ std::string NemoClient::register_dataset(const std::string &ns, const std::strin
                          {"description", "NAT DPO training dataset for run " + run_id}};
   // NAT goes on whatever happens ("Dataset may already exist").
   try {
-    auto r = http_.post_json(url, json::dump(body), options(o_.request_timeout_s, false));
+    auto r = http_.post_json(url, json::dump(body), options(o_.request_timeout_s, false, cancel));
     if (is_2xx(r.status)) return "registered";
     return "HTTP " + std::to_string(r.status) + ": " + secrets_.quote(r.body, 200);
   } catch (const http::TransportError &e) {
@@ -247,7 +249,8 @@ std::string NemoClient::commit_body(const std::string &path_in_repo, std::string
 }
 
 std::string NemoClient::upload_file(const std::string &ns, const std::string &name, const std::string &path_in_repo,
-                                    std::string_view bytes, const std::string &commit_message) {
+                                    std::string_view bytes, const std::string &commit_message,
+                                    const std::atomic<bool> *cancel) {
   const std::string repo = o_.datastore_host + "/v1/hf/api/datasets/" + path_segment(ns) + "/" + path_segment(name);
   const std::string pre_url = repo + "/preupload/main";
   nlohmann::json pre = {
@@ -256,7 +259,7 @@ std::string NemoClient::upload_file(const std::string &ns, const std::string &na
   const std::string pre_text = json::dump(pre);
   const std::string pre_what = "POST preupload of " + path_in_repo;
   auto r = expect(kDataStore, pre_what, pre_url,
-                  [&] { return http_.post_json(pre_url, pre_text, options(o_.request_timeout_s, true)); });
+                  [&] { return http_.post_json(pre_url, pre_text, options(o_.request_timeout_s, true, cancel)); });
   nlohmann::json reply = reply_object(kDataStore, pre_what, r);
   auto files = reply.find("files");
   if (files == reply.end() || !files->is_array())
@@ -287,18 +290,18 @@ std::string NemoClient::upload_file(const std::string &ns, const std::string &na
   const std::string body = commit_body(path_in_repo, bytes, commit_message);
   const std::string commit_what = "POST commit of " + path_in_repo;
   auto c = expect(kDataStore, commit_what, commit_url, [&] {
-    return http_.post(commit_url, body, "application/x-ndjson", options(o_.upload_timeout_s, true));
+    return http_.post(commit_url, body, "application/x-ndjson", options(o_.upload_timeout_s, true, cancel));
   });
   nlohmann::json commit = reply_object(kDataStore, commit_what, c);
   return id_field(commit, "commitOid", std::string(kDataStore) + ": " + commit_what, false);
 }
 
-CreatedJob NemoClient::create_job(const nlohmann::json &body) {
+CreatedJob NemoClient::create_job(const nlohmann::json &body, const std::atomic<bool> *cancel) {
   const std::string url = o_.entity_host + "/v1/customization/jobs";
   const std::string text = json::dump(body);
   const std::string what = "POST /v1/customization/jobs";
   auto r = expect(kEntityStore, what, url,
-                  [&] { return http_.post_json(url, text, options(o_.request_timeout_s, false)); });
+                  [&] { return http_.post_json(url, text, options(o_.request_timeout_s, false, cancel)); });
   nlohmann::json reply = reply_object(kEntityStore, what, r);
   CreatedJob job;
   const std::string context = std::string(kEntityStore) + ": " + what;

@@ -78,14 +78,17 @@ class NemoClient {
   const std::string &entity_host() const { return o_.entity_host; }
   const std::string &datastore_host() const { return o_.datastore_host; }
 
-  // submit, in NAT's order.
-  void create_dataset_repo(const std::string &ns, const std::string &name);
-  std::string register_dataset(const std::string &ns, const std::string &name, const std::string &run_id);
+  // submit, in NAT's order. `cancel` (may be null) aborts a request in
+  // flight when it is set (the adapter being destroyed).
+  void create_dataset_repo(const std::string &ns, const std::string &name, const std::atomic<bool> *cancel);
+  std::string register_dataset(const std::string &ns, const std::string &name, const std::string &run_id,
+                               const std::atomic<bool> *cancel);
   // huggingface_hub's upload_file: preupload, then the NDJSON commit with
   // the file's bytes in base64. Returns the commit id when the reply has one.
   std::string upload_file(const std::string &ns, const std::string &name, const std::string &path_in_repo,
-                          std::string_view bytes, const std::string &commit_message);
-  CreatedJob create_job(const nlohmann::json &body);
+                          std::string_view bytes, const std::string &commit_message,
+                          const std::atomic<bool> *cancel);
+  CreatedJob create_job(const nlohmann::json &body, const std::atomic<bool> *cancel);
 
   // status, cancel.
   JobStatusReply job_status(const std::string &job_id, const std::atomic<bool> *cancel) const;

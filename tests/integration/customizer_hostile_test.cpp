@@ -5,7 +5,10 @@
 // hang or the token. About 5 s.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <cstring>
+#include <thread>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -161,6 +164,29 @@ TEST_F(CustomizerHostileTest, ARepliesQuotingTheTokenAreMasked) {
   }
   EXPECT_EQ(all.find(kToken), std::string::npos) << all;
   EXPECT_NE(all.find("running [redacted]"), std::string::npos) << all;
+}
+
+TEST_F(CustomizerHostileTest, DestroyAbortsASubmitWaitingOnASlowService) {
+  script({{"/v1/hf/api/datasets/ns/nat-dpo/commit/main", {{"delay", 20}, {"body", "{}"}}}});
+  const PluginApi &api = plugin();
+  const std::string c = config({{"native", {{"request_timeout_s", 60}, {"upload_timeout_s", 60}}}}).dump();
+  nat_trainer_adapter *h = nullptr;
+  ASSERT_EQ(api.create(c.data(), c.size(), &h), nullptr);
+  ASSERT_EQ(api.initialize(h, "{}", 2), nullptr);
+  auto started = std::chrono::steady_clock::now();
+  std::thread destroyer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    api.destroy(h);
+  });
+  nat_trainer_adapter_buffer *ref = nullptr;
+  nat_trainer_adapter_error *e = api.submit(h, kCollection, std::strlen(kCollection), &ref);
+  destroyer.join();
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(api.error_code(e), NAT_TRAINER_ADAPTER_CANCELLED) << api.error_message(e);
+  api.error_free(e);
+  EXPECT_EQ(ref, nullptr);
+  EXPECT_LT(took, 10.0);  // not the 20 s the service takes
 }
 
 }  // namespace
