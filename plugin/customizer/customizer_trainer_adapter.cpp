@@ -233,17 +233,18 @@ std::string CustomizerTrainerAdapter::submit_bytes(const std::string &input, std
     throw Error(cancelled ? ErrorCode::Cancelled : err ? err->code() : ErrorCode::Internal, message);
   }
   submitted.spool_file = spool_file;
-  nlohmann::json ref_metadata = {{"job_id", submitted.shown_job_id},
-                                 {"output_model", submitted.output_model ? nlohmann::json(*submitted.output_model)
-                                                                         : nlohmann::json()},
-                                 {"dataset_name", submitted.dataset_name}};
+  // NAT's TrainingJobRef, keys in its order.
+  const nlohmann::json output_model =
+      submitted.output_model ? nlohmann::json(*submitted.output_model) : nlohmann::json();
   nlohmann::ordered_json ref = {{"run_id", dataset.run_id}, {"backend", kBackend}};
-  ref["metadata"] = nlohmann::ordered_json::parse(json::dump(ref_metadata));
+  ref["metadata"] = {{"job_id", submitted.shown_job_id},
+                     {"output_model", nlohmann::ordered_json::parse(json::dump(output_model))},
+                     {"dataset_name", submitted.dataset_name}};
   const std::string ref_json = ref.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   job->update_metadata([&](nlohmann::json &m) {
     m["job_id"] = submitted.shown_job_id;
     m["nemo_status"] = nullptr;
-    m["output_model"] = ref_metadata["output_model"];
+    m["output_model"] = output_model;
   });
   {
     std::lock_guard<std::mutex> lock(mu_);
