@@ -404,6 +404,13 @@ void CustomizerTrainerAdapter::run_job(Job &job, const Submitted &submitted) {
         std::string failure = deploy(job, job.run_id(), submitted);
         if (!failure.empty()) {
           job.update_metadata([&](nlohmann::json &m) { m["training"] = "completed"; });
+          if (job.cancel_requested()) {
+            finish_job(job, JobState::Canceled,
+                       "Training job " + job.run_id() + " completed; waiting for its deployment was cancelled (" +
+                           failure + ").",
+                       reply.percentage_done);
+            return;
+          }
           finish_job(job, JobState::Failed,
                      "Training job " + job.run_id() + " completed, but deploying the model failed: " + failure,
                      reply.percentage_done);

@@ -363,6 +363,25 @@ TEST_F(CustomizerTest, ADeploymentThatNeverGetsReadyFailsAfterItsTimeout) {
   EXPECT_EQ(status["metadata"]["training"], "completed");
 }
 
+TEST_F(CustomizerTest, CancelWhileWaitingForTheDeployment) {
+  server_.faults({{"deployment_statuses", {"pending"}}});
+  Adapter a(customizer_plugin(), config({{"deploy_on_completion", true}, {"deployment_timeout_seconds", 60}}));
+  ASSERT_TRUE(a.initialize().ok());
+  CallResult submitted = a.submit(data_file("dpo_collection.json"));
+  ASSERT_TRUE(submitted.ok()) << submitted.message;
+  for (;;) {  // until the deployment reports its first status
+    CallResult e = a.next_event(submitted.out.value(), 10);
+    ASSERT_TRUE(e.ok() && e.out) << e.message;
+    if (e.json()["type"] == "deployment") break;
+  }
+  ASSERT_TRUE(a.cancel(submitted.out.value()).ok());
+  Json status = wait(a, submitted.out.value());
+  EXPECT_EQ(status["status"], "canceled");
+  EXPECT_EQ(status["message"],
+            "Training job dpo_run_1 completed; waiting for its deployment was cancelled (cancelled while waiting "
+            "for deployment 'nat-deployment-dpo_run_1').");
+}
+
 TEST_F(CustomizerTest, ValidationErrorsNameTheItemAndField) {
   Adapter a(customizer_plugin(), config());
   Json c = Json::parse(data_file("dpo_collection.json"));
