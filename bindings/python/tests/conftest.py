@@ -146,3 +146,75 @@ def art_server():
     server = ArtServer(python, script, "0.4")
     yield server
     server.stop()
+
+
+CUSTOMIZER_PLUGIN_NAME = "nemo_customizer_trainer_adapter"
+DEFAULT_CUSTOMIZER_PLUGIN = REPO / "build" / "plugin" / "libnat_trainer_adapter_nemo_customizer.so"
+DPO_COLLECTION = REPO / "tests" / "integration" / "customizer_data" / "dpo_collection.json"
+
+
+class NemoServer:
+    """A NeMo Microservices server for the Customizer plugin: it prints {"port": N} once it listens; /_test/state
+    returns the recorded requests and the committed files, /_test/faults sets faults, /_test/reset clears both."""
+
+    def __init__(self, python: Path, script: Path):
+        self.proc = subprocess.Popen([str(python), str(script), "--port", "0"], stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        lines: "queue.Queue[bytes]" = queue.Queue()
+        threading.Thread(target=lambda: lines.put(self.proc.stdout.readline()), daemon=True).start()
+        try:
+            line = lines.get(timeout=120)
+        except queue.Empty:
+            line = b""
+        if not line:
+            self.stop()
+            raise RuntimeError(f"the NeMo server {script} did not start")
+        self.url = f"http://127.0.0.1:{json.loads(line)['port']}"
+
+    def _post(self, path: str, body: dict) -> None:
+        req = urllib.request.Request(self.url + path, data=json.dumps(body).encode("utf-8"), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            assert resp.status == 200, resp.read()
+
+    def reset(self) -> None:
+        self._post("/_test/reset", {})
+
+    def set_faults(self, faults: dict) -> None:
+        self._post("/_test/faults", faults)
+
+    def state(self) -> dict:
+        with urllib.request.urlopen(self.url + "/_test/state", timeout=30) as resp:
+            return json.loads(resp.read())
+
+    def config(self, spool_dir, **overrides) -> dict:
+        config = {"_type": CUSTOMIZER_PLUGIN_NAME, "entity_host": self.url, "datastore_host": self.url,
+                  "hf_token": "bindings-token", "namespace": "bindings-ns",
+                  "customization_config": "meta/llama-3.2-1b-instruct@v1.0.0+A100",
+                  "poll_interval_seconds": 0.05, "native": {"spool_dir": str(spool_dir)}}
+        config.update(overrides)
+        return config
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def customizer_plugin_path():
+    return _required("NAT_CUSTOMIZER_PLUGIN", DEFAULT_CUSTOMIZER_PLUGIN, "the NeMo Customizer plugin")
+
+
+@pytest.fixture(scope="session")
+def nemo_server():
+    python = Path(os.environ.get("NEMO_SERVER_PYTHON") or sys.executable)
+    script = _required("NEMO_SERVER_SCRIPT", REPO / "tests" / "integration" / "customizer_server.py",
+                       "the NeMo Microservices server")
+    server = NemoServer(python, script)
+    yield server
+    server.stop()

@@ -361,3 +361,28 @@ def _log_event(ev: dict[str, Any]) -> None:
             logger.error("Training %s failed: %s", run_id, status.get("message"))
     else:
         logger.debug("Training %s: %s", run_id, ev)
+
+
+class NativeNeMoCustomizerTrainerAdapter(NativeTrainerAdapter):
+    """The native NeMo Customizer plugin with NAT's ``NeMoCustomizerTrainerAdapter`` behaviour at
+    ``wait_until_complete``: ``poll_interval`` None means the config's ``poll_interval_seconds``; a failed job
+    raises ``RuntimeError`` (``TimeoutError`` when the deployment did not become ready in time); a canceled job
+    raises when a deployment was expected and is returned otherwise. The plugin itself reports all three as
+    statuses, as every plugin does."""
+
+    async def wait_until_complete(self, ref: TrainingJobRef, poll_interval: float | None = None) -> TrainingJobStatus:
+        interval = poll_interval or self.adapter_config.poll_interval_seconds
+        status = await super().wait_until_complete(ref, interval)
+        if status.status == TrainingStatusEnum.FAILED:
+            error_msg = status.message or "Training job failed"
+            if "did not become ready within" in error_msg:
+                raise TimeoutError(error_msg)
+            raise RuntimeError(f"Training job {ref.run_id} failed: {error_msg}. "
+                               f"Model was not trained and cannot be deployed. "
+                               f"Please check the job logs for details and retry the training.")
+        if status.status == TrainingStatusEnum.CANCELED and self.adapter_config.deploy_on_completion:
+            error_msg = status.message or "Training job was canceled"
+            progress = f"{status.progress:.1f}%" if status.progress is not None else "unknown progress"
+            raise RuntimeError(f"Training job {ref.run_id} was canceled at {progress}: {error_msg}. "
+                               f"Model was not trained and will NOT be deployed.")
+        return status

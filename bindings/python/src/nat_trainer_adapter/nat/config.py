@@ -9,15 +9,22 @@ mappings here, so that neither ``openpipe-art`` nor its dependencies are
 needed; the plugin checks what it uses (numbers given as strings, as YAML
 reads ``1e-5``, included) and passes the rest to the server as NAT does.
 The optional ``native`` section holds the plugin's own options.
+
+``native_nemo_customizer_trainer_adapter`` is the same for NAT's
+``NeMoCustomizerTrainerAdapterConfig`` (``nat.plugins.customizer.dpo``):
+its fields, defaults and bounds, served by the native NeMo Customizer plugin,
+without ``nvidia-nat-nemo-customizer`` and its ``huggingface-hub<2`` pin.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from typing import Literal
 
 from pydantic import BaseModel
 from pydantic import Field
+from pydantic import model_validator
 
 from nat.data_models.finetuning import TrainerAdapterConfig
 from nat.data_models.finetuning import TrainerConfig
@@ -25,6 +32,7 @@ from nat.data_models.finetuning import TrajectoryBuilderConfig
 
 ART_PLUGIN = "openpipe_art_trainer_adapter"
 JSONL_EXPORT_PLUGIN = "jsonl_export_trainer_adapter"
+CUSTOMIZER_PLUGIN = "nemo_customizer_trainer_adapter"
 
 
 class NativeARTBackendConfig(BaseModel):
@@ -63,6 +71,94 @@ class NativeARTTrainerAdapterConfig(TrainerAdapterConfig, name="native_openpipe_
         """The plugin's config JSON: NAT's fields with the plugin's ``_type``."""
         out = self.model_dump(mode="json", exclude={"type", "reward", "native"})
         out["_type"] = ART_PLUGIN
+        if self.native is not None:
+            out["native"] = self.native
+        return out
+
+
+class NativeDPOHyperparameters(BaseModel):
+    """NAT's ``DPOSpecificHyperparameters``."""
+
+    ref_policy_kl_penalty: float = Field(default=0.1, ge=0.0,
+                                         description="KL penalty coefficient for reference policy regularization.")
+    preference_loss_weight: float = Field(default=1.0, ge=0.0,
+                                          description="Scales the contribution of the preference loss")
+    preference_average_log_probs: bool = Field(
+        default=False, description="Average log probabilities over the sequence length instead of summing them.")
+    sft_loss_weight: float = Field(default=0.0, ge=0.0,
+                                   description="Scales the contribution of the supervised fine-tuning (SFT) loss.")
+
+
+class NativeCustomizerHyperparameters(BaseModel):
+    """NAT's ``NeMoCustomizerHyperparameters`` (the customization job's ``hyperparameters``)."""
+
+    training_type: Literal["sft", "dpo"] = Field(default="dpo", description="'sft' or 'dpo'.")
+    finetuning_type: Literal["lora", "all_weights"] = Field(default="all_weights",
+                                                            description="'lora' or 'all_weights'.")
+    epochs: int = Field(default=3, ge=1, description="Number of training epochs.")
+    batch_size: int = Field(default=4, ge=1, description="Training batch size.")
+    learning_rate: float = Field(default=5e-5, gt=0.0, description="Learning rate for optimizer.")
+    dpo: NativeDPOHyperparameters = Field(default_factory=NativeDPOHyperparameters,
+                                          description="DPO-specific hyperparameters.")
+
+
+class NativeNIMDeploymentConfig(BaseModel):
+    """NAT's ``NIMDeploymentConfig`` (used when ``deploy_on_completion`` is true)."""
+
+    image_name: str = Field(default="nvcr.io/nim/nvidia/nemotron-3.5-lightning-30b-a3b",
+                            description="NIM container image name.")
+    image_tag: str = Field(default="latest", description="NIM container image tag.")
+    gpu: int = Field(default=1, ge=1, description="Number of GPUs for deployment.")
+    deployment_name: str | None = Field(default=None,
+                                        description="Name for the deployment; None: made from the model name.")
+    description: str = Field(default="Fine-tuned model deployment", description="Description for the deployment.")
+
+
+class NativeNeMoCustomizerTrainerAdapterConfig(TrainerAdapterConfig, name="native_nemo_customizer_trainer_adapter"):
+    """NAT's ``NeMoCustomizerTrainerAdapterConfig`` served by the native NeMo Customizer plugin (DPO through NeMo
+    Microservices). Differences from NAT's adapter: ``is_healthy`` asks both services, and an empty ``hf_token``
+    sends no Authorization header."""
+
+    entity_host: str = Field(description="Base URL for NeMo Entity Store (e.g., https://nmp.example.com).")
+    datastore_host: str = Field(description="Base URL for NeMo Datastore (e.g., https://datastore.example.com).")
+    hf_token: str = Field(default="", description="HuggingFace token for datastore authentication; may be empty.")
+    namespace: str = Field(description="Namespace for organizing resources (datasets, models, deployments).")
+    dataset_name: str = Field(default="nat-dpo", description="Name for the training dataset.")
+    dataset_output_dir: str | None = Field(
+        default=None, description="Directory that keeps the dataset's JSONL files; None: a temporary directory.")
+    create_namespace_if_missing: bool = Field(
+        default=True, description="Create the namespace in the entity store and the datastore if missing.")
+    customization_config: str = Field(
+        description="Model configuration of the customization job (e.g. 'meta/llama-3.2-1b-instruct@v1.0.0+A100').")
+    hyperparameters: NativeCustomizerHyperparameters = Field(default_factory=NativeCustomizerHyperparameters,
+                                                             description="Hyperparameters for the training job.")
+    use_full_message_history: bool = Field(
+        default=False, description="Prompt as the full message list instead of the last message's content.")
+    deploy_on_completion: bool = Field(default=False,
+                                       description="Deploy the trained model after the job completes.")
+    deployment_config: NativeNIMDeploymentConfig = Field(default_factory=NativeNIMDeploymentConfig,
+                                                         description="Configuration of the deployment.")
+    poll_interval_seconds: float = Field(default=30.0, gt=0.0,
+                                         description="Interval in seconds between job status checks.")
+    deployment_timeout_seconds: float = Field(default=1800.0, gt=0.0,
+                                              description="Maximum time to wait for the deployment to be ready.")
+    max_consecutive_status_failures: int = Field(
+        default=3, ge=1, le=10, description="Consecutive failed status checks before the job counts as failed.")
+    native: dict[str, Any] | None = Field(
+        default=None,
+        description="Options of the native plugin (timeouts, retries, spool_dir, ...); "
+        "`nat-trainer info nemo_customizer_trainer_adapter` shows their JSON Schema.")
+
+    @model_validator(mode="after")
+    def _strip_hosts(self) -> "NativeNeMoCustomizerTrainerAdapterConfig":
+        self.entity_host = self.entity_host.rstrip("/")
+        self.datastore_host = self.datastore_host.rstrip("/")
+        return self
+
+    def plugin_config(self) -> dict[str, Any]:
+        """The plugin's config JSON: NAT's fields with the plugin's ``_type``."""
+        out = self.model_dump(mode="json", exclude={"type", "reward", "native"})
+        out["_type"] = CUSTOMIZER_PLUGIN
         if self.native is not None:
             out["native"] = self.native
         return out

@@ -5,9 +5,11 @@ from nat.cli.register_workflow import register_trainer
 from nat.cli.register_workflow import register_trainer_adapter
 from nat.cli.register_workflow import register_trajectory_builder
 
+from .adapter import NativeNeMoCustomizerTrainerAdapter
 from .adapter import NativeTrainerAdapter
 from .config import NativeARTTrainerAdapterConfig
 from .config import NativeJsonlExportTrainerAdapterConfig
+from .config import NativeNeMoCustomizerTrainerAdapterConfig
 from .config import NativeTrainerAdapterConfig
 from .config import NativeTrainerConfig
 from .config import RecordedTrajectoryBuilderConfig
@@ -28,6 +30,12 @@ async def register_native_art_trainer_adapter(config: NativeARTTrainerAdapterCon
 async def register_native_jsonl_export_trainer_adapter(config: NativeJsonlExportTrainerAdapterConfig,
                                                        builder: Builder):
     yield NativeTrainerAdapter(config, config.plugin_config())
+
+
+@register_trainer_adapter(config_type=NativeNeMoCustomizerTrainerAdapterConfig)
+async def register_native_nemo_customizer_trainer_adapter(config: NativeNeMoCustomizerTrainerAdapterConfig,
+                                                          builder: Builder):
+    yield NativeNeMoCustomizerTrainerAdapter(config, config.plugin_config())
 
 
 @register_trainer_adapter(config_type=NativeTrainerAdapterConfig)
