@@ -18,6 +18,7 @@ tools/setup-system.sh
 tools/setup-venvs.sh
 tools/setup-nat-venv.sh
 tools/setup-nat-native-venv.sh
+tools/setup-nemo-venvs.sh
 
 if [ -f build/build.ninja ]; then
   meson setup --reconfigure build -Dwerror=true >/dev/null
