@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""Differential test: the NeMo Customizer plugin against NAT's own NeMoCustomizerTrainerAdapter, both
+driven against the reference NeMo server (tests/nemo_server/server.py).
+
+    test_nemo_differential.py --host build/host/nat-trainer \\
+        --plugin build/plugin/libnat_trainer_adapter_nemo_customizer.so \\
+        --venv-python .venv/nat-customizer/bin/python [--keep DIR]
+
+For every collection of gen_dpo_collections.py:
+- NAT: nat_customizer_reference.py (in the venv: initialize, submit, wait_until_complete), one process for
+  all cases, the server reset before each;
+- ours: `nat-trainer run --plugin-dir <plugin dir> --config <adapter config JSON> --trajectories <case> --wait`
+  against the same server, reset before each.
+Then, per case:
+- NAT's submit raised ValueError("No DPO items found in trajectories")
+      <=> ours exits non-zero, NAT's message on stderr, and nothing was uploaded or created;
+- otherwise both complete and: the committed files are byte-identical (the first differing byte is named);
+  the job-creation bodies, the dataset registrations and the namespace bodies are JSON-equal; the requests
+  (method, path, Content-Type, Authorization) in NAT's order are the same, leaving out the plugin's health
+  check GETs and the status polls (their number depends on timing); the final status (status, progress)
+  is the same.
+Exit 0 when all agree, 1 otherwise, 77 (skip) when the plugin is not built or the venv is missing.
+Runtime: about 10 s.
+"""
+import argparse
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER = os.path.join(os.path.dirname(HERE), "nemo_server", "server.py")
+SKIP = 77
+BASE_CONFIG = {"hf_token": "hf-secret-token", "namespace": "nat-ns",
+               "customization_config": "meta/llama-3.2-1b-instruct@v1.0.0+A100", "poll_interval_seconds": 0.02}
+# The plugin's own requests NAT does not send (its health check); status polls are compared apart.
+PLUGIN_ONLY = {("GET", "/v1/namespaces"), ("GET", "/v1/datastore/namespaces")}
+
+
+def post(url, path, body=b""):
+    import urllib.request
+
+    req = urllib.request.Request(url + path, data=body, method="POST")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def get(url, path):
+    import urllib.request
+
+    with urllib.request.urlopen(url + path, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def first_difference(a, b):
+    n = min(len(a), len(b))
+    for i in range(n):
+        if a[i] != b[i]:
+            return i
+    return n
+
+
+def describe_bytes_difference(name, nat, ours):
+    i = first_difference(nat, ours)
+    return "%s: %d bytes (NAT) vs %d (plugin); first difference at byte %d: NAT %r, plugin %r" % (
+        name, len(nat), len(ours), i, nat[max(0, i - 20):i + 40], ours[max(0, i - 20):i + 40])
+
+
+def requests_compared(state):
+    out = []
+    for r in state["requests"]:
+        path = r["path"].split("?")[0]
+        if (r["method"], path) in PLUGIN_ONLY or path.endswith("/status"):
+            continue
+        out.append([r["method"], r["path"], (r["content_type"] or "").split(";")[0], r["authorization"]])
+    return out
+
+
+def compare_case(case, nat, ours_state, ours_rc, ours_out, ours_err):
+    """A list of mismatch descriptions (empty: they agree)."""
+    cid = case["id"]
+    bad = []
+    if nat["outcome"] == "submit_error":
+        if ours_rc == 0:
+            bad.append("%s: NAT's submit raised %s, the plugin's run succeeded" % (cid, nat["error"]))
+        elif nat["error"]["message"] not in ours_err:
+            bad.append("%s: NAT's message %r not in the plugin's stderr: %r" % (cid, nat["error"]["message"],
+                                                                                  ours_err[-500:]))
+        if ours_state["files_b64"] or ours_state["jobs"]:
+            bad.append("%s: the plugin uploaded files or created a job for a collection NAT refuses" % cid)
+        return bad
+    if nat["outcome"] != "ok":
+        return ["%s: NAT's run did not complete: %s" % (cid, nat)]
+    if ours_rc != 0:
+        return ["%s: the plugin's run exited %d: %s" % (cid, ours_rc, ours_err[-1000:])]
+    nat_state = nat["server"]
+    nat_files, our_files = nat_state["files_b64"], ours_state["files_b64"]
+    if sorted(nat_files) != sorted(our_files):
+        bad.append("%s: files differ: NAT %s, plugin %s" % (cid, sorted(nat_files), sorted(our_files)))
+    for name in sorted(set(nat_files) & set(our_files)):
+        a, b = base64.b64decode(nat_files[name]), base64.b64decode(our_files[name])
+        if a != b:
+            bad.append("%s: %s" % (cid, describe_bytes_difference(name, a, b)))
+    nat_jobs = [j["body"] for j in nat_state["jobs"].values()]
+    our_jobs = [j["body"] for j in ours_state["jobs"].values()]
+    if nat_jobs != our_jobs:
+        bad.append("%s: job-creation bodies differ:\n  NAT    %s\n  plugin %s" % (cid, json.dumps(nat_jobs),
+                                                                                 json.dumps(our_jobs)))
+    for key in ("datasets", "namespaces", "datastore_namespaces"):
+        if nat_state[key] != ours_state[key]:
+            bad.append("%s: %s differ:\n  NAT    %s\n  plugin %s" % (cid, key, json.dumps(nat_state[key]),
+                                                                    json.dumps(ours_state[key])))
+    a, b = requests_compared(nat_state), requests_compared(ours_state)
+    if a != b:
+        bad.append("%s: requests differ (method, path, content type, authorization):\n  NAT    %s\n  plugin %s" %
+                   (cid, json.dumps(a), json.dumps(b)))
+    try:
+        status = json.loads(ours_out)
+    except ValueError:
+        bad.append("%s: the plugin's final status is not JSON: %r" % (cid, ours_out[-500:]))
+        return bad
+    for key in ("run_id", "status", "progress"):
+        if status.get(key) != nat["status"].get(key):
+            bad.append("%s: final status %s: NAT %r, plugin %r" % (cid, key, nat["status"].get(key),
+                                                                  status.get(key)))
+    return bad
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--host", required=True)
+    ap.add_argument("--plugin", required=True)
+    ap.add_argument("--venv-python", required=True)
+    ap.add_argument("--keep", help="write NAT's and the plugin's results to this directory")
+    args = ap.parse_args()
+    if not os.access(args.venv_python, os.X_OK):
+        print("SKIP: no %s (run tools/setup-nemo-venvs.sh)" % args.venv_python)
+        return SKIP
+    if not os.path.exists(args.plugin):
+        print("SKIP: the NeMo Customizer plugin is not built (%s)" % args.plugin)
+        return SKIP
+    if not os.access(args.host, os.X_OK):
+        print("FAIL: no nat-trainer at %s" % args.host)
+        return 1
+    t0 = time.monotonic()
+    tmp = tempfile.mkdtemp(prefix="nemo-differential-")
+    server = subprocess.Popen([args.venv_python, SERVER, "--port", "0"], stdout=subprocess.PIPE, text=True)
+    try:
+        url = "http://127.0.0.1:%d" % json.loads(server.stdout.readline())["port"]
+        cases_dir = os.path.join(tmp, "cases")
+        subprocess.run([sys.executable, "-B", os.path.join(HERE, "gen_dpo_collections.py"), cases_dir], check=True)
+        with open(os.path.join(cases_dir, "cases.json"), encoding="utf-8") as f:
+            cases = json.load(f)
+        base = os.path.join(tmp, "config.json")
+        with open(base, "w", encoding="utf-8") as f:
+            json.dump(BASE_CONFIG, f)
+        nat_out = os.path.join(tmp, "nat.json")
+        subprocess.run([args.venv_python, "-B", os.path.join(HERE, "nat_customizer_reference.py"), "--url", url,
+                        "--config", base, "--cases", cases_dir, "--out", nat_out], check=True)
+        with open(nat_out, encoding="utf-8") as f:
+            nat_results = json.load(f)
+        plugin_dir = os.path.dirname(os.path.abspath(args.plugin))
+        env = dict(os.environ, NAT_TRAINER_ADAPTER_PATH="")
+        mismatches, ours_all = [], {}
+        for case in cases:
+            cfg = {"_type": "nemo_customizer_trainer_adapter", **BASE_CONFIG, "entity_host": url,
+                   "datastore_host": url, **case["config"], "native": {"spool": False}}
+            cfg_path = os.path.join(tmp, "config-%s.json" % case["id"])
+            with open(cfg_path, "w", encoding="utf-8") as f:
+                json.dump(cfg, f)
+            post(url, "/_test/reset")
+            proc = subprocess.run([args.host, "run", "--plugin-dir", plugin_dir, "--config", cfg_path,
+                                   "--trajectories", os.path.join(cases_dir, case["id"] + ".json"), "--wait",
+                                   "--timeout", "60"], capture_output=True, text=True, env=env, timeout=120)
+            state = get(url, "/_test/state")
+            ours_all[case["id"]] = {"rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr,
+                                    "server": state}
+            bad = compare_case(case, nat_results[case["id"]], state, proc.returncode, proc.stdout, proc.stderr)
+            print("%s %s" % ("ok  " if not bad else "FAIL", case["id"]))
+            mismatches += bad
+        if args.keep:
+            os.makedirs(args.keep, exist_ok=True)
+            shutil.copy(nat_out, os.path.join(args.keep, "nat.json"))
+            with open(os.path.join(args.keep, "plugin.json"), "w", encoding="utf-8") as f:
+                json.dump(ours_all, f, indent=1, sort_keys=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        shutil.rmtree(tmp, ignore_errors=True)
+    for m in mismatches:
+        print("MISMATCH " + m)
+    print("%d cases, %d mismatches, %.1f s" % (len(cases), len(mismatches), time.monotonic() - t0))
+    return 1 if mismatches else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
