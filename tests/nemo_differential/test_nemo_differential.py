@@ -18,7 +18,8 @@ Then, per case:
   the job-creation bodies, the dataset registrations and the namespace bodies are JSON-equal; the requests
   (method, path, Content-Type, Authorization) in NAT's order are the same, leaving out the plugin's health
   check GETs and the status polls (their number depends on timing); the final status (status, progress)
-  is the same.
+  is the same, the TrainingJobRef JSON-equal, the final status's run_id, backend, status, progress and
+  message equal, and NAT's status metadata keys present in the plugin's with NAT's values.
 Exit 0 when all agree, 1 otherwise, 77 (skip) when the plugin is not built or the venv is missing.
 Runtime: about 10 s.
 """
@@ -118,15 +119,23 @@ def compare_case(case, nat, ours_state, ours_rc, ours_out, ours_err):
     if a != b:
         bad.append("%s: requests differ (method, path, content type, authorization):\n  NAT    %s\n  plugin %s" %
                    (cid, json.dumps(a), json.dumps(b)))
-    try:
-        status = json.loads(ours_out)
-    except ValueError:
-        bad.append("%s: the plugin's final status is not JSON: %r" % (cid, ours_out[-500:]))
+    try:  # the TrainingJobRef first, then the final TrainingJobStatus
+        lines = ours_out.strip().splitlines()
+        ref, status = json.loads(lines[0]), json.loads(lines[-1])
+    except (ValueError, IndexError):
+        bad.append("%s: the plugin's output is not the ref and the status as JSON: %r" % (cid, ours_out[-500:]))
         return bad
-    for key in ("run_id", "status", "progress"):
+    if ref != nat["ref"]:
+        bad.append("%s: TrainingJobRef: NAT %s, plugin %s" % (cid, json.dumps(nat["ref"]), json.dumps(ref)))
+    for key in ("run_id", "backend", "status", "progress", "message"):
         if status.get(key) != nat["status"].get(key):
             bad.append("%s: final status %s: NAT %r, plugin %r" % (cid, key, nat["status"].get(key),
                                                                   status.get(key)))
+    # The plugin's status metadata adds keys of its own; NAT's keys must be there with NAT's values.
+    for key, value in (nat["status"].get("metadata") or {}).items():
+        if (status.get("metadata") or {}).get(key) != value:
+            bad.append("%s: final status metadata %s: NAT %r, plugin %r" % (cid, key, value,
+                                                                           (status.get("metadata") or {}).get(key)))
     return bad
 
 
