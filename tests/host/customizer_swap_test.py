@@ -2,7 +2,7 @@
 """One nat-trainer binary and one folder of collections train on two
 backends: an ART config against the reference ART server
 (tests/art_server/server.py, dialect 0.4), then a NeMo Customizer config
-against the NeMo Microservices stand-in (tests/integration/customizer_server.py),
+against the NeMo server of the build ($NEMO_SERVER_PYTHON $NEMO_SERVER_SCRIPT),
 both entries of one NAT config file, chosen with --adapter.
 
 Usage: customizer_swap_test.py NAT_TRAINER ART_PLUGIN_SO CUSTOMIZER_PLUGIN_SO
@@ -112,7 +112,13 @@ def main():
         shutil.copy(os.path.join(EXAMPLES, "quickstart", "trajectories.json"), os.path.join(collections, "art.json"))
         shutil.copy(os.path.join(CUSTOMIZER_DATA, "dpo_collection.json"), os.path.join(collections, "dpo.json"))
 
-        nemo_proc, nemo = start([sys.executable, os.path.join(ROOT, "tests", "integration", "customizer_server.py")])
+        nemo_python = os.environ.get("NEMO_SERVER_PYTHON") or sys.executable
+        if not os.path.exists(nemo_python):
+            print("SKIP: no NeMo server interpreter at %s (tools/setup-nemo-venvs.sh)" % nemo_python)
+            sys.exit(77)
+        nemo_proc, nemo = start([nemo_python,
+                                 os.environ.get("NEMO_SERVER_SCRIPT") or
+                                 os.path.join(ROOT, "tests", "integration", "customizer_server.py")])
         servers.append(nemo_proc)
         nemo_url = "http://127.0.0.1:%d" % nemo["port"]
         art_port = 9  # unused when the ART part skips

@@ -1,6 +1,6 @@
 // The NeMo Customizer plugin loaded with dlopen and driven through its C
-// ABI against tests/integration/customizer_server.py (a NeMo Microservices
-// stand-in started on a free port by the fixture). About 10 s.
+// ABI against the NeMo server of the build (meson's nemo_server_python and
+// nemo_server_script, started on a free port by the fixture). About 4 s.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -45,8 +46,11 @@ class NemoServer {
   NemoServer() {
     int out[2];
     if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
-    std::string python = env("CUSTOMIZER_PYTHON", "python3");
-    std::string script = env("NAT_SOURCE_ROOT", ".") + "/tests/integration/customizer_server.py";
+    // The NeMo server of the build (meson's nemo_server_python and
+    // nemo_server_script).
+    std::string python = env("NEMO_SERVER_PYTHON", "python3");
+    std::string script =
+        env("NEMO_SERVER_SCRIPT", env("NAT_SOURCE_ROOT", ".") + "/tests/integration/customizer_server.py");
     std::vector<std::string> args = {python, script};
     std::vector<char *> argv;
     for (auto &a : args) argv.push_back(a.data());
@@ -95,18 +99,24 @@ class NemoServer {
 class CustomizerTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    const std::string python = env("NEMO_SERVER_PYTHON", "python3");
+    if (python.find('/') != std::string::npos && !std::filesystem::exists(python))
+      GTEST_SKIP() << "no NeMo server interpreter at " << python << " (tools/setup-nemo-venvs.sh)";
+    server_ = std::make_unique<NemoServer>();
     dir_ = std::filesystem::temp_directory_path() /
            ("nat-customizer-test-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void TearDown() override {
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
 
   Json config(const Json &extra = Json::object()) const {
     Json c = {{"_type", "nemo_customizer_trainer_adapter"},
-              {"entity_host", server_.base() + "/"},
-              {"datastore_host", server_.base()},
+              {"entity_host", server_->base() + "/"},
+              {"datastore_host", server_->base()},
               {"hf_token", kToken},
               {"namespace", "nat-test"},
               {"customization_config", "meta/llama-3.2-1b-instruct@v1.0.0+A100"},
@@ -134,7 +144,7 @@ class CustomizerTest : public ::testing::Test {
     return out;
   }
 
-  NemoServer server_;
+  std::unique_ptr<NemoServer> server_;
   std::filesystem::path dir_;
 };
 
@@ -159,7 +169,7 @@ TEST_F(CustomizerTest, UploadsNatsDatasetFilesByteForByteAndCompletes) {
   EXPECT_FALSE(std::filesystem::exists(status["metadata"]["spool_file"].get<std::string>()));
 
   // The files on the server, and under dataset_output_dir/<run_id>, are NAT's.
-  Json files = server_.state()["files"];
+  Json files = server_->state()["files"];
   EXPECT_EQ(files["nat-test/nat-dpo/training/training_file.jsonl"], data_file("expected_training_last.jsonl"));
   EXPECT_EQ(files["nat-test/nat-dpo/validation/validation_file.jsonl"],
             data_file("expected_validation_last.jsonl"));
@@ -167,7 +177,7 @@ TEST_F(CustomizerTest, UploadsNatsDatasetFilesByteForByteAndCompletes) {
             data_file("expected_training_last.jsonl"));
 
   // What was sent: NAT's requests, the token only to the Hugging Face API.
-  auto jobs = server_.requests_to("POST", "/v1/customization/jobs");
+  auto jobs = server_->requests_to("POST", "/v1/customization/jobs");
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(Json::parse(jobs[0]["body"].get<std::string>()),
             (Json{{"config", "meta/llama-3.2-1b-instruct@v1.0.0+A100"},
@@ -183,21 +193,21 @@ TEST_F(CustomizerTest, UploadsNatsDatasetFilesByteForByteAndCompletes) {
                       {"preference_loss_weight", 1.0},
                       {"preference_average_log_probs", false},
                       {"sft_loss_weight", 0.0}}}}}}));
-  auto datasets = server_.requests_to("POST", "/v1/datasets");
+  auto datasets = server_->requests_to("POST", "/v1/datasets");
   ASSERT_EQ(datasets.size(), 1u);
   EXPECT_EQ(Json::parse(datasets[0]["body"].get<std::string>()),
             (Json{{"name", "nat-dpo"},
                   {"namespace", "nat-test"},
                   {"files_url", "hf://datasets/nat-test/nat-dpo"},
                   {"description", "NAT DPO training dataset for run dpo_run_1"}}));
-  auto ns = server_.requests_to("POST", "/v1/datastore/namespaces");
+  auto ns = server_->requests_to("POST", "/v1/datastore/namespaces");
   ASSERT_EQ(ns.size(), 1u);
   EXPECT_EQ(ns[0]["body"], "namespace=nat-test");
   EXPECT_EQ(ns[0]["content_type"], "application/x-www-form-urlencoded");
-  auto commits = server_.requests_to("POST", "/commit/main");
+  auto commits = server_->requests_to("POST", "/commit/main");
   ASSERT_EQ(commits.size(), 2u);
   EXPECT_EQ(commits[0]["content_type"], "application/x-ndjson");
-  const Json recorded = server_.state();
+  const Json recorded = server_->state();
   for (const auto &r : recorded["requests"]) {
     const std::string path = r["path"];
     if (path.rfind("/v1/hf/", 0) == 0)
@@ -205,7 +215,7 @@ TEST_F(CustomizerTest, UploadsNatsDatasetFilesByteForByteAndCompletes) {
     else
       EXPECT_TRUE(r["authorization"].is_null()) << path;
   }
-  EXPECT_TRUE(server_.requests_to("POST", "/v1/deployment/configs").empty());
+  EXPECT_TRUE(server_->requests_to("POST", "/v1/deployment/configs").empty());
 
   // Events: started, one per status change, the final one; no token anywhere.
   std::vector<Json> ev = events(a, submitted.out.value());
@@ -236,14 +246,14 @@ TEST_F(CustomizerTest, EmptyHfTokenSendsNoAuthorizationHeader) {
   CallResult submitted = a.submit(data_file("dpo_collection.json"));
   ASSERT_TRUE(submitted.ok()) << submitted.message;
   EXPECT_EQ(wait(a, submitted.out.value())["status"], "completed");
-  auto commits = server_.requests_to("POST", "/commit/main");
+  auto commits = server_->requests_to("POST", "/commit/main");
   ASSERT_EQ(commits.size(), 2u);
-  const Json recorded = server_.state();
+  const Json recorded = server_->state();
   for (const auto &r : recorded["requests"]) EXPECT_TRUE(r["authorization"].is_null()) << r["path"];
 }
 
 TEST_F(CustomizerTest, AFailedJobIsAFailedStatusNotAnError) {
-  server_.faults({{"job_statuses", {{"running", 10, 0}, {"failed", 10, 0}}}});
+  server_->faults({{"job_statuses", {{"running", 10, 0}, {"failed", 10, 0}}}});
   Adapter a(customizer_plugin(), config());
   ASSERT_TRUE(a.initialize().ok());
   CallResult submitted = a.submit(data_file("dpo_collection.json"));
@@ -258,7 +268,7 @@ TEST_F(CustomizerTest, AFailedJobIsAFailedStatusNotAnError) {
 }
 
 TEST_F(CustomizerTest, CancelAsksTheServiceToCancel) {
-  server_.faults({{"job_statuses", {{"running", 10, 0}}}});
+  server_->faults({{"job_statuses", {{"running", 10, 0}}}});
   Adapter a(customizer_plugin(), config());
   ASSERT_TRUE(a.initialize().ok());
   CallResult submitted = a.submit(data_file("dpo_collection.json"));
@@ -267,11 +277,11 @@ TEST_F(CustomizerTest, CancelAsksTheServiceToCancel) {
   Json status = wait(a, submitted.out.value());
   EXPECT_EQ(status["status"], "canceled");
   EXPECT_EQ(status["metadata"]["cancel_request"], "sent");
-  EXPECT_EQ(server_.requests_to("POST", "/v1/customization/jobs/cust-1/cancel").size(), 1u);
+  EXPECT_EQ(server_->requests_to("POST", "/v1/customization/jobs/cust-1/cancel").size(), 1u);
 }
 
 TEST_F(CustomizerTest, StatusFailuresWithinTheLimitAreRetried) {
-  server_.faults({{"status_errors", 2}});
+  server_->faults({{"status_errors", 2}});
   Adapter a(customizer_plugin(), config({{"max_consecutive_status_failures", 3}}));
   ASSERT_TRUE(a.initialize().ok());
   CallResult submitted = a.submit(data_file("dpo_collection.json"));
@@ -284,7 +294,7 @@ TEST_F(CustomizerTest, StatusFailuresWithinTheLimitAreRetried) {
 }
 
 TEST_F(CustomizerTest, StatusFailuresBeyondTheLimitFailTheJob) {
-  server_.faults({{"status_error_from", 2}});
+  server_->faults({{"status_error_from", 2}});
   Adapter a(customizer_plugin(), config({{"max_consecutive_status_failures", 2}}));
   ASSERT_TRUE(a.initialize().ok());
   CallResult submitted = a.submit(data_file("dpo_collection.json"));
@@ -294,7 +304,7 @@ TEST_F(CustomizerTest, StatusFailuresBeyondTheLimitFailTheJob) {
   const std::string message = status["message"];
   EXPECT_EQ(message.rfind("Error getting status: ", 0), 0u) << message;
   EXPECT_NE(message.find("HTTP 500"), std::string::npos) << message;
-  EXPECT_EQ(server_.state()["status_calls"], 3);  // one answer, then two failures
+  EXPECT_EQ(server_->state()["status_calls"], 3);  // one answer, then two failures
 }
 
 TEST_F(CustomizerTest, HealthCheckNamesTheServiceThatIsDown) {
@@ -329,7 +339,7 @@ TEST_F(CustomizerTest, DeploysOnCompletion) {
   Json status = wait(a, submitted.out.value());
   EXPECT_EQ(status["status"], "completed") << status.dump();
   EXPECT_EQ(status["metadata"]["deployment"]["status"], "ready");
-  auto configs = server_.requests_to("POST", "/v1/deployment/configs");
+  auto configs = server_->requests_to("POST", "/v1/deployment/configs");
   ASSERT_EQ(configs.size(), 1u);
   EXPECT_EQ(Json::parse(configs[0]["body"].get<std::string>()),
             (Json{{"name", "nat-deploy-config-dpo_run_1"},
@@ -340,7 +350,7 @@ TEST_F(CustomizerTest, DeploysOnCompletion) {
                    {{"image_name", "nvcr.io/nim/nvidia/nemotron-3.5-lightning-30b-a3b"},
                     {"image_tag", "latest"},
                     {"gpu", 1}}}}));
-  auto deployments = server_.requests_to("POST", "/v1/deployment/model-deployments");
+  auto deployments = server_->requests_to("POST", "/v1/deployment/model-deployments");
   ASSERT_EQ(deployments.size(), 1u);
   EXPECT_EQ(Json::parse(deployments[0]["body"].get<std::string>()),
             (Json{{"name", "nat-deployment-dpo_run_1"},
@@ -350,7 +360,7 @@ TEST_F(CustomizerTest, DeploysOnCompletion) {
 }
 
 TEST_F(CustomizerTest, ADeploymentThatNeverGetsReadyFailsAfterItsTimeout) {
-  server_.faults({{"deployment_statuses", {"pending"}}});
+  server_->faults({{"deployment_statuses", {"pending"}}});
   Adapter a(customizer_plugin(), config({{"deploy_on_completion", true}, {"deployment_timeout_seconds", 0.3}}));
   ASSERT_TRUE(a.initialize().ok());
   CallResult submitted = a.submit(data_file("dpo_collection.json"));
@@ -364,7 +374,7 @@ TEST_F(CustomizerTest, ADeploymentThatNeverGetsReadyFailsAfterItsTimeout) {
 }
 
 TEST_F(CustomizerTest, CancelWhileWaitingForTheDeployment) {
-  server_.faults({{"deployment_statuses", {"pending"}}});
+  server_->faults({{"deployment_statuses", {"pending"}}});
   Adapter a(customizer_plugin(), config({{"deploy_on_completion", true}, {"deployment_timeout_seconds", 60}}));
   ASSERT_TRUE(a.initialize().ok());
   CallResult submitted = a.submit(data_file("dpo_collection.json"));
@@ -402,11 +412,11 @@ TEST_F(CustomizerTest, ValidationErrorsNameTheItemAndField) {
   EXPECT_EQ(r.message, "No DPO items found in trajectories");
   r = a.submit(data_file("dpo_collection.json"));
   EXPECT_EQ(r.code, NAT_TRAINER_ADAPTER_FAILED_PRECONDITION) << r.message;
-  EXPECT_TRUE(server_.requests_to("POST", "/commit/main").empty());
+  EXPECT_TRUE(server_->requests_to("POST", "/commit/main").empty());
 }
 
 TEST_F(CustomizerTest, AnActiveRunIdIsRefusedWithNatsMessage) {
-  server_.faults({{"job_statuses", {{"running", 10, 0}}}});
+  server_->faults({{"job_statuses", {{"running", 10, 0}}}});
   Adapter a(customizer_plugin(), config());
   ASSERT_TRUE(a.initialize().ok());
   ASSERT_TRUE(a.submit(data_file("dpo_collection.json")).ok());
@@ -443,7 +453,7 @@ TEST_F(CustomizerTest, ConfigIsCheckedAsNatChecksIt) {
 }
 
 TEST_F(CustomizerTest, ABackendFailureLeavesTheCollectionSpooledForAResubmit) {
-  server_.faults({{"job_create_status", 503}});
+  server_->faults({{"job_create_status", 503}});
   Adapter a(customizer_plugin(), config());
   ASSERT_TRUE(a.initialize().ok());
   CallResult r = a.submit(data_file("dpo_collection.json"));
@@ -457,7 +467,7 @@ TEST_F(CustomizerTest, ABackendFailureLeavesTheCollectionSpooledForAResubmit) {
   customizer_plugin().buffer_free(b);
   ASSERT_EQ(collections.size(), 1u);
   EXPECT_EQ(collections[0]["run_id"], "dpo_run_1");
-  server_.faults(Json::object());
+  server_->faults(Json::object());
   CallResult again = a.resubmit(collections[0]["path"].get<std::string>());
   ASSERT_TRUE(again.ok()) << again.message;
   EXPECT_EQ(wait(a, again.out.value())["status"], "completed");
@@ -497,7 +507,7 @@ TEST_F(CustomizerTest, LogProgressWritesNumbersAsPythonDoes) {
 TEST_F(CustomizerTest, ServerRepliesQuotingTheTokenAreMasked) {
   // preupload asks for an upload mode that holds the token: the message
   // quotes the reply with the token masked.
-  server_.faults({{"upload_mode", std::string("lfs-") + kToken}});
+  server_->faults({{"upload_mode", std::string("lfs-") + kToken}});
   Adapter a(customizer_plugin(), config());
   ASSERT_TRUE(a.initialize().ok());
   CallResult r = a.submit(data_file("dpo_collection.json"));
