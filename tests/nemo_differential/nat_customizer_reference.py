@@ -8,7 +8,7 @@ runs inside .venv/nat-customizer (tools/setup-nemo-venvs.sh).
         --cases DIR [--out OUT.json]
 
 With --cases, DIR is gen_dpo_collections.py's output: every case is run in turn (the case's "config" on top
-of CONFIG, the server reset before each) and the output is {case id: <the object below>}.
+of CONFIG, the server reset before each and given the case's "faults") and the output is {case id: <the object below>}.
 
 CONFIG: NAT's nemo_customizer_trainer_adapter fields as JSON (entity_host and
 datastore_host default to --url). The driver builds the adapter from NAT's
@@ -19,7 +19,7 @@ config class, initialize()s it, submit()s the collection, wait_until_complete()s
    "outcome": "ok" | "submit_error" | "wait_error",
    "error": {"type", "message"} (not "ok"),
    "ref": <TrainingJobRef.model_dump(mode="json")> or null,
-   "status": <final TrainingJobStatus.model_dump(mode="json")> or null,
+   "status": <final TrainingJobStatus.model_dump(mode="json")> or null (after a wait_error: status()'s answer),
    "server": <the server's GET /_test/state: requests, files, files_b64, jobs, datasets, namespaces, ...>}
 
 The server is reset (POST /_test/reset) before the run unless --no-reset.
@@ -69,14 +69,20 @@ async def _run(args, cfg, text):
     try:
         status = await asyncio.wait_for(adapter.wait_until_complete(ref), timeout=args.timeout)
         result["status"] = status.model_dump(mode="json")
-    except Exception as e:
+    except Exception as e:  # NAT raises RuntimeError for a failed or cancelled job
         result.update(outcome="wait_error", error={"type": type(e).__name__, "message": str(e)})
+        try:  # the status the job ended with
+            result["status"] = (await adapter.status(ref)).model_dump(mode="json")
+        except Exception:
+            pass
     return result
 
 
-def run_one(args, url, cfg, text):
+def run_one(args, url, cfg, text, faults=None):
     if not args.no_reset:
         _state(url, "/_test/reset", b"")
+    if faults:
+        _state(url, "/_test/faults", json.dumps(faults).encode())
     result = asyncio.run(_run(args, cfg, text))
     result["server"] = _state(url)
     return result
@@ -108,7 +114,7 @@ def main():
         result = {}
         for case in cases:
             with open(os.path.join(args.cases, case["id"] + ".json"), encoding="utf-8") as f:
-                result[case["id"]] = run_one(args, url, {**cfg, **case["config"]}, f.read())
+                result[case["id"]] = run_one(args, url, {**cfg, **case["config"]}, f.read(), case.get("faults"))
     data = json.dumps(result, indent=1, sort_keys=True)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
