@@ -4,6 +4,7 @@ native trainer adapters, installed from the wheel this test builds.
 
     test_nat_finetune.py --source-root DIR --work-dir DIR --art-python-04 PY --art-python-05 PY
                          --nat-venv DIR --nat-core-venv DIR --wheel-build-venv DIR
+                         --nemo-server-python PY --nemo-server-script FILE
 
 1. Builds the wheel from the source tree (pip wheel, meson-python, the pinned
    build tools of .venv/wheel-build, no build isolation), checks its
@@ -35,6 +36,12 @@ native trainer adapters, installed from the wheel this test builds.
    `Failed to connect to ART backend.` once); the JSONL export plugin through
    the generic `native_trainer_adapter` in `native`: one dataset per epoch
    with the same groups.
+5. The NeMo Customizer plugin (`_type: native_nemo_customizer_trainer_adapter`,
+   NAT's NeMoCustomizerTrainerAdapterConfig fields) with the native trainer
+   in `native`, against the NeMo Microservices server: two epochs of a
+   recorded DPO collection complete, and the server holds NAT's dataset
+   files; a job the service fails makes NAT report the failed epoch with
+   NAT's RuntimeError text (`Training job ... failed: ...`).
 
 NAT's own adapter checks inference health at port 8000 of the backend ip (a
 fixed port), so the servers run with their inference port at 8000 inside a
@@ -61,6 +68,7 @@ import sys
 import threading
 import time
 import traceback
+import urllib.request
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -187,7 +195,8 @@ def check_wheel(args, wheel: Path, repaired_dir: Path) -> Path:
         names = z.namelist()
         eps = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
         ep_text = z.read(eps).decode()
-    for so in ("libnat_trainer_adapter_openpipe_art.so", "libnat_trainer_adapter_jsonl_export.so"):
+    for so in ("libnat_trainer_adapter_openpipe_art.so", "libnat_trainer_adapter_jsonl_export.so",
+               "libnat_trainer_adapter_nemo_customizer.so"):
         check(f"nat_trainer_adapter/plugins/{so}" in names, f"the wheel has nat_trainer_adapter/plugins/{so}")
     check("nat_trainer_adapter/nat/register.py" in names, "the wheel has the NAT components")
     check(re.search(r"\[nat\.components\]\s*\n\s*nat_trainer_adapter\s*=\s*nat_trainer_adapter\.nat\.register",
@@ -491,6 +500,93 @@ def scenario_offline(args, venvs: dict, files: dict, work: Path, expected_ready:
                       f"JSONL export ({name}): {ds.name} holds NAT's groups for file {f}")
 
 
+CUSTOMIZER_CONFIG = """\
+workflow:
+  _type: current_datetime
+trainer_adapters:
+  customizer:
+    _type: native_nemo_customizer_trainer_adapter
+    entity_host: {url}
+    datastore_host: {url}/
+    hf_token: nat-tests-token
+    namespace: nat-tests
+    customization_config: meta/llama-3.2-1b-instruct@v1.0.0+A100
+    hyperparameters: {{epochs: 1, learning_rate: 1e-5}}
+    poll_interval_seconds: 0.05
+    native: {{spool_dir: {spool}}}
+trajectory_builders:
+  recorded:
+    _type: recorded_trajectory_builder
+    paths: [{collection}]
+trainers:
+  native_trainer:
+    _type: native_trainer
+    backend: nemo-customizer
+finetuning:
+  enabled: true
+  trainer: native_trainer
+  trajectory_builder: recorded
+  trainer_adapter: customizer
+  reward_function:
+    name: reward
+  num_epochs: {epochs}
+  output_dir: {out}
+"""
+
+
+def scenario_customizer(args, venvs: dict, work: Path) -> None:
+    data = args.source_root / "tests" / "integration" / "customizer_data"
+    proc = subprocess.Popen([str(args.nemo_server_python), str(args.nemo_server_script), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    try:
+        line = proc.stdout.readline()
+        if not check(bool(line), "NeMo Microservices server started"):
+            return
+        url = f"http://127.0.0.1:{json.loads(line)['port']}"
+
+        def control(path: str, body=None):
+            req = urllib.request.Request(url + path, method="GET" if body is None else "POST",
+                                         data=None if body is None else json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return json.loads(resp.read() or b"null")
+
+        for name, epochs, faults in (("customizer", 2, {}),
+                                     ("customizer-failed", 1, {"job_statuses": [["running", 10, 0], ["failed", 10, 0]]})):
+            control("/_test/reset", {})
+            if faults:
+                control("/_test/faults", faults)
+            d = work / name
+            d.mkdir(parents=True, exist_ok=True)
+            cfg = d.parent / f"{name}.yml"
+            cfg.write_text(CUSTOMIZER_CONFIG.format(url=url, spool=d.parent / f"{name}-spool", epochs=epochs,
+                                                    collection=data / "dpo_collection.json", out=d / "out"))
+            rc, log = nat_finetune(venvs["native"], cfg, d, {}, timeout=120)
+            state = control("/_test/state")
+            jobs = [r for r in state["requests"] if r["method"] == "POST" and r["path"] == "/v1/customization/jobs"]
+            if not faults:
+                check(rc == 0 and "Finetuning completed successfully!" in log and log.count("Completed epoch") == 2,
+                      "NeMo Customizer through nat finetune: 2 epochs complete", log_tail(log))
+                check(len(jobs) == 2, "NeMo Customizer through nat finetune: 2 customization jobs created", str(len(jobs)))
+                files = {k.split("/", 2)[2]: v for k, v in state["files"].items()}
+                check(files.get("training/training_file.jsonl") ==
+                      (data / "expected_training_last.jsonl").read_text(encoding="utf-8") and
+                      files.get("validation/validation_file.jsonl") ==
+                      (data / "expected_validation_last.jsonl").read_text(encoding="utf-8"),
+                      "NeMo Customizer through nat finetune: the uploaded dataset files are NAT's", str(files)[:2000])
+            else:
+                check(rc == 0 and re.search(r"Error during epoch 0: Training job \S+ failed: ", log) is not None,
+                      "NeMo Customizer through nat finetune, failed job: NAT reports the failed epoch with NAT's "
+                      "RuntimeError text", log_tail(log))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 SERIALISATION_CHECK = r"""
 import json, math, sys
 from nat.data_models.finetuning import TrajectoryCollection, Trajectory, EpisodeItem, DPOItem
@@ -653,9 +749,11 @@ def main() -> int:
     ap.add_argument("--nat-venv", type=Path, required=True)
     ap.add_argument("--nat-core-venv", type=Path, required=True)
     ap.add_argument("--wheel-build-venv", type=Path, required=True)
+    ap.add_argument("--nemo-server-python", type=Path, required=True)
+    ap.add_argument("--nemo-server-script", type=Path, required=True)
     args = ap.parse_args()
     for a in ("source_root", "work_dir", "art_python_04", "art_python_05", "nat_venv", "nat_core_venv",
-              "wheel_build_venv"):
+              "wheel_build_venv", "nemo_server_script"):
         setattr(args, a, getattr(args, a).absolute())
 
     missing = [str(p) for p in (args.nat_venv / "bin" / "python", args.nat_core_venv / "bin" / "python",
@@ -713,7 +811,11 @@ def main() -> int:
             expected_ready.set()
 
     with ThreadPoolExecutor(2) as pool:
-        futures = [pool.submit(servers), pool.submit(scenario_offline, args, venvs, files, work, expected_ready)]
+        def offline_then_customizer():
+            scenario_offline(args, venvs, files, work, expected_ready)
+            scenario_customizer(args, venvs, work)
+
+        futures = [pool.submit(servers), pool.submit(offline_then_customizer)]
         for f in futures:
             try:
                 f.result()
