@@ -168,6 +168,7 @@ std::string CustomizerTrainerAdapter::convert(std::string_view collection_json) 
     DpoDataset d = build_dpo_dataset(collection_json, config_.use_full_message_history, config_.native.max_json_depth);
     nlohmann::json out = {{"run_id", d.run_id},
                           {"items", d.items},
+                          {"trajectories_skipped", d.skipped_trajectories},
                           {"files", {{kTrainingPath, d.training_jsonl}, {kValidationPath, d.validation_jsonl}}},
                           {"customization_job", job_body()}};
     return json::dump(out);
@@ -213,6 +214,7 @@ std::string CustomizerTrainerAdapter::submit_bytes(const std::string &input, std
                              {"dpo_items", dataset.items},
                              {"training_items", dataset.training_items},
                              {"validation_items", dataset.validation_items}};
+  if (dataset.skipped_trajectories > 0) metadata["trajectories_skipped"] = dataset.skipped_trajectories;
   if (!spool_file.empty()) metadata["spool_file"] = spool_file;
   std::shared_ptr<Job> job;
   try {

@@ -74,6 +74,21 @@ void append_prompt(std::string &out, const Json &prompt, const std::string &wher
   }
 }
 
+// An item NAT's EpisodeItem accepts: a known role, string content, and
+// logprobs for an assistant item.
+bool is_episode_item(const Json &item) {
+  if (!item.is_object() || item.contains("prompt")) return false;
+  auto role = item.find("role");
+  auto content = item.find("content");
+  if (role == item.end() || !role->is_string() || content == item.end() || !content->is_string()) return false;
+  static const char *roles[] = {"user", "assistant", "system", "function", "tool", "environment", "other"};
+  bool known = false;
+  for (const char *r : roles) known = known || *role == r;
+  if (!known) return false;
+  auto logprobs = item.find("logprobs");
+  return *role != "assistant" || (logprobs != item.end() && !logprobs->is_null());
+}
+
 }  // namespace
 
 size_t training_split(size_t items) {
@@ -110,6 +125,12 @@ DpoDataset build_dpo_dataset(std::string_view collection_json, bool full_history
       if (episode == traj.end()) refuse(twhere, "missing required key 'episode'");
       if (!episode->is_array()) refuse(twhere + ".episode", "expected a list of DPOItems, got " + type_name(*episode));
       ++out.trajectories;
+      bool episode_items = !episode->empty();
+      for (const Json &item : *episode) episode_items = episode_items && is_episode_item(item);
+      if (episode_items) {
+        ++out.skipped_trajectories;
+        continue;
+      }
       for (size_t i = 0; i < episode->size(); ++i) {
         const Json &item = (*episode)[i];
         const std::string iwhere = twhere + ".episode[" + std::to_string(i) + "]";

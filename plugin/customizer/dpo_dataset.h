@@ -19,11 +19,16 @@ struct DpoDataset {
   size_t training_items = 0;
   size_t validation_items = 0;
   size_t trajectories = 0;
+  // Trajectories whose episode is a list of EpisodeItems (ART's kind): NAT
+  // reads them as such and skips them.
+  size_t skipped_trajectories = 0;
 };
 
-// Validates the collection: NAT's TrajectoryCollection with every episode
-// item a DPOItem (prompt: a string or a list of {role, content} messages;
-// chosen_response and rejected_response strings). Throws
+// Validates the collection: NAT's TrajectoryCollection, each episode a list
+// of DPOItems (prompt: a string or a list of {role, content} messages;
+// chosen_response and rejected_response strings) or, as NAT's
+// list[EpisodeItem] | list[DPOItem] allows, a list of EpisodeItems, which
+// NAT skips (so does this). Throws
 // nat::Error(InvalidArgument) naming trajectories[g][t].episode[i] and the
 // field; "No DPO items found in trajectories" when there is none.
 // full_history: NAT's use_full_message_history.

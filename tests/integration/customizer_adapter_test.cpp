@@ -407,6 +407,24 @@ TEST_F(CustomizerTest, ValidationErrorsNameTheItemAndField) {
   EXPECT_NE(r.message.find("trajectories[1][0].episode[1].prompt[0].content: expected a string"),
             std::string::npos)
       << r.message;
+  // As NAT: an episode of EpisodeItems is skipped; one that mixes both kinds is refused.
+  c = Json::parse(data_file("dpo_collection.json"));
+  c["trajectories"][0].push_back({{"reward", 0.5},
+                                  {"episode", {{{"role", "user"}, {"content", "q"}},
+                                               {{"role", "assistant"}, {"content", "a"}, {"logprobs", Json::object()}}}}});
+  r = a.convert(c.dump());
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.json()["trajectories_skipped"], 1);
+  EXPECT_EQ(r.json()["files"]["training/training_file.jsonl"], data_file("expected_training_last.jsonl"));
+  c["trajectories"][0].back()["episode"].push_back(
+      {{"prompt", "p"}, {"chosen_response", "c"}, {"rejected_response", "r"}});
+  r = a.convert(c.dump());
+  EXPECT_NE(r.message.find("trajectories[0][2].episode[0]: missing required key 'prompt': this looks like an "
+                           "EpisodeItem"),
+            std::string::npos)
+      << r.message;
+  r = a.convert(R"({"run_id": "r", "trajectories": [[{"episode": [{"role": "user", "content": "x"}], "reward": 1}]]})");
+  EXPECT_EQ(r.message, "No DPO items found in trajectories");
   r = a.convert(R"({"run_id": "r", "trajectories": [[{"episode": [], "reward": 1}]]})");
   EXPECT_EQ(r.code, NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
   EXPECT_EQ(r.message, "No DPO items found in trajectories");
