@@ -22,10 +22,7 @@ SEED = 20261204
 
 # Cases where the plugin is known to differ from NAT: run and reported, not counted (remove an entry once
 # the plugin agrees; the test says so).
-KNOWN_DIVERGENCES = {
-    "episode_items_skipped": "NAT keeps only the DPOItems of a collection whose other trajectories hold "
-                             "EpisodeItems; the plugin refuses the whole collection (INVALID_ARGUMENT)",
-}
+KNOWN_DIVERGENCES = {}
 
 WORDS = ["alpha", "beta", "gamma", "delta", "épsilon", "ζeta", "η", "日本語", "中文", "한국어", "Ünïcødé",
          "emoji😀", "🚀🔥", "\u00a0nbsp", "tab\tsep", "new\nline", "quote\"d", "back\\slash", "ctrl\x01\x1f",
