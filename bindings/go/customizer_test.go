@@ -21,9 +21,9 @@ func startNemoServer(t *testing.T) string {
 	t.Helper()
 	python := os.Getenv("NEMO_SERVER_PYTHON")
 	if python == "" {
-		python = "python3"
+		python = filepath.Join(repo(), ".venv", "nat-customizer", "bin", "python")
 	}
-	script := required(t, "NEMO_SERVER_SCRIPT", filepath.Join(repo(), "tests", "integration", "customizer_server.py"),
+	script := required(t, "NEMO_SERVER_SCRIPT", filepath.Join(repo(), "tests", "nemo_server", "server.py"),
 		"the NeMo Microservices server")
 	cmd := exec.Command(python, script, "--port", "0")
 	cmd.Stderr = os.Stderr

@@ -212,8 +212,8 @@ def customizer_plugin_path():
 
 @pytest.fixture(scope="session")
 def nemo_server():
-    python = Path(os.environ.get("NEMO_SERVER_PYTHON") or sys.executable)
-    script = _required("NEMO_SERVER_SCRIPT", REPO / "tests" / "integration" / "customizer_server.py",
+    python = Path(os.environ.get("NEMO_SERVER_PYTHON") or REPO / ".venv" / "nat-customizer" / "bin" / "python")
+    script = _required("NEMO_SERVER_SCRIPT", REPO / "tests" / "nemo_server" / "server.py",
                        "the NeMo Microservices server")
     server = NemoServer(python, script)
     yield server

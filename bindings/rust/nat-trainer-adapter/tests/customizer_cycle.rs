@@ -38,10 +38,11 @@ struct NemoServer {
 
 impl NemoServer {
     fn start() -> Option<NemoServer> {
-        let python = std::env::var_os("NEMO_SERVER_PYTHON").unwrap_or_else(|| "python3".into());
+        let python = std::env::var_os("NEMO_SERVER_PYTHON")
+            .unwrap_or_else(|| repo().join(".venv/nat-customizer/bin/python").into());
         let script = required(
             "NEMO_SERVER_SCRIPT",
-            repo().join("tests/integration/customizer_server.py"),
+            repo().join("tests/nemo_server/server.py"),
             "the NeMo Microservices server",
         )?;
         let mut child = Command::new(python)
