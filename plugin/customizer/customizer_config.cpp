@@ -203,7 +203,7 @@ void parse_native(const Json &n, NativeOptions &o) {
 
 }  // namespace
 
-nlohmann::json CustomizerConfig::hyperparameters_json() const {
+nlohmann::ordered_json CustomizerConfig::hyperparameters_json() const {
   const Hyperparameters &h = hyperparameters;
   // model_dump(): declaration order; floats stay floats.
   return {{"training_type", h.training_type},

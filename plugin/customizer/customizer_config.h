@@ -78,7 +78,7 @@ struct CustomizerConfig {
   NativeOptions native;
 
   // hyperparameters.model_dump(): the job's "hyperparameters" object.
-  nlohmann::json hyperparameters_json() const;
+  nlohmann::ordered_json hyperparameters_json() const;
 };
 
 // Parses and checks the config JSON. Throws nat::Error(InvalidArgument)

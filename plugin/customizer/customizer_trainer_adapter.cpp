@@ -157,7 +157,7 @@ bool CustomizerTrainerAdapter::is_healthy() {
   return data_store.get().empty() && entity_ok;
 }
 
-nlohmann::json CustomizerTrainerAdapter::job_body() const {
+nlohmann::ordered_json CustomizerTrainerAdapter::job_body() const {
   return {{"config", config_.customization_config},
           {"dataset", {{"name", config_.dataset_name}, {"namespace", config_.namespace_}}},
           {"hyperparameters", config_.hyperparameters_json()}};
@@ -170,7 +170,7 @@ std::string CustomizerTrainerAdapter::convert(std::string_view collection_json) 
                           {"items", d.items},
                           {"trajectories_skipped", d.skipped_trajectories},
                           {"files", {{kTrainingPath, d.training_jsonl}, {kValidationPath, d.validation_jsonl}}},
-                          {"customization_job", job_body()}};
+                          {"customization_job", nlohmann::json::parse(body_text(job_body()))}};
     return json::dump(out);
   });
 }

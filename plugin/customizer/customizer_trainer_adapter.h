@@ -60,7 +60,7 @@ class CustomizerTrainerAdapter : public JobAdapter {
   // The dataset upload and the job creation, on the caller's thread (the
   // reference NAT returns carries the service's job id).
   Submitted send(Job &job, const std::string &run_id, const DpoDataset &dataset);
-  nlohmann::json job_body() const;
+  nlohmann::ordered_json job_body() const;
   void run_job(Job &job, const Submitted &submitted);
   void cancel_remote(Job &job, const Submitted &submitted);
   // "" when the model is deployed and ready, else what went wrong.

@@ -79,6 +79,10 @@ std::string path_segment(std::string_view text) {
   return out;
 }
 
+std::string body_text(const nlohmann::ordered_json &body) {
+  return body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 std::string base64(std::string_view bytes) {
   static const char *table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
@@ -163,9 +167,9 @@ nlohmann::json NemoClient::reply_object(const char *service, const std::string &
 
 std::string NemoClient::create_entity_namespace(const std::string &ns) {
   const std::string url = o_.entity_host + "/v1/namespaces";
-  nlohmann::json body = {{"id", ns}, {"description", "NAT finetuning namespace: " + ns}};
+  nlohmann::ordered_json body = {{"id", ns}, {"description", "NAT finetuning namespace: " + ns}};
   try {
-    auto r = http_.post_json(url, json::dump(body), options(o_.request_timeout_s, false));
+    auto r = http_.post_json(url, body_text(body), options(o_.request_timeout_s, false));
     if (is_2xx(r.status)) return "created";
     if (r.status == 409 || r.status == 422) return "exists";
     return "HTTP " + std::to_string(r.status) + ": " + secrets_.quote(r.body, 200);
@@ -212,8 +216,8 @@ std::string NemoClient::probe_data_store() const {
 void NemoClient::create_dataset_repo(const std::string &ns, const std::string &name,
                                      const std::atomic<bool> *cancel) {
   const std::string url = o_.datastore_host + "/v1/hf/api/repos/create";
-  nlohmann::json body = {{"name", name}, {"organization", ns}, {"type", "dataset"}};
-  const std::string text = json::dump(body);
+  nlohmann::ordered_json body = {{"name", name}, {"organization", ns}, {"type", "dataset"}};
+  const std::string text = body_text(body);
   // exist_ok=True: 409 is the repository that is already there.
   expect(kDataStore, "POST /v1/hf/api/repos/create", url,
          [&] { return http_.post_json(url, text, options(o_.request_timeout_s, true, cancel)); }, {409});
@@ -222,13 +226,14 @@ void NemoClient::create_dataset_repo(const std::string &ns, const std::string &n
 std::string NemoClient::register_dataset(const std::string &ns, const std::string &name, const std::string &run_id,
                                          const std::atomic<bool> *cancel) {
   const std::string url = o_.entity_host + "/v1/datasets";
-  nlohmann::json body = {{"name", name},
-                         {"namespace", ns},
-                         {"files_url", "hf://datasets/" + ns + "/" + name},
-                         {"description", "NAT DPO training dataset for run " + run_id}};
+  // The SDK's order.
+  nlohmann::ordered_json body = {{"files_url", "hf://datasets/" + ns + "/" + name},
+                                 {"description", "NAT DPO training dataset for run " + run_id},
+                                 {"name", name},
+                                 {"namespace", ns}};
   // NAT goes on whatever happens ("Dataset may already exist").
   try {
-    auto r = http_.post_json(url, json::dump(body), options(o_.request_timeout_s, false, cancel));
+    auto r = http_.post_json(url, body_text(body), options(o_.request_timeout_s, false, cancel));
     if (is_2xx(r.status)) return "registered";
     return "HTTP " + std::to_string(r.status) + ": " + secrets_.quote(r.body, 200);
   } catch (const http::TransportError &e) {
@@ -253,10 +258,10 @@ std::string NemoClient::upload_file(const std::string &ns, const std::string &na
                                     const std::atomic<bool> *cancel) {
   const std::string repo = o_.datastore_host + "/v1/hf/api/datasets/" + path_segment(ns) + "/" + path_segment(name);
   const std::string pre_url = repo + "/preupload/main";
-  nlohmann::json pre = {
+  nlohmann::ordered_json pre = {
       {"files",
        {{{"path", path_in_repo}, {"sample", base64(bytes.substr(0, 512))}, {"size", bytes.size()}}}}};
-  const std::string pre_text = json::dump(pre);
+  const std::string pre_text = body_text(pre);
   const std::string pre_what = "POST preupload of " + path_in_repo;
   auto r = expect(kDataStore, pre_what, pre_url,
                   [&] { return http_.post_json(pre_url, pre_text, options(o_.request_timeout_s, true, cancel)); });
@@ -296,9 +301,9 @@ std::string NemoClient::upload_file(const std::string &ns, const std::string &na
   return id_field(commit, "commitOid", std::string(kDataStore) + ": " + commit_what, false);
 }
 
-CreatedJob NemoClient::create_job(const nlohmann::json &body, const std::atomic<bool> *cancel) {
+CreatedJob NemoClient::create_job(const nlohmann::ordered_json &body, const std::atomic<bool> *cancel) {
   const std::string url = o_.entity_host + "/v1/customization/jobs";
-  const std::string text = json::dump(body);
+  const std::string text = body_text(body);
   const std::string what = "POST /v1/customization/jobs";
   auto r = expect(kEntityStore, what, url,
                   [&] { return http_.post_json(url, text, options(o_.request_timeout_s, false, cancel)); });
@@ -342,9 +347,9 @@ void NemoClient::cancel_job(const std::string &job_id) const {
          [&] { return http_.post_json(url, "{}", options(o_.request_timeout_s, false)); });
 }
 
-std::string NemoClient::create_deployment_config(const nlohmann::json &body) {
+std::string NemoClient::create_deployment_config(const nlohmann::ordered_json &body) {
   const std::string url = o_.entity_host + "/v1/deployment/configs";
-  const std::string text = json::dump(body);
+  const std::string text = body_text(body);
   const std::string what = "POST /v1/deployment/configs";
   auto r = expect(kEntityStore, what, url,
                   [&] { return http_.post_json(url, text, options(o_.request_timeout_s, false)); });
@@ -353,9 +358,9 @@ std::string NemoClient::create_deployment_config(const nlohmann::json &body) {
   return id_field(reply, "namespace", context, true) + "/" + id_field(reply, "name", context, true);
 }
 
-void NemoClient::create_model_deployment(const nlohmann::json &body) {
+void NemoClient::create_model_deployment(const nlohmann::ordered_json &body) {
   const std::string url = o_.entity_host + "/v1/deployment/model-deployments";
-  const std::string text = json::dump(body);
+  const std::string text = body_text(body);
   expect(kEntityStore, "POST /v1/deployment/model-deployments", url,
          [&] { return http_.post_json(url, text, options(o_.request_timeout_s, false)); });
 }

@@ -55,6 +55,8 @@ struct DeploymentState {
 
 // Percent-encodes one URL path segment (all but A-Z a-z 0-9 - . _ ~).
 std::string path_segment(std::string_view text);
+// A request body as sent: keys in the order NAT's clients write them.
+std::string body_text(const nlohmann::ordered_json &body);
 // Standard base64 with padding.
 std::string base64(std::string_view bytes);
 
@@ -88,7 +90,7 @@ class NemoClient {
   std::string upload_file(const std::string &ns, const std::string &name, const std::string &path_in_repo,
                           std::string_view bytes, const std::string &commit_message,
                           const std::atomic<bool> *cancel);
-  CreatedJob create_job(const nlohmann::json &body, const std::atomic<bool> *cancel);
+  CreatedJob create_job(const nlohmann::ordered_json &body, const std::atomic<bool> *cancel);
 
   // status, cancel.
   JobStatusReply job_status(const std::string &job_id, const std::atomic<bool> *cancel) const;
@@ -96,8 +98,8 @@ class NemoClient {
 
   // Deployment on completion.
   // Returns "namespace/name" of the created deployment config.
-  std::string create_deployment_config(const nlohmann::json &body);
-  void create_model_deployment(const nlohmann::json &body);
+  std::string create_deployment_config(const nlohmann::ordered_json &body);
+  void create_model_deployment(const nlohmann::ordered_json &body);
   DeploymentState find_deployment(const std::string &ns, const std::string &name,
                                   const std::atomic<bool> *cancel) const;
 

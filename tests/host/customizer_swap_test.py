@@ -112,13 +112,14 @@ def main():
         shutil.copy(os.path.join(EXAMPLES, "quickstart", "trajectories.json"), os.path.join(collections, "art.json"))
         shutil.copy(os.path.join(CUSTOMIZER_DATA, "dpo_collection.json"), os.path.join(collections, "dpo.json"))
 
-        nemo_python = os.environ.get("NEMO_SERVER_PYTHON") or sys.executable
+        nemo_python = os.environ.get("NEMO_SERVER_PYTHON") or os.path.join(ROOT, ".venv", "nat-customizer", "bin",
+                                                                            "python")
         if not os.path.exists(nemo_python):
             print("SKIP: no NeMo server interpreter at %s (tools/setup-nemo-venvs.sh)" % nemo_python)
             sys.exit(77)
         nemo_proc, nemo = start([nemo_python,
                                  os.environ.get("NEMO_SERVER_SCRIPT") or
-                                 os.path.join(ROOT, "tests", "integration", "customizer_server.py")])
+                                 os.path.join(ROOT, "tests", "nemo_server", "server.py")])
         servers.append(nemo_proc)
         nemo_url = "http://127.0.0.1:%d" % nemo["port"]
         art_port = 9  # unused when the ART part skips

@@ -1,6 +1,6 @@
 // The NeMo Customizer plugin loaded with dlopen and driven through its C
 // ABI against the NeMo server of the build (meson's nemo_server_python and
-// nemo_server_script, started on a free port by the fixture). About 4 s.
+// nemo_server_script, started on a free port once for the suite). About 5 s.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
@@ -49,8 +49,7 @@ class NemoServer {
     // The NeMo server of the build (meson's nemo_server_python and
     // nemo_server_script).
     std::string python = env("NEMO_SERVER_PYTHON", "python3");
-    std::string script =
-        env("NEMO_SERVER_SCRIPT", env("NAT_SOURCE_ROOT", ".") + "/tests/integration/customizer_server.py");
+    std::string script = env("NEMO_SERVER_SCRIPT", env("NAT_SOURCE_ROOT", ".") + "/tests/nemo_server/server.py");
     std::vector<std::string> args = {python, script};
     std::vector<char *> argv;
     for (auto &a : args) argv.push_back(a.data());
@@ -78,6 +77,7 @@ class NemoServer {
   }
   std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
   void faults(const Json &f) const { http_request("POST", base() + "/_test/faults", f.dump()); }
+  void reset() const { http_request("POST", base() + "/_test/reset"); }
   Json state() const { return Json::parse(http_request("GET", base() + "/_test/state").body); }
   std::vector<Json> requests_to(const std::string &method, const std::string &suffix) const {
     std::vector<Json> out;
@@ -98,11 +98,21 @@ class NemoServer {
 
 class CustomizerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  // One server for the suite (it takes about half a second to start),
+  // reset before each test.
+  static void SetUpTestSuite() {
     const std::string python = env("NEMO_SERVER_PYTHON", "python3");
-    if (python.find('/') != std::string::npos && !std::filesystem::exists(python))
-      GTEST_SKIP() << "no NeMo server interpreter at " << python << " (tools/setup-nemo-venvs.sh)";
-    server_ = std::make_unique<NemoServer>();
+    if (python.find('/') == std::string::npos || std::filesystem::exists(python))
+      shared_server_ = std::make_unique<NemoServer>();
+  }
+  static void TearDownTestSuite() { shared_server_.reset(); }
+
+  void SetUp() override {
+    if (!shared_server_)
+      GTEST_SKIP() << "no NeMo server interpreter at " << env("NEMO_SERVER_PYTHON")
+                   << " (tools/setup-nemo-venvs.sh)";
+    server_ = shared_server_.get();
+    server_->reset();
     dir_ = std::filesystem::temp_directory_path() /
            ("nat-customizer-test-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -144,9 +154,12 @@ class CustomizerTest : public ::testing::Test {
     return out;
   }
 
-  std::unique_ptr<NemoServer> server_;
+  static std::unique_ptr<NemoServer> shared_server_;
+  NemoServer *server_ = nullptr;
   std::filesystem::path dir_;
 };
+
+std::unique_ptr<NemoServer> CustomizerTest::shared_server_;
 
 TEST_F(CustomizerTest, UploadsNatsDatasetFilesByteForByteAndCompletes) {
   Adapter a(customizer_plugin(), config({{"dataset_output_dir", (dir_ / "datasets").string()}}));
