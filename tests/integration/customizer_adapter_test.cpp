@@ -33,6 +33,12 @@ std::string env(const char *name, const std::string &fallback = "") {
   return v ? v : fallback;
 }
 
+// The NeMo server's interpreter: meson's nemo_server_python, else the
+// environment tools/setup-nemo-venvs.sh makes.
+std::string nemo_python() {
+  return env("NEMO_SERVER_PYTHON", env("NAT_SOURCE_ROOT", ".") + "/.venv/nat-customizer/bin/python");
+}
+
 const PluginApi &customizer_plugin() {
   return PluginApi::load(env("NAT_CUSTOMIZER_PLUGIN", "libnat_trainer_adapter_nemo_customizer.so"));
 }
@@ -48,7 +54,7 @@ class NemoServer {
     if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
     // The NeMo server of the build (meson's nemo_server_python and
     // nemo_server_script).
-    std::string python = env("NEMO_SERVER_PYTHON", "python3");
+    std::string python = nemo_python();
     std::string script = env("NEMO_SERVER_SCRIPT", env("NAT_SOURCE_ROOT", ".") + "/tests/nemo_server/server.py");
     std::vector<std::string> args = {python, script};
     std::vector<char *> argv;
@@ -101,15 +107,13 @@ class CustomizerTest : public ::testing::Test {
   // One server for the suite (it takes about half a second to start),
   // reset before each test.
   static void SetUpTestSuite() {
-    const std::string python = env("NEMO_SERVER_PYTHON", "python3");
-    if (python.find('/') == std::string::npos || std::filesystem::exists(python))
-      shared_server_ = std::make_unique<NemoServer>();
+    if (std::filesystem::exists(nemo_python())) shared_server_ = std::make_unique<NemoServer>();
   }
   static void TearDownTestSuite() { shared_server_.reset(); }
 
   void SetUp() override {
     if (!shared_server_)
-      GTEST_SKIP() << "no NeMo server interpreter at " << env("NEMO_SERVER_PYTHON")
+      GTEST_SKIP() << "no NeMo server interpreter at " << nemo_python()
                    << " (tools/setup-nemo-venvs.sh)";
     server_ = shared_server_.get();
     server_->reset();
