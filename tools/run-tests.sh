@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need, builds with warnings as errors and runs every
-# test suite (a plain `meson test`: all but suite 'style'), then the fuzzers
+# test suite (a plain `meson test`, the style check included), then the fuzzers
 # for a bounded time (tools/run-fuzzers.sh) and the C/C++ suites under
 # AddressSanitizer+UndefinedBehaviorSanitizer and ThreadSanitizer
 # (tools/run-sanitizers.sh). This is what CI runs (.ci/run). Arguments go to

@@ -53,7 +53,9 @@ bool get_bool(const Json &obj, const char *key, const std::string &path, bool de
   const Json *v = find(obj, key);
   if (!v) return def;
   auto b = lax_bool(*v);
-  if (!b) bad(path + key, "expected a boolean, got " + (v->is_string() ? std::string("another string") : type_name(*v)));
+  if (!b)
+    bad(path + key,
+        "expected a boolean, got " + (v->is_string() ? std::string("another string") : type_name(*v)));
   return *b;
 }
 
@@ -74,7 +76,9 @@ double get_number(const Json &obj, const char *key, const std::string &path, dou
   if (!v) return def;
   if (v->is_boolean() && !nat_field) bad(path + key, "expected a number, got boolean");
   auto d = lax_float(*v);
-  if (!d) bad(path + key, "expected a number, got " + (v->is_string() ? std::string("a string that is not one") : type_name(*v)));
+  if (!d)
+    bad(path + key, "expected a number, got " +
+                        (v->is_string() ? std::string("a string that is not one") : type_name(*v)));
   bool ok = std::isfinite(*d) && (gt ? *d > min_value : *d >= min_value) && *d <= max_value;
   if (!ok) {
     std::string range = std::string(gt ? "greater than " : "at least ") + bound_text(min_value);
@@ -90,10 +94,12 @@ long long get_integer(const Json &obj, const char *key, const std::string &path,
   if (!v) return def;
   if (v->is_boolean() && !nat_field) bad(path + key, "expected an integer, got boolean");
   auto d = lax_integer(*v);
-  if (!d) bad(path + key, "expected an integer, got " + (v->is_string() ? std::string("a string that is not one") : type_name(*v)));
+  if (!d)
+    bad(path + key, "expected an integer, got " +
+                        (v->is_string() ? std::string("a string that is not one") : type_name(*v)));
   if (!(*d >= static_cast<double>(min_value) && *d <= static_cast<double>(max_value)))
-    bad(path + key, "must be an integer between " + std::to_string(min_value) + " and " +
-                        std::to_string(max_value));
+    bad(path + key,
+        "must be an integer between " + std::to_string(min_value) + " and " + std::to_string(max_value));
   return static_cast<long long>(*d);
 }
 
@@ -171,8 +177,8 @@ void parse_deployment(const Json &d, DeploymentConfig &o) {
 }
 
 void parse_native(const Json &n, NativeOptions &o) {
-  static const char *known[] = {"connect_timeout_s", "request_timeout_s",  "upload_timeout_s",
-                                "health_timeout_s",  "max_json_depth",     "max_response_bytes",
+  static const char *known[] = {"connect_timeout_s", "request_timeout_s",        "upload_timeout_s",
+                                "health_timeout_s",  "max_json_depth",           "max_response_bytes",
                                 "ca_path",           "insecure_skip_tls_verify", "spool",
                                 "spool_dir"};
   for (auto it = n.begin(); it != n.end(); ++it) {
@@ -255,10 +261,10 @@ CustomizerConfig parse_customizer_config(std::string_view json_text, std::string
   }
   c.poll_interval_seconds =
       get_number(root, "poll_interval_seconds", "", c.poll_interval_seconds, 0.0, true, kNoMax, true);
-  c.deployment_timeout_seconds =
-      get_number(root, "deployment_timeout_seconds", "", c.deployment_timeout_seconds, 0.0, true, kNoMax, true);
-  c.max_consecutive_status_failures =
-      get_integer(root, "max_consecutive_status_failures", "", c.max_consecutive_status_failures, 1, 10, true);
+  c.deployment_timeout_seconds = get_number(root, "deployment_timeout_seconds", "",
+                                            c.deployment_timeout_seconds, 0.0, true, kNoMax, true);
+  c.max_consecutive_status_failures = get_integer(root, "max_consecutive_status_failures", "",
+                                                  c.max_consecutive_status_failures, 1, 10, true);
   if (const Json *r = find(root, "reward")) {
     if (!r->is_object()) bad("reward", "expected an object or null, got " + type_name(*r));
     c.reward = *r;

@@ -21,7 +21,7 @@ struct DpoHyperparameters {
 };
 
 struct Hyperparameters {
-  std::string training_type = "dpo";           // "sft" | "dpo"
+  std::string training_type = "dpo";            // "sft" | "dpo"
   std::string finetuning_type = "all_weights";  // "lora" | "all_weights"
   long long epochs = 3;
   long long batch_size = 4;

@@ -9,7 +9,8 @@ namespace nat::plugin {
 const char *info_json() {
   static const std::string info = make_info_json(
       customizer::CustomizerTrainerAdapter::kType, customizer::CustomizerTrainerAdapter::kBackend,
-      "NAT trainer adapter for NeMo Customizer DPO: uploads trajectory collections of DPO pairs as a dataset to "
+      "NAT trainer adapter for NeMo Customizer DPO: uploads trajectory collections of DPO pairs as a dataset "
+      "to "
       "the NeMo Data Store, starts a NeMo Customizer job, follows it and optionally deploys the model.",
       customizer::customizer_config_schema());
   return info.c_str();

@@ -49,7 +49,9 @@ std::string lower(std::string s) {
 }
 
 // str() of epochs_completed as NAT's message shows it.
-std::string epochs_text(const nlohmann::json &epochs) { return epochs.is_null() ? "None" : json::dump(epochs); }
+std::string epochs_text(const nlohmann::json &epochs) {
+  return epochs.is_null() ? "None" : json::dump(epochs);
+}
 
 // datetime.now().isoformat(): local time with microseconds.
 std::string iso_now() {
@@ -67,7 +69,8 @@ std::string iso_now() {
 
 void append_line(const std::filesystem::path &file, const std::string &line) {
   int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error(ErrorCode::Unavailable, "cannot open " + file.string() + ": " + std::strerror(errno));
+  if (fd < 0)
+    throw Error(ErrorCode::Unavailable, "cannot open " + file.string() + ": " + std::strerror(errno));
   ssize_t n = ::write(fd, line.data(), line.size());  // one write keeps concurrent lines whole
   int err = errno;
   ::close(fd);
@@ -125,8 +128,8 @@ JobState CustomizerTrainerAdapter::map_status(const std::string &nemo_status) {
 
 void CustomizerTrainerAdapter::initialize(std::string_view run_config_json) {
   redacting_errors([&] {
-    nlohmann::json run_config =
-        run_config_json.empty() ? nlohmann::json::object() : json::parse_checked(run_config_json, "run config");
+    nlohmann::json run_config = run_config_json.empty() ? nlohmann::json::object()
+                                                        : json::parse_checked(run_config_json, "run config");
     if (!run_config.is_object()) throw_invalid("run config: expected a FinetuneConfig JSON object");
     nlohmann::json namespaces = nullptr;
     if (config_.create_namespace_if_missing) {
@@ -165,12 +168,14 @@ nlohmann::ordered_json CustomizerTrainerAdapter::job_body() const {
 
 std::string CustomizerTrainerAdapter::convert(std::string_view collection_json) {
   return redacting_errors([&] {
-    DpoDataset d = build_dpo_dataset(collection_json, config_.use_full_message_history, config_.native.max_json_depth);
-    nlohmann::json out = {{"run_id", d.run_id},
-                          {"items", d.items},
-                          {"trajectories_skipped", d.skipped_trajectories},
-                          {"files", {{kTrainingPath, d.training_jsonl}, {kValidationPath, d.validation_jsonl}}},
-                          {"customization_job", nlohmann::json::parse(body_text(job_body()))}};
+    DpoDataset d =
+        build_dpo_dataset(collection_json, config_.use_full_message_history, config_.native.max_json_depth);
+    nlohmann::json out = {
+        {"run_id", d.run_id},
+        {"items", d.items},
+        {"trajectories_skipped", d.skipped_trajectories},
+        {"files", {{kTrainingPath, d.training_jsonl}, {kValidationPath, d.validation_jsonl}}},
+        {"customization_job", nlohmann::json::parse(body_text(job_body()))}};
     return json::dump(out);
   });
 }
@@ -196,9 +201,11 @@ std::string CustomizerTrainerAdapter::spooled(const std::optional<std::string> &
 }
 
 std::string CustomizerTrainerAdapter::submit_bytes(const std::string &input, std::string spool_file) {
-  DpoDataset dataset = build_dpo_dataset(input, config_.use_full_message_history, config_.native.max_json_depth);
+  DpoDataset dataset =
+      build_dpo_dataset(input, config_.use_full_message_history, config_.native.max_json_depth);
   if (!initialized_)
-    throw Error(ErrorCode::FailedPrecondition, "the adapter is not initialized: call initialize before submit");
+    throw Error(ErrorCode::FailedPrecondition,
+                "the adapter is not initialized: call initialize before submit");
   for (const auto &job : jobs_.all())
     if (job->run_id() == dataset.run_id && !is_terminal(job->state()))
       throw Error(ErrorCode::AlreadyExists, "Training job for run " + dataset.run_id + " already exists");
@@ -282,15 +289,15 @@ CustomizerTrainerAdapter::Submitted CustomizerTrainerAdapter::send(Job &job, con
     write_file(dir / "validation_file.jsonl", dataset.validation_jsonl);
     job.update_metadata([&](nlohmann::json &m) { m["dataset_files"] = dir.string(); });
   }
-  std::string training_commit =
-      client_.upload_file(ns, name, kTrainingPath, dataset.training_jsonl, "Training file for run " + run_id, cancel);
-  std::string validation_commit =
-      client_.upload_file(ns, name, kValidationPath, dataset.validation_jsonl, "Validation file for run " + run_id,
-                          cancel);
+  std::string training_commit = client_.upload_file(ns, name, kTrainingPath, dataset.training_jsonl,
+                                                    "Training file for run " + run_id, cancel);
+  std::string validation_commit = client_.upload_file(ns, name, kValidationPath, dataset.validation_jsonl,
+                                                      "Validation file for run " + run_id, cancel);
   job.update_metadata([&](nlohmann::json &m) {
     m["uploads"] = {{kTrainingPath, training_commit}, {kValidationPath, validation_commit}};
   });
-  if (job.cancel_requested()) throw Error(ErrorCode::Cancelled, "the submit was cancelled before the job was created");
+  if (job.cancel_requested())
+    throw Error(ErrorCode::Cancelled, "the submit was cancelled before the job was created");
   CreatedJob created = client_.create_job(job_body(), cancel);
   Submitted s;
   s.nemo_job_id = created.id;
@@ -311,10 +318,11 @@ void CustomizerTrainerAdapter::cancel_remote(Job &job, const Submitted &submitte
   if (jobs_.closing()) {
     // The adapter is going away, not the training: a Customizer job runs
     // on the service whatever becomes of this process.
-    job.update_metadata([&](nlohmann::json &m) { m["cancel_request"] = "not sent: the adapter was destroyed"; });
+    job.update_metadata(
+        [&](nlohmann::json &m) { m["cancel_request"] = "not sent: the adapter was destroyed"; });
     finish_job(job, JobState::Canceled,
-               "Following the job stopped: the adapter was destroyed. NeMo Customizer job " + submitted.nemo_job_id +
-                   " was not cancelled and may still be running on the service.",
+               "Following the job stopped: the adapter was destroyed. NeMo Customizer job " +
+                   submitted.nemo_job_id + " was not cancelled and may still be running on the service.",
                std::nullopt);
     return;
   }
@@ -325,20 +333,21 @@ void CustomizerTrainerAdapter::cancel_remote(Job &job, const Submitted &submitte
     outcome = e.what();
   }
   job.update_metadata([&](nlohmann::json &m) { m["cancel_request"] = secrets_.redact(outcome); });
-  finish_job(job, JobState::Canceled,
-             outcome == "sent" ? "Training was cancelled: NeMo Customizer job " + submitted.nemo_job_id +
-                                     " was asked to cancel."
-                               : "Training was cancelled here, but the cancel request for NeMo Customizer job " +
-                                     submitted.nemo_job_id + " failed (" + outcome +
-                                     "); it may still be running on the service.",
-             std::nullopt);
+  finish_job(
+      job, JobState::Canceled,
+      outcome == "sent"
+          ? "Training was cancelled: NeMo Customizer job " + submitted.nemo_job_id + " was asked to cancel."
+          : "Training was cancelled here, but the cancel request for NeMo Customizer job " +
+                submitted.nemo_job_id + " failed (" + outcome + "); it may still be running on the service.",
+      std::nullopt);
 }
 
 void CustomizerTrainerAdapter::run_job(Job &job, const Submitted &submitted) {
-  job.emit({{"type", "started"},
-            {"nemo_job_id", submitted.shown_job_id},
-            {"output_model", submitted.output_model ? nlohmann::json(*submitted.output_model) : nlohmann::json()},
-            {"dataset_name", submitted.dataset_name}});
+  job.emit(
+      {{"type", "started"},
+       {"nemo_job_id", submitted.shown_job_id},
+       {"output_model", submitted.output_model ? nlohmann::json(*submitted.output_model) : nlohmann::json()},
+       {"dataset_name", submitted.dataset_name}});
   const double interval = config_.poll_interval_seconds;
   const long long max_failures = config_.max_consecutive_status_failures;
   long long failures = 0;
@@ -378,7 +387,8 @@ void CustomizerTrainerAdapter::run_job(Job &job, const Submitted &submitted) {
     const JobState state = map_status(reply.status);
     // The service's words, as they may appear anywhere: the token masked.
     reply.status = secrets_.redact(reply.status);
-    const std::string message = "Status: " + reply.status + ", Epochs: " + epochs_text(reply.epochs_completed);
+    const std::string message =
+        "Status: " + reply.status + ", Epochs: " + epochs_text(reply.epochs_completed);
     job.update_metadata([&](nlohmann::json &m) {
       m["nemo_status"] = reply.status;
       m["epochs_completed"] = reply.epochs_completed;
@@ -392,7 +402,8 @@ void CustomizerTrainerAdapter::run_job(Job &job, const Submitted &submitted) {
                 {"nemo_status", reply.status},
                 {"status", job_state_name(state)},
                 {"epochs_completed", reply.epochs_completed},
-                {"percentage_done", reply.percentage_done ? nlohmann::json(*reply.percentage_done) : nlohmann::json()},
+                {"percentage_done",
+                 reply.percentage_done ? nlohmann::json(*reply.percentage_done) : nlohmann::json()},
                 {"message", secrets_.redact(message)}});
       last_status = reply.status;
       last_epochs = reply.epochs_completed;
@@ -408,14 +419,15 @@ void CustomizerTrainerAdapter::run_job(Job &job, const Submitted &submitted) {
           job.update_metadata([&](nlohmann::json &m) { m["training"] = "completed"; });
           if (job.cancel_requested()) {
             finish_job(job, JobState::Canceled,
-                       "Training job " + job.run_id() + " completed; waiting for its deployment was cancelled (" +
-                           failure + ").",
+                       "Training job " + job.run_id() +
+                           " completed; waiting for its deployment was cancelled (" + failure + ").",
                        reply.percentage_done);
             return;
           }
-          finish_job(job, JobState::Failed,
-                     "Training job " + job.run_id() + " completed, but deploying the model failed: " + failure,
-                     reply.percentage_done);
+          finish_job(
+              job, JobState::Failed,
+              "Training job " + job.run_id() + " completed, but deploying the model failed: " + failure,
+              reply.percentage_done);
           return;
         }
       }
@@ -430,10 +442,12 @@ void CustomizerTrainerAdapter::run_job(Job &job, const Submitted &submitted) {
   }
 }
 
-std::string CustomizerTrainerAdapter::deploy(Job &job, const std::string &run_id, const Submitted &submitted) {
+std::string CustomizerTrainerAdapter::deploy(Job &job, const std::string &run_id,
+                                             const Submitted &submitted) {
   if (!submitted.output_model || submitted.output_model->empty()) {
     // NAT logs a warning and skips the deployment.
-    job.update_metadata([&](nlohmann::json &m) { m["deployment"] = "skipped: the job named no output model"; });
+    job.update_metadata(
+        [&](nlohmann::json &m) { m["deployment"] = "skipped: the job named no output model"; });
     return "";
   }
   const DeploymentConfig &d = config_.deployment_config;
@@ -446,8 +460,10 @@ std::string CustomizerTrainerAdapter::deploy(Job &job, const std::string &run_id
          {"description", d.description},
          {"model", *submitted.output_model},
          {"nim_deployment", {{"image_name", d.image_name}, {"image_tag", d.image_tag}, {"gpu", d.gpu}}}});
-    client_.create_model_deployment(
-        {{"name", deployment_name}, {"namespace", ns}, {"description", d.description}, {"config", config_ref}});
+    client_.create_model_deployment({{"name", deployment_name},
+                                     {"namespace", ns},
+                                     {"description", d.description},
+                                     {"config", config_ref}});
   } catch (const std::exception &e) {
     return e.what();
   }
@@ -458,9 +474,9 @@ std::string CustomizerTrainerAdapter::deploy(Job &job, const std::string &run_id
   const double timeout = config_.deployment_timeout_seconds;
   // Clamped to about 31 years: a longer wait is the same as none, and a
   // time point that far out would overflow the clock.
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                            std::chrono::duration<double>(std::min(timeout, 1e9)));
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                             std::chrono::duration<double>(std::min(timeout, 1e9)));
   std::string last;
   for (;;) {
     if (job.cancel_requested()) return "cancelled while waiting for deployment '" + deployment_name + "'";
@@ -478,11 +494,13 @@ std::string CustomizerTrainerAdapter::deploy(Job &job, const std::string &run_id
         const std::string s = lower(st.status);
         if (s == "ready") return "";
         if (s == "failed" || s == "error")
-          return "Deployment '" + deployment_name + "' failed with status '" + st.status + "': " + st.description;
+          return "Deployment '" + deployment_name + "' failed with status '" + st.status +
+                 "': " + st.description;
       }
     } catch (const std::exception &e) {
       // As NAT: a failed check is retried until the deadline.
-      job.update_metadata([&](nlohmann::json &m) { m["deployment"]["last_error"] = secrets_.redact(e.what()); });
+      job.update_metadata(
+          [&](nlohmann::json &m) { m["deployment"]["last_error"] = secrets_.redact(e.what()); });
     }
     auto left = std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
     if (left <= 0)
@@ -529,7 +547,8 @@ void CustomizerTrainerAdapter::log_progress(std::string_view job_ref_json, std::
   line["run_id"] = run_id;
   line["backend"] = ref.contains("backend") ? nlohmann::ordered_json::parse(json::dump(ref["backend"]))
                                             : nlohmann::ordered_json();
-  line["config"] = {{"namespace", config_.namespace_}, {"customization_config", config_.customization_config}};
+  line["config"] = {{"namespace", config_.namespace_},
+                    {"customization_config", config_.customization_config}};
   for (auto it = metrics.begin(); it != metrics.end(); ++it) line[it.key()] = it.value();
   std::filesystem::path dir = output_dir && *output_dir ? std::filesystem::path(output_dir)
                                                         : std::filesystem::path(kDefaultProgressDir);

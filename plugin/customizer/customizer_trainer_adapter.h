@@ -73,7 +73,7 @@ class CustomizerTrainerAdapter : public JobAdapter {
   std::atomic<bool> initialized_{false};
   mutable std::mutex mu_;
   nlohmann::json run_config_;
-  nlohmann::json namespaces_;          // what initialize's namespace requests did
+  nlohmann::json namespaces_;             // what initialize's namespace requests did
   std::map<uint64_t, std::string> refs_;  // job id -> NAT's TrainingJobRef
 };
 

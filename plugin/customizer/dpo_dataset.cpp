@@ -46,7 +46,8 @@ void append_prompt(std::string &out, const Json &prompt, const std::string &wher
     return;
   }
   if (!prompt.is_array())
-    refuse(where + ".prompt", "expected a string or a list of {role, content} messages, got " + type_name(prompt));
+    refuse(where + ".prompt",
+           "expected a string or a list of {role, content} messages, got " + type_name(prompt));
   std::vector<std::pair<const std::string *, const std::string *>> messages;
   for (size_t m = 0; m < prompt.size(); ++m) {
     const Json &msg = prompt[m];
@@ -80,7 +81,8 @@ bool is_episode_item(const Json &item) {
   if (!item.is_object() || item.contains("prompt")) return false;
   auto role = item.find("role");
   auto content = item.find("content");
-  if (role == item.end() || !role->is_string() || content == item.end() || !content->is_string()) return false;
+  if (role == item.end() || !role->is_string() || content == item.end() || !content->is_string())
+    return false;
   static const char *roles[] = {"user", "assistant", "system", "function", "tool", "environment", "other"};
   bool known = false;
   for (const char *r : roles) known = known || *role == r;
@@ -123,7 +125,8 @@ DpoDataset build_dpo_dataset(std::string_view collection_json, bool full_history
       if (!lax_float(*reward)) refuse(twhere + ".reward", "expected a number, got " + type_name(*reward));
       auto episode = traj.find("episode");
       if (episode == traj.end()) refuse(twhere, "missing required key 'episode'");
-      if (!episode->is_array()) refuse(twhere + ".episode", "expected a list of DPOItems, got " + type_name(*episode));
+      if (!episode->is_array())
+        refuse(twhere + ".episode", "expected a list of DPOItems, got " + type_name(*episode));
       ++out.trajectories;
       bool episode_items = !episode->empty();
       for (const Json &item : *episode) episode_items = episode_items && is_episode_item(item);

@@ -26,15 +26,18 @@ std::string id_field(const nlohmann::json &obj, const char *key, const std::stri
     if (required) throw Error(ErrorCode::Unavailable, what + ": the reply has no \"" + key + "\"");
     return "";
   }
-  if (!it->is_string()) throw Error(ErrorCode::Unavailable, what + ": \"" + key + "\" in the reply is not a string");
+  if (!it->is_string())
+    throw Error(ErrorCode::Unavailable, what + ": \"" + key + "\" in the reply is not a string");
   const std::string &v = it->get_ref<const std::string &>();
   if (v.size() > NemoClient::kMaxIdBytes)
     throw Error(ErrorCode::Unavailable, what + ": \"" + key + "\" in the reply is longer than " +
                                             std::to_string(NemoClient::kMaxIdBytes) + " bytes");
   for (unsigned char c : v)
     if (c < 0x20 || c == 0x7f)
-      throw Error(ErrorCode::Unavailable, what + ": \"" + key + "\" in the reply contains a control character");
-  if (required && v.empty()) throw Error(ErrorCode::Unavailable, what + ": \"" + key + "\" in the reply is empty");
+      throw Error(ErrorCode::Unavailable,
+                  what + ": \"" + key + "\" in the reply contains a control character");
+  if (required && v.empty())
+    throw Error(ErrorCode::Unavailable, what + ": \"" + key + "\" in the reply is empty");
   return v;
 }
 
@@ -116,7 +119,8 @@ NemoClient::NemoClient(ClientOptions options, const SecretRedactor &secrets)
       secrets_(secrets),
       http_(http::TlsOptions{o_.ca_path, o_.insecure_skip_tls_verify}) {}
 
-http::RequestOptions NemoClient::options(double timeout_s, bool hf_auth, const std::atomic<bool> *cancel) const {
+http::RequestOptions NemoClient::options(double timeout_s, bool hf_auth,
+                                         const std::atomic<bool> *cancel) const {
   http::RequestOptions r;
   r.connect_timeout_s = o_.connect_timeout_s;
   r.timeout_s = timeout_s;
@@ -142,9 +146,10 @@ http::HttpResponse NemoClient::expect(const char *service, const std::string &wh
   for (long s : also_ok) ok = ok || r.status == s;
   if (!ok) {
     std::string detail = secrets_.quote(r.body, kMaxQuoted);
-    throw Error(ErrorCode::Unavailable, std::string(service) + ": " + what + " (" + url + ") returned HTTP " +
-                                            std::to_string(r.status) +
-                                            (detail.empty() ? std::string(" with an empty body") : ": " + detail));
+    throw Error(ErrorCode::Unavailable,
+                std::string(service) + ": " + what + " (" + url + ") returned HTTP " +
+                    std::to_string(r.status) +
+                    (detail.empty() ? std::string(" with an empty body") : ": " + detail));
   }
   return r;
 }
@@ -156,12 +161,14 @@ nlohmann::json NemoClient::reply_object(const char *service, const std::string &
     j = json::parse_checked(r.body, "reply", kMaxReplyDepth);
   } catch (const Error &e) {
     throw Error(ErrorCode::Unavailable, std::string(service) + ": " + what + " answered HTTP " +
-                                            std::to_string(r.status) + " with a body that is not usable JSON (" +
-                                            e.what() + "): " + secrets_.quote(r.body, 200));
+                                            std::to_string(r.status) +
+                                            " with a body that is not usable JSON (" + e.what() +
+                                            "): " + secrets_.quote(r.body, 200));
   }
   if (!j.is_object())
-    throw Error(ErrorCode::Unavailable, std::string(service) + ": " + what + " answered with JSON that is not an object: " +
-                                            secrets_.quote(r.body, 200));
+    throw Error(ErrorCode::Unavailable,
+                std::string(service) + ": " + what +
+                    " answered with JSON that is not an object: " + secrets_.quote(r.body, 200));
   return j;
 }
 
@@ -223,8 +230,8 @@ void NemoClient::create_dataset_repo(const std::string &ns, const std::string &n
          [&] { return http_.post_json(url, text, options(o_.request_timeout_s, true, cancel)); }, {409});
 }
 
-std::string NemoClient::register_dataset(const std::string &ns, const std::string &name, const std::string &run_id,
-                                         const std::atomic<bool> *cancel) {
+std::string NemoClient::register_dataset(const std::string &ns, const std::string &name,
+                                         const std::string &run_id, const std::atomic<bool> *cancel) {
   const std::string url = o_.entity_host + "/v1/datasets";
   // The SDK's order.
   nlohmann::ordered_json body = {{"files_url", "hf://datasets/" + ns + "/" + name},
@@ -253,22 +260,25 @@ std::string NemoClient::commit_body(const std::string &path_in_repo, std::string
   return out;
 }
 
-std::string NemoClient::upload_file(const std::string &ns, const std::string &name, const std::string &path_in_repo,
-                                    std::string_view bytes, const std::string &commit_message,
-                                    const std::atomic<bool> *cancel) {
-  const std::string repo = o_.datastore_host + "/v1/hf/api/datasets/" + path_segment(ns) + "/" + path_segment(name);
+std::string NemoClient::upload_file(const std::string &ns, const std::string &name,
+                                    const std::string &path_in_repo, std::string_view bytes,
+                                    const std::string &commit_message, const std::atomic<bool> *cancel) {
+  const std::string repo =
+      o_.datastore_host + "/v1/hf/api/datasets/" + path_segment(ns) + "/" + path_segment(name);
   const std::string pre_url = repo + "/preupload/main";
   nlohmann::ordered_json pre = {
       {"files",
        {{{"path", path_in_repo}, {"sample", base64(bytes.substr(0, 512))}, {"size", bytes.size()}}}}};
   const std::string pre_text = body_text(pre);
   const std::string pre_what = "POST preupload of " + path_in_repo;
-  auto r = expect(kDataStore, pre_what, pre_url,
-                  [&] { return http_.post_json(pre_url, pre_text, options(o_.request_timeout_s, true, cancel)); });
+  auto r = expect(kDataStore, pre_what, pre_url, [&] {
+    return http_.post_json(pre_url, pre_text, options(o_.request_timeout_s, true, cancel));
+  });
   nlohmann::json reply = reply_object(kDataStore, pre_what, r);
   auto files = reply.find("files");
   if (files == reply.end() || !files->is_array())
-    throw Error(ErrorCode::Unavailable, std::string(kDataStore) + ": " + pre_what + ": the reply has no \"files\" list");
+    throw Error(ErrorCode::Unavailable,
+                std::string(kDataStore) + ": " + pre_what + ": the reply has no \"files\" list");
   std::string mode;
   bool ignore = false;
   for (const auto &f : *files) {
@@ -281,11 +291,12 @@ std::string NemoClient::upload_file(const std::string &ns, const std::string &na
     ignore = s != f.end() && s->is_boolean() && s->get<bool>();
   }
   if (mode != "regular") {
-    throw Error(ErrorCode::Unavailable,
-                std::string(kDataStore) + ": " + pre_what + ": " +
-                    (mode.empty() ? std::string("the reply does not say how to upload the file")
-                                  : "the Data Store asks for an upload mode other than \"regular\" (" +
-                                        secrets_.quote(mode, 40) + "), which this adapter does not implement"));
+    throw Error(
+        ErrorCode::Unavailable,
+        std::string(kDataStore) + ": " + pre_what + ": " +
+            (mode.empty() ? std::string("the reply does not say how to upload the file")
+                          : "the Data Store asks for an upload mode other than \"regular\" (" +
+                                secrets_.quote(mode, 40) + "), which this adapter does not implement"));
   }
   if (ignore)
     throw Error(ErrorCode::Unavailable, std::string(kDataStore) + ": " + pre_what +
@@ -320,7 +331,8 @@ CreatedJob NemoClient::create_job(const nlohmann::ordered_json &body, const std:
 JobStatusReply NemoClient::job_status(const std::string &job_id, const std::atomic<bool> *cancel) const {
   const std::string url = o_.entity_host + "/v1/customization/jobs/" + path_segment(job_id) + "/status";
   const std::string what = "GET /v1/customization/jobs/" + job_id + "/status";
-  auto r = expect(kEntityStore, what, url, [&] { return http_.get(url, options(o_.request_timeout_s, false, cancel)); });
+  auto r = expect(kEntityStore, what, url,
+                  [&] { return http_.get(url, options(o_.request_timeout_s, false, cancel)); });
   nlohmann::json reply = reply_object(kEntityStore, what, r);
   JobStatusReply s;
   const std::string context = std::string(kEntityStore) + ": " + what;
@@ -333,8 +345,9 @@ JobStatusReply NemoClient::job_status(const std::string &job_id, const std::atom
   }
   auto e = reply.find("epochs_completed");
   if (e != reply.end() && !e->is_null()) {
-    if (!e->is_number_integer() && !(e->is_number_float() && std::floor(e->get<double>()) == e->get<double>() &&
-                                     std::fabs(e->get<double>()) < 9e15))
+    if (!e->is_number_integer() &&
+        !(e->is_number_float() && std::floor(e->get<double>()) == e->get<double>() &&
+          std::fabs(e->get<double>()) < 9e15))
       throw Error(ErrorCode::Unavailable, context + ": \"epochs_completed\" in the reply is not an integer");
     s.epochs_completed = e->is_number_float() ? nlohmann::json(static_cast<long long>(e->get<double>())) : *e;
   }
@@ -369,11 +382,13 @@ DeploymentState NemoClient::find_deployment(const std::string &ns, const std::st
                                             const std::atomic<bool> *cancel) const {
   const std::string url = o_.entity_host + "/v1/deployment/model-deployments";
   const std::string what = "GET /v1/deployment/model-deployments";
-  auto r = expect(kEntityStore, what, url, [&] { return http_.get(url, options(o_.request_timeout_s, false, cancel)); });
+  auto r = expect(kEntityStore, what, url,
+                  [&] { return http_.get(url, options(o_.request_timeout_s, false, cancel)); });
   nlohmann::json reply = reply_object(kEntityStore, what, r);
   auto data = reply.find("data");
   if (data == reply.end() || !data->is_array())
-    throw Error(ErrorCode::Unavailable, std::string(kEntityStore) + ": " + what + ": the reply has no \"data\" list");
+    throw Error(ErrorCode::Unavailable,
+                std::string(kEntityStore) + ": " + what + ": the reply has no \"data\" list");
   DeploymentState st;
   for (const auto &d : *data) {
     if (!d.is_object()) continue;
@@ -384,9 +399,11 @@ DeploymentState NemoClient::find_deployment(const std::string &ns, const std::st
     auto details = d.find("status_details");
     if (details != d.end() && details->is_object()) {
       auto status = details->find("status");
-      if (status != details->end() && status->is_string()) st.status = secrets_.quote(status->get<std::string>(), 100);
+      if (status != details->end() && status->is_string())
+        st.status = secrets_.quote(status->get<std::string>(), 100);
       auto desc = details->find("description");
-      if (desc != details->end() && desc->is_string()) st.description = secrets_.quote(desc->get<std::string>(), kMaxQuoted);
+      if (desc != details->end() && desc->is_string())
+        st.description = secrets_.quote(desc->get<std::string>(), kMaxQuoted);
     }
     break;
   }

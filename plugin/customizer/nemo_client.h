@@ -42,9 +42,9 @@ struct CreatedJob {
 };
 
 struct JobStatusReply {
-  std::string status;                  // as the service wrote it
+  std::string status;  // as the service wrote it
   std::optional<double> percentage_done;
-  nlohmann::json epochs_completed;     // integer or null
+  nlohmann::json epochs_completed;  // integer or null
 };
 
 struct DeploymentState {
@@ -108,12 +108,14 @@ class NemoClient {
                                  const std::string &commit_message);
 
  private:
-  http::RequestOptions options(double timeout_s, bool hf_auth, const std::atomic<bool> *cancel = nullptr) const;
+  http::RequestOptions options(double timeout_s, bool hf_auth,
+                               const std::atomic<bool> *cancel = nullptr) const;
   // The reply of a request that must succeed (2xx, or one of `also_ok`).
   http::HttpResponse expect(const char *service, const std::string &what, const std::string &url,
                             const std::function<http::HttpResponse()> &send,
                             std::initializer_list<long> also_ok = {}) const;
-  nlohmann::json reply_object(const char *service, const std::string &what, const http::HttpResponse &r) const;
+  nlohmann::json reply_object(const char *service, const std::string &what,
+                              const http::HttpResponse &r) const;
   std::string probe(const char *service, const std::string &base, const std::string &url) const;
 
   ClientOptions o_;

@@ -26,8 +26,8 @@
 #include <string_view>
 #include <vector>
 
-#include "http/ndjson_lines.h"
 #include "base/error.h"
+#include "http/ndjson_lines.h"
 #include "json/small_json.h"
 
 namespace {

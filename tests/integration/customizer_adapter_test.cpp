@@ -55,7 +55,8 @@ class NemoServer {
     // The NeMo server of the build (meson's nemo_server_python and
     // nemo_server_script).
     std::string python = nemo_python();
-    std::string script = env("NEMO_SERVER_SCRIPT", env("NAT_SOURCE_ROOT", ".") + "/tests/nemo_server/server.py");
+    std::string script =
+        env("NEMO_SERVER_SCRIPT", env("NAT_SOURCE_ROOT", ".") + "/tests/nemo_server/server.py");
     std::vector<std::string> args = {python, script};
     std::vector<char *> argv;
     for (auto &a : args) argv.push_back(a.data());
@@ -113,8 +114,7 @@ class CustomizerTest : public ::testing::Test {
 
   void SetUp() override {
     if (!shared_server_)
-      GTEST_SKIP() << "no NeMo server interpreter at " << nemo_python()
-                   << " (tools/setup-nemo-venvs.sh)";
+      GTEST_SKIP() << "no NeMo server interpreter at " << nemo_python() << " (tools/setup-nemo-venvs.sh)";
     server_ = shared_server_.get();
     server_->reset();
     dir_ = std::filesystem::temp_directory_path() /
@@ -173,7 +173,8 @@ TEST_F(CustomizerTest, UploadsNatsDatasetFilesByteForByteAndCompletes) {
   Json ref = submitted.json();
   EXPECT_EQ(ref["run_id"], "dpo_run_1");
   EXPECT_EQ(ref["backend"], "nemo-customizer");
-  EXPECT_EQ(ref["metadata"], (Json{{"job_id", "cust-1"}, {"output_model", "nat-test/dpo-model@cust-1"},
+  EXPECT_EQ(ref["metadata"], (Json{{"job_id", "cust-1"},
+                                   {"output_model", "nat-test/dpo-model@cust-1"},
                                    {"dataset_name", "nat-dpo"}}));
   Json status = wait(a, submitted.out.value());
   EXPECT_EQ(status["status"], "completed") << status.dump();
@@ -187,7 +188,8 @@ TEST_F(CustomizerTest, UploadsNatsDatasetFilesByteForByteAndCompletes) {
 
   // The files on the server, and under dataset_output_dir/<run_id>, are NAT's.
   Json files = server_->state()["files"];
-  EXPECT_EQ(files["nat-test/nat-dpo/training/training_file.jsonl"], data_file("expected_training_last.jsonl"));
+  EXPECT_EQ(files["nat-test/nat-dpo/training/training_file.jsonl"],
+            data_file("expected_training_last.jsonl"));
   EXPECT_EQ(files["nat-test/nat-dpo/validation/validation_file.jsonl"],
             data_file("expected_validation_last.jsonl"));
   EXPECT_EQ(read_file((dir_ / "datasets" / "dpo_run_1" / "training_file.jsonl").string()),
@@ -378,7 +380,8 @@ TEST_F(CustomizerTest, DeploysOnCompletion) {
 
 TEST_F(CustomizerTest, ADeploymentThatNeverGetsReadyFailsAfterItsTimeout) {
   server_->faults({{"deployment_statuses", {"pending"}}});
-  Adapter a(customizer_plugin(), config({{"deploy_on_completion", true}, {"deployment_timeout_seconds", 0.3}}));
+  Adapter a(customizer_plugin(),
+            config({{"deploy_on_completion", true}, {"deployment_timeout_seconds", 0.3}}));
   ASSERT_TRUE(a.initialize().ok());
   CallResult submitted = a.submit(data_file("dpo_collection.json"));
   ASSERT_TRUE(submitted.ok()) << submitted.message;
@@ -392,7 +395,8 @@ TEST_F(CustomizerTest, ADeploymentThatNeverGetsReadyFailsAfterItsTimeout) {
 
 TEST_F(CustomizerTest, CancelWhileWaitingForTheDeployment) {
   server_->faults({{"deployment_statuses", {"pending"}}});
-  Adapter a(customizer_plugin(), config({{"deploy_on_completion", true}, {"deployment_timeout_seconds", 60}}));
+  Adapter a(customizer_plugin(),
+            config({{"deploy_on_completion", true}, {"deployment_timeout_seconds", 60}}));
   ASSERT_TRUE(a.initialize().ok());
   CallResult submitted = a.submit(data_file("dpo_collection.json"));
   ASSERT_TRUE(submitted.ok()) << submitted.message;
@@ -404,9 +408,10 @@ TEST_F(CustomizerTest, CancelWhileWaitingForTheDeployment) {
   ASSERT_TRUE(a.cancel(submitted.out.value()).ok());
   Json status = wait(a, submitted.out.value());
   EXPECT_EQ(status["status"], "canceled");
-  EXPECT_EQ(status["message"],
-            "Training job dpo_run_1 completed; waiting for its deployment was cancelled (cancelled while waiting "
-            "for deployment 'nat-deployment-dpo_run_1').");
+  EXPECT_EQ(
+      status["message"],
+      "Training job dpo_run_1 completed; waiting for its deployment was cancelled (cancelled while waiting "
+      "for deployment 'nat-deployment-dpo_run_1').");
 }
 
 TEST_F(CustomizerTest, ValidationErrorsNameTheItemAndField) {
@@ -426,9 +431,11 @@ TEST_F(CustomizerTest, ValidationErrorsNameTheItemAndField) {
       << r.message;
   // As NAT: an episode of EpisodeItems is skipped; one that mixes both kinds is refused.
   c = Json::parse(data_file("dpo_collection.json"));
-  c["trajectories"][0].push_back({{"reward", 0.5},
-                                  {"episode", {{{"role", "user"}, {"content", "q"}},
-                                               {{"role", "assistant"}, {"content", "a"}, {"logprobs", Json::object()}}}}});
+  c["trajectories"][0].push_back(
+      {{"reward", 0.5},
+       {"episode",
+        {{{"role", "user"}, {"content", "q"}},
+         {{"role", "assistant"}, {"content", "a"}, {"logprobs", Json::object()}}}}});
   r = a.convert(c.dump());
   ASSERT_TRUE(r.ok()) << r.message;
   EXPECT_EQ(r.json()["trajectories_skipped"], 1);
@@ -440,7 +447,8 @@ TEST_F(CustomizerTest, ValidationErrorsNameTheItemAndField) {
                            "EpisodeItem"),
             std::string::npos)
       << r.message;
-  r = a.convert(R"({"run_id": "r", "trajectories": [[{"episode": [{"role": "user", "content": "x"}], "reward": 1}]]})");
+  r = a.convert(
+      R"({"run_id": "r", "trajectories": [[{"episode": [{"role": "user", "content": "x"}], "reward": 1}]]})");
   EXPECT_EQ(r.message, "No DPO items found in trajectories");
   r = a.convert(R"({"run_id": "r", "trajectories": [[{"episode": [], "reward": 1}]]})");
   EXPECT_EQ(r.code, NAT_TRAINER_ADAPTER_INVALID_ARGUMENT);
@@ -512,7 +520,8 @@ TEST_F(CustomizerTest, ABackendFailureLeavesTheCollectionSpooledForAResubmit) {
 TEST_F(CustomizerTest, LogProgressWritesNatsLine) {
   Adapter a(customizer_plugin(), config());
   const std::string ref = R"({"run_id": "dpo_run_1", "backend": "nemo-customizer", "metadata": null})";
-  ASSERT_TRUE(a.log_progress(ref, R"({"loss": 0.5, "step": 3, "lr": 1e-05, "note": "é"})", dir_.c_str()).ok());
+  ASSERT_TRUE(
+      a.log_progress(ref, R"({"loss": 0.5, "step": 3, "lr": 1e-05, "note": "é"})", dir_.c_str()).ok());
   std::string line = read_file((dir_ / "nemo_customizer_dpo_run_1.jsonl").string());
   EXPECT_EQ(line.rfind("{\"timestamp\": \"", 0), 0u) << line;
   const std::string tail =

@@ -8,9 +8,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <thread>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
 #include "customizer_process.h"
 #include "plugin_api.h"
@@ -31,9 +31,8 @@ const PluginApi &plugin() {
   return PluginApi::load(env("NAT_CUSTOMIZER_PLUGIN", "libnat_trainer_adapter_nemo_customizer.so"));
 }
 
-const char *kCollection =
-    R"({"run_id": "h1", "trajectories": [[{"reward": 1, "episode": [)"
-    R"({"prompt": "p", "chosen_response": "c", "rejected_response": "r"}]}]]})";
+const char *kCollection = R"({"run_id": "h1", "trajectories": [[{"reward": 1, "episode": [)"
+                          R"({"prompt": "p", "chosen_response": "c", "rejected_response": "r"}]}]]})";
 
 class CustomizerHostileTest : public ::testing::Test {
  protected:
@@ -124,14 +123,16 @@ TEST_F(CustomizerHostileTest, JobIdsAreCheckedAndEncoded) {
   // The id stays one path segment: the status request goes to the encoded path.
   Json requests = Json::parse(http_request("GET", server_.base() + "/_hostile/requests").body);
   bool encoded = false;
-  for (const auto &r : requests) encoded = encoded || r["path"] == "/v1/customization/jobs/..%2F..%2Fadmin%3Fx%3D1/status";
+  for (const auto &r : requests)
+    encoded = encoded || r["path"] == "/v1/customization/jobs/..%2F..%2Fadmin%3Fx%3D1/status";
   EXPECT_TRUE(encoded) << requests.dump();
   EXPECT_EQ(st["status"], "failed") << st;  // the encoded path is not scripted: 404
 }
 
 TEST_F(CustomizerHostileTest, EndlessOrSlowStatusRepliesFailTheJobInTime) {
-  Json st = run({{"/v1/customization/jobs/job-1/status",
-                  {{"body", "{"}, {"framing", "close"}, {"endless", {{"chunk", "\"a\": 1, "}, {"max_seconds", 20}}}}}});
+  Json st = run(
+      {{"/v1/customization/jobs/job-1/status",
+        {{"body", "{"}, {"framing", "close"}, {"endless", {{"chunk", "\"a\": 1, "}, {"max_seconds", 20}}}}}});
   EXPECT_EQ(st["status"], "failed");
   EXPECT_NE(st["message"].get<std::string>().find("larger than 65536 bytes"), std::string::npos) << st;
   st = run({{"/v1/customization/jobs/job-1/status", {{"delay", 5}, {"body", "{}"}}}},
@@ -142,14 +143,16 @@ TEST_F(CustomizerHostileTest, EndlessOrSlowStatusRepliesFailTheJobInTime) {
 }
 
 TEST_F(CustomizerHostileTest, ARepliesQuotingTheTokenAreMasked) {
-  Json st = run({{"/v1/hf/api/datasets/ns/nat-dpo/commit/main",
-                  {{"status", 500}, {"body", std::string("{\"detail\": \"bad token Bearer ") + kToken + "\"}"}}}});
+  Json st =
+      run({{"/v1/hf/api/datasets/ns/nat-dpo/commit/main",
+            {{"status", 500}, {"body", std::string("{\"detail\": \"bad token Bearer ") + kToken + "\"}"}}}});
   EXPECT_EQ(st["code"], NAT_TRAINER_ADAPTER_UNAVAILABLE);
   EXPECT_NE(st["message"].get<std::string>().find("[redacted]"), std::string::npos) << st;
   // A status that quotes it: masked in the events and statuses.
   script({{"/v1/customization/jobs/job-1/status",
-           Json::array({{{"body", std::string(R"({"status": "running )") + kToken + R"(", "epochs_completed": 1})"}},
-                        {{"body", R"({"status": "completed", "epochs_completed": 2})"}}})}});
+           Json::array(
+               {{{"body", std::string(R"({"status": "running )") + kToken + R"(", "epochs_completed": 1})"}},
+                {{"body", R"({"status": "completed", "epochs_completed": 2})"}}})}});
   Adapter a(plugin(), config({{"max_consecutive_status_failures", 3}}));
   ASSERT_TRUE(a.initialize().ok());
   CallResult submitted = a.submit(kCollection);

@@ -8,10 +8,10 @@
 #include <string>
 
 #include "adapter/art_trainer_adapter.h"
-#include "http/curl_library.h"
-#include "http/http_client.h"
 #include "base/error.h"
 #include "config/adapter_config.h"
+#include "http/curl_library.h"
+#include "http/http_client.h"
 
 namespace {
 
