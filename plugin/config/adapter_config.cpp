@@ -1,6 +1,10 @@
 #include "config/adapter_config.h"
 
+#ifdef _WIN32
+#include <ws2tcpip.h>
+#else
 #include <arpa/inet.h>
+#endif
 
 #include <cmath>
 #include <cstdio>

@@ -1,7 +1,11 @@
 #include "export/jsonl_export_adapter.h"
 
+#ifdef _WIN32
+#include "jobs/posix_file_win32.h"
+#else
 #include <fcntl.h>
 #include <unistd.h>
+#endif
 
 #include <cerrno>
 #include <chrono>
@@ -33,7 +37,11 @@ class FileSink : public ByteSink {
     size_t left = bytes.size();
     while (left > 0) {
       if (job_.cancel_requested()) throw Error(ErrorCode::Cancelled, "cancelled");
+#ifdef _WIN32
+      long long n = win32::write(fd_, p, left);
+#else
       ssize_t n = ::write(fd_, p, left);
+#endif
       if (n < 0) {
         if (errno == EINTR) continue;
         throw Error(ErrorCode::Unavailable, std::string("write failed: ") + std::strerror(errno));
@@ -79,6 +87,14 @@ std::string safe_file_part(const std::string &s) {
 // RENAME_NOREPLACE where the file system has it, else link + unlink (both
 // fail with EEXIST instead of replacing).
 bool move_no_replace(const fs::path &from, const fs::path &to) {
+#ifdef _WIN32
+  // MoveFileExW without MOVEFILE_REPLACE_EXISTING fails on an existing file.
+  if (::MoveFileExW(from.c_str(), to.c_str(), MOVEFILE_WRITE_THROUGH)) return true;
+  DWORD code = ::GetLastError();
+  if (code == ERROR_ALREADY_EXISTS || code == ERROR_FILE_EXISTS) return false;
+  throw Error(ErrorCode::Unavailable, "cannot rename " + from.string() + " to " + to.string() + ": " +
+                                          std::error_code(static_cast<int>(code), std::system_category()).message());
+#else
   if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
   int err = errno;
   if (err == EEXIST) return false;
@@ -93,6 +109,7 @@ bool move_no_replace(const fs::path &from, const fs::path &to) {
   }
   ::unlink(from.c_str());
   return true;
+#endif
 }
 
 // A dataset's file name: <run_id>.<unix ms>.<pid>.<job_id>[.<k>].jsonl. Job
@@ -222,19 +239,31 @@ std::string JsonlExportAdapter::submit(std::string_view collection_json) {
     fs::path final_path = fs::path(dir) / dataset_name(plan->run_id, j.id(), 0);
     fs::path tmp_path = final_path;
     tmp_path += ".partial";
+#ifdef _WIN32
+    int fd = win32::open(tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC);
+#else
     int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+#endif
     for (unsigned attempt = 1; fd < 0 && errno == EEXIST && attempt < kMaxNameAttempts; ++attempt) {
       final_path = fs::path(dir) / dataset_name(plan->run_id, j.id(), attempt);
       tmp_path = final_path;
       tmp_path += ".partial";
+#ifdef _WIN32
+      fd = win32::open(tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC);
+#else
       fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+#endif
     }
     if (fd < 0)
       throw Error(ErrorCode::Unavailable, "cannot create " + tmp_path.string() + ": " + std::strerror(errno));
     FileSink sink(fd, j, plan->groups_kept);
     try {
       TrajectoryConverter(*input, *plan, depth).write_groups(sink, "", "\n", "\n");
+#ifdef _WIN32
+      if (win32::fsync(fd) != 0)
+#else
       if (::fsync(fd) != 0)
+#endif
         throw Error(ErrorCode::Unavailable, std::string("fsync failed: ") + std::strerror(errno));
     } catch (const Error &e) {
       ::close(fd);

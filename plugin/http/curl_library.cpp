@@ -9,10 +9,19 @@
 // The definitions below must not be rewritten by the type-checking macros
 // curl/typecheck-gcc.h defines for C compilers.
 #define CURL_DISABLE_TYPECHECK 1
+#if defined(_WIN32) && !defined(NAT_ART_LIBCURL_SONAME)
+// Windows: the first of libcurl-x64.dll, libcurl.dll, libcurl-4.dll found
+// beside the plugin, then the same names in the system's DLL search path.
+#define NAT_ART_LIBCURL_SONAME "libcurl-x64.dll"
+#endif
 #include "http/curl_library.h"
 
 #include <curl/curl.h>
+#ifdef _WIN32
+#include <windows.h>
+#else
 #include <dlfcn.h>
+#endif
 
 #include <atomic>
 #include <cstdarg>
@@ -21,7 +30,12 @@
 #include <new>
 #include <string>
 
+#ifdef _WIN32
+// A DLL exports only what is marked __declspec(dllexport).
+#define NAT_CURL_HIDDEN
+#else
 #define NAT_CURL_HIDDEN __attribute__((visibility("hidden")))
+#endif
 
 namespace nat::http {
 namespace {
@@ -69,12 +83,90 @@ std::string not_loaded(const std::string &why) {
   return std::string(NAT_ART_LIBCURL_SONAME) + " could not be loaded: " + why;
 }
 
-template <typename F>
-bool resolve(void *handle, const char *name, F &slot, std::string &error) {
+#ifdef _WIN32
+std::string windows_error(DWORD code) {
+  char *text = nullptr;
+  DWORD n = ::FormatMessageA(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM |
+                                 FORMAT_MESSAGE_IGNORE_INSERTS,
+                             nullptr, code, 0, reinterpret_cast<char *>(&text), 0, nullptr);
+  std::string message = n > 0 && text ? std::string(text, n) : "error " + std::to_string(code);
+  if (text) ::LocalFree(text);
+  while (!message.empty() && (message.back() == '\n' || message.back() == '\r' || message.back() == ' ')) {
+    message.pop_back();
+  }
+  return message;
+}
+
+// The folder of the DLL this code is linked into, with a trailing separator.
+std::wstring plugin_folder() {
+  HMODULE self = nullptr;
+  if (!::GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                            reinterpret_cast<LPCWSTR>(&plugin_folder), &self)) {
+    return std::wstring();
+  }
+  std::wstring path(32768, L'\0');
+  DWORD n = ::GetModuleFileNameW(self, &path[0], static_cast<DWORD>(path.size()));
+  if (n == 0 || n >= path.size()) return std::wstring();
+  path.resize(n);
+  std::size_t slash = path.find_last_of(L"\\/");
+  return slash == std::wstring::npos ? std::wstring() : path.substr(0, slash + 1);
+}
+
+void *open_libcurl(std::string &why) {
+  static const wchar_t *const kNames[] = {L"libcurl-x64.dll", L"libcurl.dll", L"libcurl-4.dll"};
+  const std::wstring folder = plugin_folder();
+  if (!folder.empty()) {
+    for (const wchar_t *name : kNames) {
+      std::wstring path = folder + name;
+      if (::GetFileAttributesW(path.c_str()) == INVALID_FILE_ATTRIBUTES) continue;
+      // Its own dependencies are looked up beside it first.
+      HMODULE h = ::LoadLibraryExW(path.c_str(), nullptr, LOAD_WITH_ALTERED_SEARCH_PATH);
+      if (h != nullptr) return reinterpret_cast<void *>(h);
+    }
+  }
+  DWORD last = 0;
+  for (const wchar_t *name : kNames) {
+    HMODULE h = ::LoadLibraryW(name);
+    if (h != nullptr) return reinterpret_cast<void *>(h);
+    last = ::GetLastError();
+  }
+  why = "none of libcurl-x64.dll, libcurl.dll, libcurl-4.dll beside the plugin or in the DLL search path (" +
+        windows_error(last) + ")";
+  return nullptr;
+}
+
+void *find_symbol(void *handle, const char *name, std::string &why) {
+  FARPROC p = ::GetProcAddress(reinterpret_cast<HMODULE>(handle), name);
+  if (p == nullptr) why = windows_error(::GetLastError());
+  return reinterpret_cast<void *>(p);
+}
+#else
+void *open_libcurl(std::string &why) {
+  void *handle = ::dlopen(NAT_ART_LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char *text = ::dlerror();
+    why = text ? text : "dlopen failed";
+  }
+  return handle;
+}
+
+void *find_symbol(void *handle, const char *name, std::string &why) {
   ::dlerror();
   void *symbol = ::dlsym(handle, name);
   if (symbol == nullptr) {
     const char *text = ::dlerror();
+    if (text) why = text;
+  }
+  return symbol;
+}
+#endif
+
+template <typename F>
+bool resolve(void *handle, const char *name, F &slot, std::string &error) {
+  std::string why;
+  void *symbol = find_symbol(handle, name, why);
+  if (symbol == nullptr) {
+    const char *text = why.empty() ? nullptr : why.c_str();
     error = not_loaded(std::string("it has no ") + name +
                        (text ? std::string(" (") + text + ")" : std::string()));
     return false;
@@ -84,10 +176,10 @@ bool resolve(void *handle, const char *name, F &slot, std::string &error) {
 }
 
 void load(Library &lib) {
-  void *handle = ::dlopen(NAT_ART_LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+  std::string why;
+  void *handle = open_libcurl(why);
   if (handle == nullptr) {
-    const char *text = ::dlerror();
-    lib.error = not_loaded(text ? text : "dlopen failed");
+    lib.error = not_loaded(why);
     return;
   }
   // The handle is never closed: libcurl and OpenSSL register process-exit

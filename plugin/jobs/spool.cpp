@@ -1,9 +1,13 @@
 #include "jobs/spool.h"
 
+#ifdef _WIN32
+#include "jobs/posix_file_win32.h"
+#else
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -66,7 +70,11 @@ void read_name(std::string_view stem, SpooledCollection &entry) {
 }
 
 bool process_exists(long pid) {
+#ifdef _WIN32
+  return pid > 0 && (win32::kill(pid, 0) == 0 || errno == EPERM);
+#else
   return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+#endif
 }
 
 [[noreturn]] void fail_io(const std::string &what, const std::string &path, int err) {
@@ -98,6 +106,14 @@ std::string SpoolFile::sync() {
   int fd = fd_;
   fd_ = -1;
   int rc;
+#ifdef _WIN32
+  rc = win32::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return "spool: cannot sync " + path_ + ": " + std::strerror(err);
+  // NTFS keeps a rename without a directory sync (and has none).
+  return {};
+#else
   do {
     rc = ::fsync(fd);
   } while (rc != 0 && errno == EINTR);
@@ -117,6 +133,7 @@ std::string SpoolFile::sync() {
   ::close(dfd);
   if (rc != 0 && err != EINVAL) return "spool: cannot sync the directory " + dir + ": " + std::strerror(err);
   return {};
+#endif
 }
 
 SpoolSync::SpoolSync(SpoolFile file) : file_(std::move(file)) {
@@ -180,7 +197,11 @@ SpoolFile Spool::write_unsynced(std::string_view run_id, std::string_view bytes)
   const char *p = bytes.data();
   size_t left = bytes.size();
   while (left > 0) {
+#ifdef _WIN32
+    int n = ::_write(fd, p, static_cast<unsigned>(std::min<size_t>(left, 1u << 30)));
+#else
     ssize_t n = ::write(fd, p, left);
+#endif
     if (n < 0) {
       if (errno == EINTR) continue;
       int err = errno;
@@ -194,12 +215,25 @@ SpoolFile Spool::write_unsynced(std::string_view run_id, std::string_view bytes)
   // Renamed before its sync: the page cache holds the whole file, so a
   // process that dies from here on leaves it complete under its final name.
   // The sync (SpoolFile::sync) runs beside the upload.
+#ifdef _WIN32
+  // Windows renames no file open without FILE_SHARE_DELETE: closed for the
+  // rename, opened again for the sync.
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    fail_io("rename", tmp, err);
+  }
+  fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail_io("open", path, errno);
+#else
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::close(fd);
     ::unlink(tmp.c_str());
     fail_io("rename", tmp, err);
   }
+#endif
   return SpoolFile(std::move(path), fd);
 }
 
@@ -281,10 +315,15 @@ std::vector<SpooledCollection> Spool::list() const {
     // Not followed: owned_file refuses a symlink, which resubmit would
     // submit as a copy and never remove.
     struct stat st {};
+#ifdef _WIN32
+    if (it->is_symlink(ec) || ::stat(it->path().string().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    entry.modified_unix_ns = static_cast<int64_t>(st.st_mtime) * 1000000000;
+#else
     if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    entry.modified_unix_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+#endif
     entry.path = it->path().string();
     entry.bytes = static_cast<uint64_t>(st.st_size);
-    entry.modified_unix_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     const std::string_view stem(name.data(), name.size() - (entry.partial ? kPartialSuffix : kSuffix).size());
     read_name(stem, entry);
     entries.push_back(std::move(entry));

@@ -49,8 +49,13 @@ bool iequals(std::string_view a, std::string_view b) {
 // strtod in the "C" locale: a host process may have set one whose decimal
 // point is not '.'.
 double c_strtod(const std::string &s) {
+#ifdef _WIN32
+  static const _locale_t c_locale = ::_create_locale(LC_ALL, "C");
+  return c_locale ? ::_strtod_l(s.c_str(), nullptr, c_locale) : std::strtod(s.c_str(), nullptr);
+#else
   static const locale_t c_locale = ::newlocale(LC_ALL_MASK, "C", static_cast<locale_t>(nullptr));
   return c_locale ? ::strtod_l(s.c_str(), nullptr, c_locale) : std::strtod(s.c_str(), nullptr);
+#endif
 }
 
 // A string pydantic's lax mode turns into a float: what Python's float()
