@@ -30,4 +30,6 @@ meson test -C build --print-errorlogs "$@"
 
 tools/run-fuzzers.sh "${FUZZ_SECONDS:-45}"
 
+tools/run-wine-tests.sh
+
 tools/run-sanitizers.sh --require-all "${SANITIZERS:-all}"
