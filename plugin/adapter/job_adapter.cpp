@@ -47,10 +47,11 @@ void append_line(const std::filesystem::path &file, const std::string &line) {
 #endif
   if (fd < 0)
     throw Error(ErrorCode::Unavailable, "cannot open " + file.string() + ": " + std::strerror(errno));
-  // One write() of the whole line keeps concurrent appends whole.
 #ifdef _WIN32
+  // One write() of the whole line keeps concurrent appends whole.
   long long n = ::_write(fd, line.data(), static_cast<unsigned>(line.size()));
 #else
+  // One write() of the whole line keeps concurrent appends whole.
   ssize_t n = ::write(fd, line.data(), line.size());
 #endif
   int err = errno;

@@ -92,8 +92,9 @@ bool move_no_replace(const fs::path &from, const fs::path &to) {
   if (::MoveFileExW(from.c_str(), to.c_str(), MOVEFILE_WRITE_THROUGH)) return true;
   DWORD code = ::GetLastError();
   if (code == ERROR_ALREADY_EXISTS || code == ERROR_FILE_EXISTS) return false;
-  throw Error(ErrorCode::Unavailable, "cannot rename " + from.string() + " to " + to.string() + ": " +
-                                          std::error_code(static_cast<int>(code), std::system_category()).message());
+  throw Error(ErrorCode::Unavailable,
+              "cannot rename " + from.string() + " to " + to.string() + ": " +
+                  std::error_code(static_cast<int>(code), std::system_category()).message());
 #else
   if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
   int err = errno;

@@ -86,9 +86,9 @@ std::string not_loaded(const std::string &why) {
 #ifdef _WIN32
 std::string windows_error(DWORD code) {
   char *text = nullptr;
-  DWORD n = ::FormatMessageA(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM |
-                                 FORMAT_MESSAGE_IGNORE_INSERTS,
-                             nullptr, code, 0, reinterpret_cast<char *>(&text), 0, nullptr);
+  DWORD n = ::FormatMessageA(
+      FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr,
+      code, 0, reinterpret_cast<char *>(&text), 0, nullptr);
   std::string message = n > 0 && text ? std::string(text, n) : "error " + std::to_string(code);
   if (text) ::LocalFree(text);
   while (!message.empty() && (message.back() == '\n' || message.back() == '\r' || message.back() == ' ')) {
@@ -100,8 +100,9 @@ std::string windows_error(DWORD code) {
 // The folder of the DLL this code is linked into, with a trailing separator.
 std::wstring plugin_folder() {
   HMODULE self = nullptr;
-  if (!::GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
-                            reinterpret_cast<LPCWSTR>(&plugin_folder), &self)) {
+  if (!::GetModuleHandleExW(
+          GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+          reinterpret_cast<LPCWSTR>(&plugin_folder), &self)) {
     return std::wstring();
   }
   std::wstring path(32768, L'\0');

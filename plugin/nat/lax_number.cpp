@@ -54,8 +54,7 @@ double c_strtod(const std::string &s) {
   std::string_view rest(s);
   const bool negative = !rest.empty() && rest[0] == '-';
   if (!rest.empty() && (rest[0] == '-' || rest[0] == '+')) rest.remove_prefix(1);
-  if (iequals(rest, "inf") || iequals(rest, "infinity"))
-    return negative ? -HUGE_VAL : HUGE_VAL;
+  if (iequals(rest, "inf") || iequals(rest, "infinity")) return negative ? -HUGE_VAL : HUGE_VAL;
   if (iequals(rest, "nan")) return negative ? -std::nan("") : std::nan("");
   static const _locale_t c_locale = ::_create_locale(LC_ALL, "C");
   return c_locale ? ::_strtod_l(s.c_str(), nullptr, c_locale) : std::strtod(s.c_str(), nullptr);

@@ -40,7 +40,8 @@ static const char *base_name(const char *path) {
 }
 
 int main(int argc, char **argv) {
-  static const char config[] = "{\"_type\":\"openpipe_art_trainer_adapter\",\"backend\":{\"ip\":\"127.0.0.1\",\"port\":9}}";
+  static const char config[] =
+      "{\"_type\":\"openpipe_art_trainer_adapter\",\"backend\":{\"ip\":\"127.0.0.1\",\"port\":9}}";
   nat_trainer_adapter *adapter = NULL;
   nat_trainer_adapter_error *err;
   FILE *out;
@@ -67,7 +68,8 @@ int main(int argc, char **argv) {
     }
     err = nat_trainer_adapter_convert(adapter, input, size, &buf);
     if (err != NULL) {
-      fprintf(out, "error %d %s\n", (int)nat_trainer_adapter_error_code(err), nat_trainer_adapter_error_message(err));
+      fprintf(out, "error %d %s\n", (int)nat_trainer_adapter_error_code(err),
+              nat_trainer_adapter_error_message(err));
       nat_trainer_adapter_error_free(err);
     } else {
       fprintf(out, "ok %lu\n", (unsigned long)nat_trainer_adapter_buffer_size(buf));

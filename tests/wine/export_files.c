@@ -12,7 +12,8 @@ static char *read_all(const char *path, size_t *size) {
   FILE *f = fopen(path, "rb");
   char *data;
   long n;
-  if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) return NULL;
+  if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
+    return NULL;
   data = malloc((size_t)n + 1);
   if (data == NULL || fread(data, 1, (size_t)n, f) != (size_t)n) return NULL;
   fclose(f);
