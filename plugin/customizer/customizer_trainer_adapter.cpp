@@ -1,9 +1,5 @@
 #include "customizer/customizer_trainer_adapter.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -18,6 +14,7 @@
 
 #include "base/error.h"
 #include "customizer/py_json.h"
+#include "jobs/progress_log.h"
 #include "jobs/spool.h"
 #include "json/small_json.h"
 
@@ -51,31 +48,6 @@ std::string lower(std::string s) {
 // str() of epochs_completed as NAT's message shows it.
 std::string epochs_text(const nlohmann::json &epochs) {
   return epochs.is_null() ? "None" : json::dump(epochs);
-}
-
-// datetime.now().isoformat(): local time with microseconds.
-std::string iso_now() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[96];
-  std::snprintf(out, sizeof out, "%s.%06lld", buf, static_cast<long long>(us));
-  return out;
-}
-
-void append_line(const std::filesystem::path &file, const std::string &line) {
-  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0)
-    throw Error(ErrorCode::Unavailable, "cannot open " + file.string() + ": " + std::strerror(errno));
-  ssize_t n = ::write(fd, line.data(), line.size());  // one write keeps concurrent lines whole
-  int err = errno;
-  ::close(fd);
-  if (n != static_cast<ssize_t>(line.size()))
-    throw Error(ErrorCode::Unavailable, "cannot write " + file.string() + ": " + std::strerror(err));
 }
 
 void write_file(const std::filesystem::path &file, const std::string &bytes) {
