@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Makes DIR hold symlinks to Debian's boost, nlohmann and curl headers only.
+"""Makes DIR hold symlinks to Debian's boost, nlohmann, curl and CLI11 headers only.
 
 The MinGW-w64 cross build adds DIR with -isystem: these header-only (or,
 for curl, declaration-only) libraries are platform independent, while the
@@ -12,6 +12,7 @@ SOURCES = {
     'boost': '/usr/include/boost',
     'nlohmann': '/usr/include/nlohmann',
     'curl': '/usr/include/x86_64-linux-gnu/curl',
+    'CLI': '/usr/include/CLI',
 }
 
 def main():
@@ -19,7 +20,7 @@ def main():
     os.makedirs(target, exist_ok=True)
     for name, source in SOURCES.items():
         if not os.path.isdir(source):
-            sys.exit(f'{source} is missing (install libboost-dev, nlohmann-json3-dev, libcurl4-openssl-dev)')
+            sys.exit(f'{source} is missing (install libboost-dev, nlohmann-json3-dev, libcurl4-openssl-dev, libcli11-dev)')
         link = os.path.join(target, name)
         if os.path.islink(link):
             os.remove(link)

@@ -41,6 +41,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#ifdef _WIN32
+#include <direct.h>
+#endif
 
 #define MINIMAL_NAME "minimal_trainer_adapter"
 #define MINIMAL_BACKEND "minimal"
@@ -821,19 +824,30 @@ NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_next_even
   return leave(error);
 }
 
+/* One directory; on Windows, '\\' separates them too and there is no mode. */
+#ifdef _WIN32
+#define make_directory(path) _mkdir(path)
+#define is_separator(c) ((c) == '/' || (c) == '\\')
+#else
+#define make_directory(path) mkdir(path, 0755)
+#define is_separator(c) ((c) == '/')
+#endif
+
 /* mkdir -p */
 static int make_directories(const char *path) {
   char *copy = (char *)malloc(strlen(path) + 1);
-  char *slash;
+  char *at;
   int ok = 1;
   if (copy == NULL) return 0;
   strcpy(copy, path);
-  for (slash = copy + 1; ok && (slash = strchr(slash, '/')) != NULL; ++slash) {
-    *slash = '\0';
-    if (mkdir(copy, 0755) != 0 && errno != EEXIST) ok = 0;
-    *slash = '/';
+  for (at = copy + 1; ok && *at != '\0'; ++at) {
+    char separator = *at;
+    if (!is_separator(separator) || is_separator(at[-1]) || at[-1] == ':') continue;
+    *at = '\0';
+    if (make_directory(copy) != 0 && errno != EEXIST) ok = 0;
+    *at = separator;
   }
-  if (ok && mkdir(copy, 0755) != 0 && errno != EEXIST) ok = 0;
+  if (ok && make_directory(copy) != 0 && errno != EEXIST) ok = 0;
   free(copy);
   return ok;
 }
@@ -868,7 +882,11 @@ NAT_TRAINER_ADAPTER_API nat_trainer_adapter_error *nat_trainer_adapter_log_progr
     return leave(make_error_from(NAT_TRAINER_ADAPTER_UNAVAILABLE, &message));
   }
 
+#ifdef _WIN32
+  gmtime_s(&utc, &now);
+#else
   gmtime_r(&now, &utc);
+#endif
   strftime(timestamp, sizeof timestamp, "%Y-%m-%dT%H:%M:%S+00:00", &utc);
   text_add(&line, "{\"timestamp\":\"");
   text_add(&line, timestamp);

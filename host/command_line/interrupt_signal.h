@@ -3,7 +3,7 @@
 
 namespace nat::host {
 
-// While alive, SIGINT and SIGTERM only set a flag (polled by whoever follows
+// While alive, SIGINT and SIGTERM (and Ctrl-Break on Windows) only set a flag (polled by whoever follows
 // a job, which then cancels it). Each handler fires once: a second Ctrl-C
 // ends the process the default way, for when cancelling hangs. The previous
 // handlers come back on destruction. One instance at a time.

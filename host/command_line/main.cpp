@@ -12,15 +12,30 @@ namespace nat::host {
 namespace {
 
 std::string footer() {
-  return std::string(R"(Plugins are searched in order in: --plugin-dir (each, as given), then
+#ifdef _WIN32
+  std::string search = std::string(R"(Plugins are searched in order in: --plugin-dir (each, as given), then
+%NAT_TRAINER_ADAPTER_PATH% (';'-separated), then the plugins folder beside
+nat-trainer.exe, then the installed plugin directory
+  <folder of nat-trainer.exe>\)") +
+                       NAT_HOST_INSTALLED_PLUGIN_DIR_FROM_BIN +
+                       R"(
+A plugin's name is the NAT _type it implements, in any case; the first plugin
+with a name wins. DLLs that do not export nat_trainer_adapter_abi_version
+(libcurl beside the plugins) are not plugins and are passed over.
+`nat-trainer list` shows the search path.
+)";
+#else
+  std::string search = std::string(R"(Plugins are searched in order in: --plugin-dir (each, as given), then
 NAT_TRAINER_ADAPTER_PATH (colon-separated; ignored in setuid/setgid processes),
 then the installed plugin directory
   )") + NAT_HOST_INSTALLED_PLUGIN_DIR +
-         R"(
+                       R"(
 then, for a binary run from its build tree, <build>/plugin. A plugin's name is
 the NAT _type it implements; the first plugin with a name wins.
 `nat-trainer list` shows the search path.
-
+)";
+#endif
+  return search + R"(
 Exit codes: 0 success (job completed, backend healthy); 1 job failed, canceled or
 timed out, or backend unhealthy; 2 usage, config, plugin or adapter error;
 128+N interrupted by signal N (the job is cancelled first).)";

@@ -1,8 +1,7 @@
 #include "command_line/progress_display.h"
 
-#include <unistd.h>
-
 #include "adapter/job_follower.h"
+#include "platform/platform.h"
 
 namespace nat::host {
 namespace {
@@ -162,7 +161,7 @@ StepProgress StepProgress::from_event(const nlohmann::json &event) {
 }
 
 std::unique_ptr<ProgressDisplay> ProgressDisplay::for_stream(std::FILE *stream, const std::string &run_id) {
-  if (::isatty(::fileno(stream))) {
+  if (platform::is_terminal(stream)) {
     return std::make_unique<TerminalProgress>(stream, run_id);
   }
   return std::make_unique<PlainProgress>(stream, run_id);

@@ -5,13 +5,13 @@
 #include <ctime>
 #include <vector>
 
+#include "platform/platform.h"
+
 namespace nat::host {
 namespace {
 
 std::string local_time(const struct timespec &when, const char *format) {
-  std::tm parts{};
-  const std::time_t seconds = when.tv_sec;
-  localtime_r(&seconds, &parts);
+  const std::tm parts = platform::local_time(when.tv_sec);
   char text[64];
   std::strftime(text, sizeof text, format, &parts);
   return text;

@@ -1,28 +1,15 @@
 #include "discovery/plugin_catalog.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <string>
 #include <unordered_set>
+
+#include "platform/platform.h"
 
 namespace nat::host {
 namespace {
 
-constexpr const char *kSharedLibrarySuffix = ".so";
-
-std::string octal_mode(mode_t mode) {
-  char text[8];
-  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
-  return text;
-}
-
-// Whoever can write a plugin file, or its directory, runs code in every
-// nat-trainer process that searches there.
-bool writable_by_others(const struct stat &status) { return (status.st_mode & (S_IWGRP | S_IWOTH)) != 0; }
+using platform::FileStatus;
 
 struct LibraryFile {
   std::filesystem::path path;
@@ -37,7 +24,7 @@ std::vector<LibraryFile> library_files(const std::filesystem::path &directory, s
   std::error_code code;
   std::filesystem::directory_iterator it(directory, code);
   for (; !code && it != std::filesystem::directory_iterator(); it.increment(code)) {
-    if (it->path().extension() == kSharedLibrarySuffix) {
+    if (platform::same_name(it->path().extension().string(), platform::kSharedLibrarySuffix)) {
       // The type readdir reported, without a stat where it did.
       std::error_code type_error;
       const bool link = it->is_symlink(type_error);
@@ -53,25 +40,27 @@ std::vector<LibraryFile> library_files(const std::filesystem::path &directory, s
 }
 
 void scan_directory(const SearchDirectory &directory, PluginCatalog &catalog,
-                    std::unordered_set<std::string> &loaded) {
-  struct stat status {};
-  if (::stat(directory.path.c_str(), &status) != 0) {
+                    std::unordered_set<std::filesystem::path::string_type> &loaded) {
+  // Whoever can write a plugin file, or its directory, runs code in every
+  // nat-trainer process that searches there.
+  const FileStatus status = platform::file_status(directory.path);
+  if (status.kind == FileStatus::Kind::missing || status.kind == FileStatus::Kind::unreadable) {
     const bool asked_for =
         directory.origin == SearchOrigin::command_line || directory.origin == SearchOrigin::environment;
-    if (errno != ENOENT || asked_for) {
+    if (status.kind != FileStatus::Kind::missing || asked_for) {
       catalog.refuse(directory.path, "plugin directory (" + origin_label(directory.origin) +
-                                         ") cannot be read: " + std::strerror(errno));
+                                         ") cannot be read: " + status.error);
     }
     return;
   }
-  if (!S_ISDIR(status.st_mode)) {
+  if (status.kind != FileStatus::Kind::directory) {
     catalog.refuse(directory.path,
                    "plugin directory (" + origin_label(directory.origin) + ") is not a directory");
     return;
   }
-  if (writable_by_others(status)) {
-    catalog.refuse(directory.path, "plugin directory is writable by group or others (mode " +
-                                       octal_mode(status.st_mode) + "); none of its plugins are loaded");
+  if (status.writable_by_others) {
+    catalog.refuse(directory.path,
+                   "plugin directory is " + *status.writable_by_others + "; none of its plugins are loaded");
     return;
   }
 
@@ -96,18 +85,20 @@ void scan_directory(const SearchDirectory &directory, PluginCatalog &catalog,
     if (!loaded.insert(real_path.native()).second) {
       continue;
     }
-    struct stat file_status {};
-    if (::stat(real_path.c_str(), &file_status) != 0) {
-      catalog.refuse(file, std::string("cannot stat: ") + std::strerror(errno));
+    const FileStatus file_status = platform::file_status(real_path);
+    if (file_status.kind == FileStatus::Kind::missing || file_status.kind == FileStatus::Kind::unreadable) {
+      catalog.refuse(file, "cannot stat: " + file_status.error);
       continue;
     }
-    if (!S_ISREG(file_status.st_mode)) {
+    if (file_status.kind != FileStatus::Kind::regular) {
       catalog.refuse(file, "not a regular file");
       continue;
     }
-    if (writable_by_others(file_status)) {
-      catalog.refuse(file, "plugin file is writable by group or others (mode " +
-                               octal_mode(file_status.st_mode) + "); not loaded");
+    if (file_status.writable_by_others) {
+      catalog.refuse(file, "plugin file is " + *file_status.writable_by_others + "; not loaded");
+      continue;
+    }
+    if (!platform::may_be_plugin(real_path, "nat_trainer_adapter_abi_version")) {
       continue;
     }
     try {
@@ -122,7 +113,7 @@ void scan_directory(const SearchDirectory &directory, PluginCatalog &catalog,
 
 const FoundPlugin *PluginCatalog::find(const std::string &name) const {
   for (const auto &plugin : plugins_) {
-    if (plugin.library->name() == name) {
+    if (platform::same_name(plugin.library->name(), name)) {
       return &plugin;
     }
   }
@@ -166,7 +157,7 @@ void PluginCatalog::refuse(std::filesystem::path path, std::string reason) {
 
 PluginCatalog discover_plugins(const SearchPath &search_path) {
   PluginCatalog catalog(search_path);
-  std::unordered_set<std::string> loaded;
+  std::unordered_set<std::filesystem::path::string_type> loaded;
   for (const auto &directory : search_path.directories) {
     scan_directory(directory, catalog, loaded);
   }

@@ -66,9 +66,11 @@ class PluginCatalog {
 };
 
 // Loads every plugin on the search path: in each directory the files ending
-// in the platform's shared-library suffix (".so"), by name; a file reached
-// twice (symlinks, a directory listed twice) is loaded once. A directory or
-// file writable by group or others is refused, as is any file that fails to
+// in the platform's shared-library suffix (".so"; ".dll" in any case on
+// Windows), by name; a file reached twice (symlinks, a directory listed
+// twice) is loaded once. A directory or file writable by group or others (on
+// Windows: by Everyone, Users and the like, by its access control list) is
+// refused, as is any file that fails to
 // load or is not a plugin of this ABI; discovery goes on after each.
 // Missing installed or build-tree directories are skipped silently; missing
 // directories that were asked for are refused.

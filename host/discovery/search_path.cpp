@@ -1,10 +1,9 @@
 #include "discovery/search_path.h"
 
-#include <sys/auxv.h>
-
 #include <cstdlib>
 
 #include "configured_paths.h"
+#include "platform/platform.h"
 
 namespace nat::host {
 namespace {
@@ -15,11 +14,11 @@ std::filesystem::path absolute_path(const std::filesystem::path &path) {
   return error ? path : absolute.lexically_normal();
 }
 
-std::vector<std::string> split_colon_list(const std::string &value) {
+std::vector<std::string> split_path_list(const std::string &value) {
   std::vector<std::string> entries;
   std::size_t start = 0;
   for (;;) {
-    std::size_t end = value.find(':', start);
+    std::size_t end = value.find(platform::kPathListSeparator, start);
     std::string entry = value.substr(start, end == std::string::npos ? std::string::npos : end - start);
     if (!entry.empty()) {
       entries.push_back(entry);
@@ -39,6 +38,8 @@ std::string origin_label(SearchOrigin origin) {
       return "--plugin-dir";
     case SearchOrigin::environment:
       return kPluginPathVariable;
+    case SearchOrigin::beside_executable:
+      return "beside nat-trainer.exe";
     case SearchOrigin::installed:
       return "installed";
     case SearchOrigin::build_tree:
@@ -76,16 +77,23 @@ SearchPathInputs SearchPathInputs::from_process(std::vector<std::filesystem::pat
   if (const char *value = std::getenv(kPluginPathVariable)) {
     inputs.environment_value = value;
   }
-  inputs.secure_execution = getauxval(AT_SECURE) != 0;
+  inputs.secure_execution = platform::secure_execution();
+  const std::optional<std::filesystem::path> executable = platform::executable_path();
+#ifdef _WIN32
+  if (executable) {
+    const std::filesystem::path folder = executable->parent_path();
+    inputs.beside_executable_dir = folder / "plugins";
+    inputs.installed_dir = folder / std::filesystem::u8path(NAT_HOST_INSTALLED_PLUGIN_DIR_FROM_BIN);
+  }
+#else
   inputs.installed_dir = NAT_HOST_INSTALLED_PLUGIN_DIR;
   // A binary inside the build root is the uninstalled one; it may use the
   // plugins built next to it. An installed binary never looks there, even if
   // the build tree still exists.
-  std::error_code error;
-  const std::filesystem::path executable = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (!error && is_inside(executable, NAT_HOST_BUILD_ROOT)) {
+  if (executable && is_inside(*executable, NAT_HOST_BUILD_ROOT)) {
     inputs.build_tree_dir = std::filesystem::path(NAT_HOST_BUILD_PLUGIN_DIR);
   }
+#endif
   return inputs;
 }
 
@@ -99,10 +107,14 @@ SearchPath build_search_path(const SearchPathInputs &inputs) {
       search_path.notes.push_back(std::string(kPluginPathVariable) +
                                   " ignored: the process runs with elevated privileges (AT_SECURE)");
     } else {
-      for (const auto &entry : split_colon_list(*inputs.environment_value)) {
+      for (const auto &entry : split_path_list(*inputs.environment_value)) {
         search_path.directories.push_back({absolute_path(entry), SearchOrigin::environment});
       }
     }
+  }
+  if (inputs.beside_executable_dir) {
+    search_path.directories.push_back(
+        {absolute_path(*inputs.beside_executable_dir), SearchOrigin::beside_executable});
   }
   if (!inputs.installed_dir.empty()) {
     search_path.directories.push_back({absolute_path(inputs.installed_dir), SearchOrigin::installed});

@@ -2,10 +2,11 @@
 // resolution by the plugin's ABI version. Shared by the host and the benchmark.
 #pragma once
 
-#include <dlfcn.h>
 #include <nat/trainer_adapter.h>
 
 #include <cstdint>
+
+#include "platform/symbols.h"
 
 namespace nat::host {
 
@@ -33,7 +34,7 @@ inline bool abi_function_expected(unsigned since_minor, unsigned usable_minor) {
 }
 
 // Resolves every function the plugin's ABI version promises (every function
-// of a minor up to usable_abi_minor) with dlsym on library; the later ones
+// of a minor up to usable_abi_minor) in library (dlsym, GetProcAddress); the later ones
 // stay null, so a 1.0 plugin has no resubmit and no spooled. Nothing is
 // probed: a promised function that is missing is the plugin's fault. Returns
 // the name of the first missing one, or nullptr when all are there.
@@ -41,7 +42,7 @@ inline const char *resolve_abi_functions(void *library, std::uint32_t abi_versio
   const unsigned usable = usable_abi_minor(abi_version);
 #define NAT_HOST_ABI_RESOLVE(minor, ret, name, params)                                 \
   if (abi_function_expected(minor, usable)) {                                          \
-    void *address = ::dlsym(library, "nat_trainer_adapter_" #name);                    \
+    void *address = platform::find_symbol(library, "nat_trainer_adapter_" #name);      \
     if (address == nullptr) return "nat_trainer_adapter_" #name;                       \
     functions.name = reinterpret_cast<decltype(&nat_trainer_adapter_##name)>(address); \
   } else {                                                                             \

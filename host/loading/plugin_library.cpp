@@ -1,10 +1,9 @@
 #include "loading/plugin_library.h"
 
-#include <dlfcn.h>
-
 #include <boost/dll/shared_library.hpp>
 
 #include "loading/resident_libraries.h"
+#include "platform/symbols.h"
 
 namespace nat::host {
 namespace {
@@ -16,6 +15,11 @@ namespace {
 // is the useful one; the rest repeats what we already know.
 std::string dlerror_text(const std::exception &error, const std::filesystem::path &file = {}) {
   std::string text = error.what();
+  // Windows: "boost::dll::shared_library::load() failed: <system message>".
+  const std::string windows_marker = "load() failed: ";
+  if (const std::size_t at = text.find(windows_marker); at != std::string::npos) {
+    return text.substr(at + windows_marker.size());
+  }
   const std::string marker = "dlerror system message: ";
   std::size_t start = text.find(marker);
   if (start == std::string::npos) {
@@ -66,14 +70,14 @@ std::shared_ptr<const PluginLibrary> PluginLibrary::load(const std::filesystem::
   } catch (const std::exception &e) {
     throw PluginLoadError("cannot load: " + dlerror_text(e, file));
   }
-  void *const handle = library->native();
+  void *const handle = reinterpret_cast<void *>(library->native());
 
   AbiFunctions &functions = plugin->functions_;
   void *bootstrap[2] = {nullptr, nullptr};
   const char *const bootstrap_names[2] = {"nat_trainer_adapter_abi_version",
                                           "nat_trainer_adapter_plugin_info"};
   for (int i = 0; i < 2; ++i) {
-    bootstrap[i] = ::dlsym(handle, bootstrap_names[i]);
+    bootstrap[i] = platform::find_symbol(handle, bootstrap_names[i]);
     if (bootstrap[i] == nullptr) {
       throw PluginLoadError(std::string("not a trainer adapter plugin: it does not export ") +
                             bootstrap_names[i]);
