@@ -128,9 +128,6 @@ class Scanner {
 // Parses a JSON number text as a double (the text was validated already).
 double parse_double(std::string_view number_text);
 
-// Appends `s` as a JSON string literal (with quotes) to `out`.
-void append_quoted(std::string &out, std::string_view s);
-
 namespace detail {
 
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
