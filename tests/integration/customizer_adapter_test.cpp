@@ -2,9 +2,6 @@
 // ABI against the NeMo server of the build (meson's nemo_server_python and
 // nemo_server_script, started on a free port once for the suite). About 5 s.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -17,10 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include "child_server.h"
 #include "plugin_api.h"
 #include "reference_server.h"
-
-extern char **environ;
 
 namespace nat::testing {
 namespace {
@@ -47,41 +43,14 @@ std::string data_file(const std::string &name) {
   return read_file(env("NAT_SOURCE_ROOT", ".") + "/tests/integration/customizer_data/" + name);
 }
 
+// The NeMo server of the build (meson's nemo_server_python and
+// nemo_server_script).
 class NemoServer {
  public:
-  NemoServer() {
-    int out[2];
-    if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
-    // The NeMo server of the build (meson's nemo_server_python and
-    // nemo_server_script).
-    std::string python = nemo_python();
-    std::string script =
-        env("NEMO_SERVER_SCRIPT", env("NAT_SOURCE_ROOT", ".") + "/tests/nemo_server/server.py");
-    std::vector<std::string> args = {python, script};
-    std::vector<char *> argv;
-    for (auto &a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_addclose(&fa, out[0]);
-    int rc = posix_spawnp(&pid_, python.c_str(), &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(out[1]);
-    if (rc != 0) {
-      ::close(out[0]);
-      throw std::runtime_error("cannot start " + script);
-    }
-    std::string line;
-    char ch;
-    while (::read(out[0], &ch, 1) == 1 && ch != '\n') line.push_back(ch);
-    ::close(out[0]);
-    port_ = Json::parse(line).at("port").get<int>();
-  }
-  ~NemoServer() {
-    ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
-  }
+  NemoServer()
+      : child_({nemo_python(),
+                env("NEMO_SERVER_SCRIPT", env("NAT_SOURCE_ROOT", ".") + "/tests/nemo_server/server.py")}),
+        port_(child_.port()) {}
   std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
   void faults(const Json &f) const { http_request("POST", base() + "/_test/faults", f.dump()); }
   void reset() const { http_request("POST", base() + "/_test/reset"); }
@@ -99,7 +68,7 @@ class NemoServer {
   }
 
  private:
-  pid_t pid_ = -1;
+  ChildServer child_;
   int port_ = 0;
 };
 

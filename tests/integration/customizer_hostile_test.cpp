@@ -12,7 +12,7 @@
 #include <string>
 #include <thread>
 
-#include "customizer_process.h"
+#include "child_server.h"
 #include "plugin_api.h"
 #include "reference_server.h"
 

@@ -11,12 +11,7 @@
 // Every message, status and event the adapter produces on the way is
 // checked: valid UTF-8, no NUL, and neither the key nor any 8-byte piece of
 // it. Runtime: about 20-30 s (most of it in the timeout tests).
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -25,10 +20,9 @@
 #include <set>
 #include <thread>
 
+#include "child_server.h"
 #include "plugin_api.h"
 #include "reference_server.h"
-
-extern char **environ;
 
 using nat::testing::Adapter;
 using nat::testing::CallResult;
@@ -89,47 +83,14 @@ class HostileServer {
   ~HostileServer() { stop(); }
 
   void start(const json &script = json::object()) {
-    int out[2], in[2];
-    if (::pipe(out) != 0 || ::pipe(in) != 0) throw std::runtime_error("pipe failed");
-    std::vector<std::string> args = {python_, script_, "--script", script.dump()};
-    std::vector<char *> argv;
-    for (auto &a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_addclose(&fa, out[0]);
-    posix_spawn_file_actions_addclose(&fa, in[1]);
-    int rc = posix_spawnp(&pid_, python_.c_str(), &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(out[1]);
-    ::close(in[0]);
-    stdin_ = in[1];
-    ::fcntl(stdin_, F_SETFD, FD_CLOEXEC);
-    if (rc != 0) {
-      ::close(out[0]);
-      pid_ = -1;
-      throw std::runtime_error("cannot start " + python_ + " " + script_);
-    }
-    std::string line;
-    char ch;
-    while (::read(out[0], &ch, 1) == 1 && ch != '\n') line.push_back(ch);
-    ::close(out[0]);
-    json ready = json::parse(line, nullptr, false);
-    if (!ready.is_object()) throw std::runtime_error("hostile server did not start: '" + line + "'");
-    port_ = ready["port"].get<int>();
-    trap_port_ = ready["trap_port"].get<int>();
+    stop();
+    child_ = std::make_unique<nat::testing::ChildServer>(
+        std::vector<std::string>{python_, script_, "--script", script.dump()});
+    port_ = child_->ready().at("port").get<int>();
+    trap_port_ = child_->ready().at("trap_port").get<int>();
   }
 
-  void stop() {
-    if (stdin_ >= 0) ::close(stdin_);
-    stdin_ = -1;
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
+  void stop() { child_.reset(); }
 
   int port() const { return port_; }
   int trap_port() const { return trap_port_; }
@@ -160,8 +121,7 @@ class HostileServer {
 
  private:
   std::string python_, script_;
-  pid_t pid_ = -1;
-  int stdin_ = -1;
+  std::unique_ptr<nat::testing::ChildServer> child_;
   int port_ = 0, trap_port_ = 0;
 };
 

@@ -1,6 +1,7 @@
-// A server the NeMo Customizer tests start as a child process: its first
-// line on stdout is a JSON object (its port); its stdin stays open until it
-// is stopped (a server that reads it ends when the test dies).
+// A server the integration tests start as a child process (the hostile
+// server, the NeMo reference server): its first line on stdout is a JSON
+// object (its ports); its stdin stays open until it is stopped (a server
+// that reads it ends when the test dies).
 #pragma once
 
 #include <fcntl.h>
@@ -65,6 +66,8 @@ class ChildServer {
     ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
+  // The first line, as JSON.
+  const nlohmann::json &ready() const { return ready_; }
   int port() const { return ready_.at("port").get<int>(); }
   std::string base() const { return "http://127.0.0.1:" + std::to_string(port()); }
 
