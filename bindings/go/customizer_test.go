@@ -1,12 +1,10 @@
 package nattrainer_test
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,31 +23,16 @@ func startNemoServer(t *testing.T) string {
 	}
 	script := required(t, "NEMO_SERVER_SCRIPT", filepath.Join(repo(), "tests", "nemo_server", "server.py"),
 		"the NeMo Microservices server")
-	cmd := exec.Command(python, script, "--port", "0")
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	lines := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
-		lines <- line
-	}()
-	var line string
-	select {
-	case line = <-lines:
-	case <-time.After(120 * time.Second):
-	}
 	var ready struct {
 		Port int `json:"port"`
 	}
-	if err := json.Unmarshal([]byte(line), &ready); err != nil || ready.Port == 0 {
-		t.Fatalf("the NeMo server printed no ready line (%q): %v", line, err)
+	cmd, err := startChildServer(&ready, 120*time.Second, python, script, "--port", "0")
+	if err != nil {
+		t.Fatalf("the NeMo server: %v", err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	if ready.Port == 0 {
+		t.Fatalf("the NeMo server printed no port")
 	}
 	return fmt.Sprintf("http://127.0.0.1:%d", ready.Port)
 }

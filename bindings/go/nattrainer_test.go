@@ -1,7 +1,6 @@
 package nattrainer_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -78,34 +77,19 @@ func startServer(t *testing.T) *artServer {
 			serverErr = err
 			return
 		}
-		cmd := exec.Command(python, script, "--dialect", "0.4", "--port", "0", "--inference-port", "0", "--data-dir", dataDir)
-		cmd.Stderr = os.Stderr
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			serverErr = err
-			return
-		}
-		if err := cmd.Start(); err != nil {
-			serverErr = err
-			return
-		}
-		lines := make(chan string, 1)
-		go func() {
-			line, _ := bufio.NewReader(stdout).ReadString('\n')
-			lines <- line
-		}()
-		var line string
-		select {
-		case line = <-lines:
-		case <-time.After(180 * time.Second):
-		}
 		var ready struct {
 			ControlPort int `json:"control_port"`
 		}
-		if err := json.Unmarshal([]byte(line), &ready); err != nil || ready.ControlPort == 0 {
+		cmd, err := startChildServer(&ready, 180*time.Second, python, script, "--dialect", "0.4", "--port", "0",
+			"--inference-port", "0", "--data-dir", dataDir)
+		if err != nil {
+			serverErr = fmt.Errorf("the ART server: %v", err)
+			return
+		}
+		if ready.ControlPort == 0 {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
-			serverErr = fmt.Errorf("the ART server printed no ready line (%q): %v", line, err)
+			serverErr = fmt.Errorf("the ART server printed no control_port")
 			return
 		}
 		server = &artServer{cmd: cmd, controlPort: ready.ControlPort}

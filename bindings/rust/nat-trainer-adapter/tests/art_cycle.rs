@@ -5,11 +5,9 @@
 //! ART_SERVER_SCRIPT (set by meson); when unset, the source tree's defaults
 //! are used, and the tests are skipped with a message if those are missing.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,25 +16,9 @@ use serde_json::{json, Value};
 
 const FIRST_MESSAGE_RULE: &str = "The first message in the trajectory must be from 'user' or 'system'.";
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..")
-}
+mod common;
 
-/// The path in `var`, which must exist when set; else `default` or None (skip).
-fn required(var: &str, default: PathBuf, what: &str) -> Option<PathBuf> {
-    match std::env::var_os(var) {
-        Some(v) if !v.is_empty() => {
-            let p = PathBuf::from(v);
-            assert!(p.exists(), "{var}={}: {what} does not exist", p.display());
-            Some(p)
-        }
-        _ if default.exists() => Some(default),
-        _ => {
-            eprintln!("SKIP: {what} not found at {} (set {var})", default.display());
-            None
-        }
-    }
-}
+use common::{repo, required, ChildServer};
 
 fn plugin() -> Option<Arc<Plugin>> {
     #[cfg(feature = "link")]
@@ -56,7 +38,7 @@ fn plugin() -> Option<Arc<Plugin>> {
 
 /// The reference server as a child process; killed on drop (also on panic).
 struct ArtServer {
-    child: Child,
+    _child: ChildServer, // stopped when dropped
     control_port: u16,
     data_dir: TempDir,
 }
@@ -95,34 +77,21 @@ impl ArtServer {
             "the ART reference server",
         )?;
         let data_dir = TempDir::new("art-server");
-        let mut child = Command::new(python)
-            .arg(script)
-            .args(["--dialect", "0.4", "--port", "0", "--inference-port", "0", "--data-dir"])
-            .arg(&data_dir.0)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the ART server");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = match rx.recv_timeout(Duration::from_secs(180)) {
-            Ok(l) if !l.trim().is_empty() => l,
-            other => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("the ART server did not print its ready line: {other:?}");
-            }
-        };
-        let ready: Value = serde_json::from_str(&line).expect("ready line is JSON");
-        let control_port = ready["control_port"].as_u64().expect("control_port") as u16;
+        let args = [
+            script.as_os_str(),
+            "--dialect".as_ref(),
+            "0.4".as_ref(),
+            "--port".as_ref(),
+            "0".as_ref(),
+            "--inference-port".as_ref(),
+            "0".as_ref(),
+            "--data-dir".as_ref(),
+            data_dir.0.as_os_str(),
+        ];
+        let child = ChildServer::start("the ART server", python, args, Duration::from_secs(180));
+        let control_port = child.port("control_port");
         Some(ArtServer {
-            child,
+            _child: child,
             control_port,
             data_dir,
         })
@@ -155,13 +124,6 @@ impl ArtServer {
             response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
             "{response}"
         );
-    }
-}
-
-impl Drop for ArtServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

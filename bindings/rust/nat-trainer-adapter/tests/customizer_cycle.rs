@@ -2,37 +2,19 @@
 //! Microservices server started here: the job completes and the server holds
 //! NAT's dataset files.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use nat_trainer_adapter::{Adapter, Plugin};
 use serde_json::{json, Value};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..")
-}
+mod common;
 
-fn required(var: &str, default: PathBuf, what: &str) -> Option<PathBuf> {
-    match std::env::var_os(var) {
-        Some(v) if !v.is_empty() => {
-            let p = PathBuf::from(v);
-            assert!(p.exists(), "{var}={}: {what} does not exist", p.display());
-            Some(p)
-        }
-        _ if default.exists() => Some(default),
-        _ => {
-            eprintln!("SKIP: {what} not found at {} (set {var})", default.display());
-            None
-        }
-    }
-}
+use common::{repo, required, ChildServer};
 
 struct NemoServer {
-    child: Child,
+    _server: ChildServer, // stopped when dropped
     port: u16,
 }
 
@@ -45,32 +27,14 @@ impl NemoServer {
             repo().join("tests/nemo_server/server.py"),
             "the NeMo Microservices server",
         )?;
-        let mut child = Command::new(python)
-            .arg(script)
-            .args(["--port", "0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the NeMo server");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(l) if !l.trim().is_empty() => l,
-            other => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("the NeMo server did not print its ready line: {other:?}");
-            }
-        };
-        let ready: Value = serde_json::from_str(&line).expect("ready line is JSON");
-        let port = ready["port"].as_u64().expect("port") as u16;
-        Some(NemoServer { child, port })
+        let server = ChildServer::start(
+            "the NeMo server",
+            python,
+            [script.as_os_str(), "--port".as_ref(), "0".as_ref()],
+            Duration::from_secs(120),
+        );
+        let port = server.port("port");
+        Some(NemoServer { _server: server, port })
     }
 
     fn url(&self) -> String {
@@ -92,13 +56,6 @@ impl NemoServer {
         assert!(response.starts_with("HTTP/1.1 200"), "{response}");
         let body = &response[response.find("\r\n\r\n").expect("end of headers") + 4..];
         serde_json::from_str(body).expect("state is JSON")
-    }
-}
-
-impl Drop for NemoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
