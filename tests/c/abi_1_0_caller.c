@@ -1,10 +1,15 @@
 /* A caller written against ABI 1.0 only: it declares the 1.0 functions as
  * the 1.0 header did (abi_1_0_prototypes.h; the build fails if a signature
- * changed), loads the plugin given as argv[1] with dlopen as a 1.0 host did,
+ * changed), loads the plugin given as argv[1] with dlopen (LoadLibrary on
+ * Windows) as a 1.0 host did,
  * resolves exactly the 1.0 functions (a missing symbol fails) and runs
  * plugin_info, create, convert of a small collection and destroy.
  * Runtime: a few milliseconds. */
+#ifdef _WIN32
+#include <windows.h>
+#else
 #include <dlfcn.h>
+#endif
 #include <nat/trainer_adapter.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +24,18 @@ static const char COLLECTION[] =
     "\"logprob\":-0.1,"
     "\"top_logprobs\":[]}]}}],\"reward\":1.0}]]}";
 
+#ifdef _WIN32
+static HMODULE handle;
+/* memcpy: ISO C has no cast between function and object pointers. */
+static void *dlsym(HMODULE library, const char *name) {
+  FARPROC function = GetProcAddress(library, name);
+  void *address;
+  memcpy(&address, &function, sizeof address);
+  return address;
+}
+#else
 static void *handle;
+#endif
 static int failed;
 
 static void *need(const char *name) {
@@ -49,11 +65,20 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: abi_1_0_caller PLUGIN.so\n");
     return 2;
   }
+#ifdef _WIN32
+  handle = LoadLibraryA(argv[1]);
+  if (!handle) {
+    fprintf(stderr, "abi_1_0_caller: LoadLibrary(%s) failed: error %lu\n", argv[1],
+            (unsigned long)GetLastError());
+    return 1;
+  }
+#else
   handle = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     fprintf(stderr, "abi_1_0_caller: %s\n", dlerror());
     return 1;
   }
+#endif
   {
     RESOLVE(abi_version);
     RESOLVE(plugin_info);
