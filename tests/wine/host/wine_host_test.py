@@ -12,10 +12,13 @@
 - run --wait against the reference ART server (run natively), dialects 0.4
   and 0.5, through the Windows libcurl: the job completes; without libcurl
   beside the plugin the error names the DLLs looked for.
+- A NeMo Customizer cycle through nat-trainer.exe against the reference
+  NeMo Microservices server (run natively): the uploaded dataset is NAT's,
+  byte for byte; a job the service fails exits 1 with its status.
 - The plain-C example adapter (examples/minimal_adapter) compiled for
   Windows with the public header alone is found and runs a job.
 
-About 25 s once Wine's prefix exists.
+About 30 s once Wine's prefix exists.
 """
 import argparse
 import json
@@ -26,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import urllib.request
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--exe", required=True)
@@ -35,6 +39,8 @@ parser.add_argument("--cc", required=True)
 parser.add_argument("--art-python-04", required=True)
 parser.add_argument("--art-python-05", required=True)
 parser.add_argument("--art-server", required=True)
+parser.add_argument("--nemo-python", required=True)
+parser.add_argument("--nemo-server", required=True)
 parser.add_argument("--source-root", required=True)
 ARGS, _ = parser.parse_known_args()
 WINE = os.environ.get("MESON_EXE_WRAPPER", "wine")
@@ -45,6 +51,22 @@ QUICKSTART = os.path.join(ROOT, "examples", "quickstart")
 TRAJECTORIES = os.path.join(QUICKSTART, "trajectories.json")
 ART_PLUGIN = next(p for p in ARGS.plugins if "openpipe_art" in p)
 EXPORT_PLUGIN = next(p for p in ARGS.plugins if "jsonl_export" in p)
+CUSTOMIZER_DATA = os.path.join(ROOT, "tests", "integration", "customizer_data")
+NEMO_CONFIG = """\
+trainer_adapters:
+  nemo:
+    _type: nemo_customizer_trainer_adapter
+    entity_host: {url}
+    datastore_host: {url}/
+    hf_token: wine-token-0042
+    namespace: wine-ns
+    customization_config: meta/llama-3.2-1b-instruct@v1.0.0+A100
+    hyperparameters: {{epochs: 1, learning_rate: 1e-5}}
+    poll_interval_seconds: 0.05
+finetuning:
+  trainer_adapter: nemo
+  num_epochs: 1
+"""
 NAMES = {"openpipe_art_trainer_adapter", "nemo_customizer_trainer_adapter", "jsonl_export_trainer_adapter"}
 
 
@@ -267,6 +289,42 @@ class WineNatTrainer(unittest.TestCase):
                         windows_path(TRAJECTORIES), cwd=self.tmp)
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
         self.assertIn("libcurl-x64.dll could not be loaded", r.stderr)
+
+    def test_nemo_customizer_cycle_and_failed_job(self):
+        server = subprocess.Popen([ARGS.nemo_python, ARGS.nemo_server, "--port", "0"], stdout=subprocess.PIPE,
+                                  stdin=subprocess.DEVNULL, text=True)
+        try:
+            url = "http://127.0.0.1:%d" % json.loads(server.stdout.readline())["port"]
+            config = os.path.join(self.tmp, "nemo.yml")
+            with open(config, "w") as f:
+                f.write(NEMO_CONFIG.format(url=url))
+            collection = windows_path(os.path.join(CUSTOMIZER_DATA, "dpo_collection.json"))
+
+            r = nat_trainer(self.exe, "run", "--config", windows_path(config), "--trajectories", collection,
+                            "--wait", "--timeout", "60", cwd=self.tmp)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            lines = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+            self.assertEqual(lines[0]["backend"], "nemo-customizer")
+            self.assertEqual(lines[-1]["status"], "completed", lines[-1])
+            self.assertNotIn("wine-token-0042", r.stdout + r.stderr)
+            with urllib.request.urlopen(url + "/_test/state", timeout=30) as reply:
+                state = json.loads(reply.read())
+            with open(os.path.join(CUSTOMIZER_DATA, "expected_training_last.jsonl"), encoding="utf-8") as f:
+                self.assertEqual(state["files"].get("wine-ns/nat-dpo/training/training_file.jsonl"), f.read())
+            jobs = [q for q in state["requests"] if q["path"] == "/v1/customization/jobs"]
+            self.assertEqual(len(jobs), 1)
+            self.assertEqual(json.loads(jobs[0]["body"])["hyperparameters"]["epochs"], 1)
+
+            request = urllib.request.Request(url + "/_test/faults", data=b'{"job_fail": true}', method="POST")
+            urllib.request.urlopen(request, timeout=30).close()
+            r = nat_trainer(self.exe, "run", "--config", windows_path(config), "--trajectories", collection,
+                            "--wait", "--timeout", "60", cwd=self.tmp)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertEqual(json.loads(r.stdout.splitlines()[-1])["status"], "failed", r.stdout)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            server.stdout.close()
 
     # --- A plugin of one's own ---------------------------------------------------------
 
