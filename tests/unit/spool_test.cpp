@@ -3,10 +3,15 @@
 // What Spool::list and list_json report of a spool directory.
 #include "jobs/spool.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
+#ifdef _WIN32
+#include <process.h>
+#include <sys/utime.h>
+#else
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 #include <chrono>
 #include <cstdlib>
@@ -24,8 +29,15 @@ namespace {
 class SpoolOwnership : public ::testing::Test {
  protected:
   void SetUp() override {
+#ifdef _WIN32
+    static int count = 0;
+    fs::path pattern = fs::temp_directory_path() /
+                       ("nat-spool-test-" + std::to_string(::getpid()) + "-" + std::to_string(count++));
+    ASSERT_TRUE(fs::create_directory(pattern));
+#else
     char pattern[] = "/tmp/nat-spool-test-XXXXXX";
     ASSERT_NE(::mkdtemp(pattern), nullptr);
+#endif
     root_ = fs::canonical(pattern);
     spool_ = root_ / "spool";
     fs::create_directories(spool_);
@@ -72,6 +84,24 @@ TEST_F(SpoolOwnership, RefusesEverythingElse) {
   EXPECT_EQ(spool.owned_file(touch(spool_ / "sub" / "x.json").string()), "");
   // Out through "..".
   EXPECT_EQ(spool.owned_file((spool_ / ".." / "collection.json").string()), "");
+  // Directories, missing files, empty paths, "." and "..", a NUL byte.
+  touch(spool_ / "real.json");
+  EXPECT_EQ(spool.owned_file((spool_ / "sub").string()), "");
+  EXPECT_EQ(spool.owned_file((spool_ / "missing.json").string()), "");
+  EXPECT_EQ(spool.owned_file(""), "");
+  EXPECT_EQ(spool.owned_file((spool_ / ".").string()), "");
+  EXPECT_EQ(spool.owned_file((spool_ / "sub" / "..").string()), "");
+  EXPECT_EQ(spool.owned_file((spool_ / "real.json").string() + std::string(1, '\0') + "x"), "");
+  // A spool directory that does not exist owns nothing.
+  EXPECT_EQ(nat::Spool((root_ / "none").string()).owned_file((spool_ / "real.json").string()), "");
+}
+
+TEST_F(SpoolOwnership, RefusesSymlinksToFiles) {
+#ifdef _WIN32
+  GTEST_SKIP() << "std::filesystem::create_symlink of MinGW-w64's libstdc++ is not supported on Windows";
+#endif
+  nat::Spool spool(spool_.string());
+  touch(root_ / "collection.json");
   // A symlink in the spool to a file outside, and one to a file inside.
   fs::create_symlink(root_ / "collection.json", spool_ / "link.json");
   EXPECT_EQ(spool.owned_file((spool_ / "link.json").string()), "");
@@ -83,26 +113,29 @@ TEST_F(SpoolOwnership, RefusesEverythingElse) {
   EXPECT_EQ(spool.owned_file((root_ / "spool-link" / "real.json").string()), (spool_ / "real.json").string());
   // A spool directory that is a symlink to elsewhere: files of the target's directory are its own.
   fs::create_symlink(root_ / "spool2", root_ / "spool3");
+  touch(root_ / "spool2" / "x.json");
   EXPECT_EQ(nat::Spool((root_ / "spool3").string()).owned_file((root_ / "spool2" / "x.json").string()),
             (root_ / "spool2" / "x.json").string());
-  // Directories, missing files, empty paths, "." and "..", a NUL byte.
-  EXPECT_EQ(spool.owned_file((spool_ / "sub").string()), "");
-  EXPECT_EQ(spool.owned_file((spool_ / "missing.json").string()), "");
-  EXPECT_EQ(spool.owned_file(""), "");
-  EXPECT_EQ(spool.owned_file((spool_ / ".").string()), "");
-  EXPECT_EQ(spool.owned_file((spool_ / "sub" / "..").string()), "");
-  EXPECT_EQ(spool.owned_file((spool_ / "real.json").string() + std::string(1, '\0') + "x"), "");
-  // A spool directory that does not exist owns nothing.
-  EXPECT_EQ(nat::Spool((root_ / "none").string()).owned_file((spool_ / "real.json").string()), "");
 }
 
 namespace {
 
+#ifdef _WIN32
+// Spool::list reads whole seconds of a modification time on Windows.
+constexpr long long kExtraNs = 0;
+// Sets a file's modification time to `seconds` after the epoch.
+void set_modified(const fs::path &p, long seconds) {
+  struct __utimbuf64 times = {seconds, seconds};
+  ASSERT_EQ(::_wutime64(p.c_str(), &times), 0);
+}
+#else
+constexpr long long kExtraNs = 1;
 // Sets a file's modification time to `seconds` after the epoch (plus 1 ns).
 void set_modified(const fs::path &p, long seconds) {
   const struct timespec times[2] = {{seconds, 1}, {seconds, 1}};
   ASSERT_EQ(::utimensat(AT_FDCWD, p.c_str(), times, AT_SYMLINK_NOFOLLOW), 0);
 }
+#endif
 
 }  // namespace
 
@@ -122,7 +155,9 @@ TEST_F(SpoolOwnership, ListsCollectionsOldestFirstWithWhatTheirNamesSay) {
   // Not collections: another suffix, a directory, a symlink, a file of a subdirectory.
   touch(spool_ / "notes.txt");
   fs::create_directories(spool_ / "dir.json");
+#ifndef _WIN32
   fs::create_symlink(older, spool_ / "link.json");
+#endif
   touch(spool_ / "sub" / "x.json");
 
   const std::vector<nat::SpooledCollection> list = spool.list();
@@ -134,7 +169,7 @@ TEST_F(SpoolOwnership, ListsCollectionsOldestFirstWithWhatTheirNamesSay) {
   EXPECT_EQ(list[0].writer_pid, 0);  // not a name the spool gives
   EXPECT_EQ(list[0].run_id, "");
   EXPECT_EQ(list[1].run_id, "r");
-  EXPECT_EQ(list[1].modified_unix_ns, 1000000000ll * 1000000000 + 1);
+  EXPECT_EQ(list[1].modified_unix_ns, 1000000000ll * 1000000000 + kExtraNs);
   EXPECT_FALSE(list[1].partial);
   EXPECT_TRUE(list[2].partial);
   EXPECT_EQ(list[2].run_id, "r");
@@ -151,10 +186,11 @@ TEST_F(SpoolOwnership, ListsCollectionsOldestFirstWithWhatTheirNamesSay) {
   EXPECT_EQ(json["spooling"], false);
   EXPECT_EQ(json["exists"], true);
   ASSERT_EQ(json["collections"].size(), 4u);
-  EXPECT_EQ(json["collections"][0], (nlohmann::json{{"path", foreign.string()},
-                                                    {"state", "ready"},
-                                                    {"bytes", 2},
-                                                    {"modified_unix_ns", 1000000000ll * 1000000000 + 1}}));
+  EXPECT_EQ(json["collections"][0],
+            (nlohmann::json{{"path", foreign.string()},
+                            {"state", "ready"},
+                            {"bytes", 2},
+                            {"modified_unix_ns", 1000000000ll * 1000000000 + kExtraNs}}));
   EXPECT_EQ(json["collections"][2]["state"], "partial");
   EXPECT_EQ(json["collections"][3]["run_id"], "run_a_b");
   EXPECT_EQ(json["collections"][3]["writer_running"], true);
