@@ -13,6 +13,7 @@
 #include "art/training_stream.h"
 #include "base/error.h"
 #include "convert/trajectory_converter.h"
+#include "http/curl_library.h"
 #include "jobs/spool.h"
 #include "json/small_json.h"
 
@@ -121,6 +122,11 @@ void ArtTrainerAdapter::settle_spool_sync(Job &job, PendingSpoolSync &pending) {
 
 ArtTrainerAdapter::ArtTrainerAdapter(AdapterConfig config)
     : config_(std::move(config)), client_(client_options(config_), secrets_) {
+  if (!config_.native.libcurl_path.empty()) {
+    std::string why;
+    if (!http::choose_libcurl(config_.native.libcurl_path, &why))
+      throw Error(ErrorCode::FailedPrecondition, why);
+  }
   art::ensure_curl_initialized();
   secrets_.add(config_.backend.api_key);
   // The key the server is told to use for its vLLM (server_args.api_key) is

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "http/curl_library.h"
 #include "json/scanner.h"
 #include "json/small_json.h"
 #include "nat/lax_number.h"
@@ -246,6 +247,7 @@ void parse_native(const Json &n, NativeOptions &o) {
                                 "max_response_bytes",
                                 "ca_path",
                                 "insecure_skip_tls_verify",
+                                "libcurl_path",
                                 "spool",
                                 "spool_dir"};
   for (auto it = n.begin(); it != n.end(); ++it) {
@@ -293,6 +295,11 @@ void parse_native(const Json &n, NativeOptions &o) {
   o.ca_path = get_string(n, "ca_path", p, "");
   refuse_control_characters(o.ca_path, "native.ca_path", "is handed to libcurl");
   o.insecure_skip_tls_verify = get_bool(n, "insecure_skip_tls_verify", p, false);
+  if (n.contains("libcurl_path")) {
+    o.libcurl_path = get_string(n, "libcurl_path", p, "");
+    const std::string problem = http::libcurl_path_problem(o.libcurl_path);
+    if (!problem.empty()) bad("native.libcurl_path", problem);
+  }
   o.spool = get_bool(n, "spool", p, true);
   o.spool_dir = get_string(n, "spool_dir", p, o.spool_dir);
   if (o.spool_dir.empty()) bad("native.spool_dir", "must not be empty");

@@ -55,6 +55,9 @@ struct NativeOptions {
   size_t max_response_bytes = 16u << 20;
   std::string ca_path;
   bool insecure_skip_tls_verify = false;
+  // The libcurl file to load instead of the search; "" searches
+  // (http/curl_library.h: choose_libcurl).
+  std::string libcurl_path;
   bool spool = true;  // write each submitted collection to spool_dir first
   std::string spool_dir = kDefaultSpoolDir;
 };

@@ -57,6 +57,7 @@ const char *adapter_config_schema() {
         "max_response_bytes": {"type": "integer", "minimum": 1024, "maximum": 1073741824, "default": 16777216},
         "ca_path": {"type": "string"},
         "insecure_skip_tls_verify": {"type": "boolean", "default": false},
+        "libcurl_path": {"type": "string", "minLength": 1, "description": "The libcurl to load: exactly this file (a path with a directory), instead of the search for libcurl.so.4 (Windows: libcurl-x64.dll, libcurl.dll, libcurl-4.dll beside the plugin, then the DLL search path). One libcurl per process: the first adapter that names one fixes it; an adapter naming another fails at create."},
         "spool": {"type": "boolean", "default": true, "description": "Write each submitted collection to spool_dir before sending; removed when training completed."},
         "spool_dir": {"type": "string", "default": )JSON" +
                                     nlohmann::json(kDefaultSpoolDir).dump() + R"JSON(}

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "base/error.h"
+#include "http/curl_library.h"
 #include "json/small_json.h"
 #include "nat/lax_number.h"
 
@@ -177,9 +178,11 @@ void parse_deployment(const Json &d, DeploymentConfig &o) {
 }
 
 void parse_native(const Json &n, NativeOptions &o) {
-  static const char *known[] = {"connect_timeout_s", "request_timeout_s",        "upload_timeout_s",
-                                "health_timeout_s",  "max_json_depth",           "max_response_bytes",
-                                "ca_path",           "insecure_skip_tls_verify", "spool",
+  static const char *known[] = {"connect_timeout_s", "request_timeout_s",
+                                "upload_timeout_s",  "health_timeout_s",
+                                "max_json_depth",    "max_response_bytes",
+                                "ca_path",           "insecure_skip_tls_verify",
+                                "libcurl_path",      "spool",
                                 "spool_dir"};
   for (auto it = n.begin(); it != n.end(); ++it) {
     bool ok = false;
@@ -201,6 +204,11 @@ void parse_native(const Json &n, NativeOptions &o) {
   o.ca_path = get_string(n, "ca_path", p, "");
   refuse_controls(o.ca_path, "native.ca_path", "is handed to libcurl");
   o.insecure_skip_tls_verify = get_bool(n, "insecure_skip_tls_verify", p, false);
+  if (n.contains("libcurl_path")) {
+    o.libcurl_path = get_string(n, "libcurl_path", p, "");
+    const std::string problem = http::libcurl_path_problem(o.libcurl_path);
+    if (!problem.empty()) bad("native.libcurl_path", problem);
+  }
   o.spool = get_bool(n, "spool", p, true);
   o.spool_dir = get_string(n, "spool_dir", p, o.spool_dir);
   if (o.spool_dir.empty()) bad("native.spool_dir", "must not be empty");

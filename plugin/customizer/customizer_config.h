@@ -53,6 +53,9 @@ struct NativeOptions {
   size_t max_response_bytes = 16u << 20;
   std::string ca_path;
   bool insecure_skip_tls_verify = false;
+  // The libcurl file to load instead of the search; "" searches
+  // (http/curl_library.h: choose_libcurl).
+  std::string libcurl_path;
   bool spool = true;
   std::string spool_dir = kDefaultSpoolDir;
 };

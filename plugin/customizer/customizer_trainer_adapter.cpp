@@ -14,6 +14,7 @@
 
 #include "base/error.h"
 #include "customizer/py_json.h"
+#include "http/curl_library.h"
 #include "jobs/progress_log.h"
 #include "jobs/spool.h"
 #include "json/small_json.h"
@@ -61,6 +62,11 @@ void write_file(const std::filesystem::path &file, const std::string &bytes) {
 
 CustomizerTrainerAdapter::CustomizerTrainerAdapter(CustomizerConfig config)
     : config_(std::move(config)), client_(client_options(config_), secrets_) {
+  if (!config_.native.libcurl_path.empty()) {
+    std::string why;
+    if (!http::choose_libcurl(config_.native.libcurl_path, &why))
+      throw Error(ErrorCode::FailedPrecondition, why);
+  }
   http::ensure_curl_initialized();
   secrets_.add(config_.hf_token);
 }

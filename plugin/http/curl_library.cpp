@@ -26,6 +26,7 @@
 #include <atomic>
 #include <cstdarg>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <new>
 #include <string>
@@ -70,6 +71,11 @@ struct Library {
   Functions fn;
   std::string error;  // why it is not usable
   std::atomic<long> global_flags{CURL_GLOBAL_DEFAULT};
+  // native.libcurl_path, under choice_mutex: the path chosen ("" for the
+  // search), and whether loading has begun (then the choice is final).
+  std::mutex choice_mutex;
+  std::string chosen_path;
+  bool load_started = false;
 };
 
 // Never destroyed: handles and messages may be used by threads still running
@@ -79,8 +85,13 @@ Library &library() {
   return *instance;
 }
 
-std::string not_loaded(const std::string &why) {
-  return std::string(NAT_ART_LIBCURL_SONAME) + " could not be loaded: " + why;
+// What the messages call the library: the chosen file, or the search's name.
+std::string library_name(const std::string &chosen_path) {
+  return chosen_path.empty() ? std::string(NAT_ART_LIBCURL_SONAME) : chosen_path;
+}
+
+std::string not_loaded(const std::string &name, const std::string &why) {
+  return name + " could not be loaded: " + why;
 }
 
 #ifdef _WIN32
@@ -136,20 +147,36 @@ void *open_libcurl(std::string &why) {
   return nullptr;
 }
 
+// Exactly the file `path` (UTF-8); the DLLs it imports are looked up beside
+// it first.
+void *open_libcurl_file(const std::string &path, std::string &why) {
+  std::error_code error;
+  std::filesystem::path file = std::filesystem::absolute(std::filesystem::u8path(path), error);
+  if (error) file = std::filesystem::u8path(path);
+  HMODULE h = ::LoadLibraryExW(file.c_str(), nullptr, LOAD_WITH_ALTERED_SEARCH_PATH);
+  if (h == nullptr) why = windows_error(::GetLastError());
+  return reinterpret_cast<void *>(h);
+}
+
 void *find_symbol(void *handle, const char *name, std::string &why) {
   FARPROC p = ::GetProcAddress(reinterpret_cast<HMODULE>(handle), name);
   if (p == nullptr) why = windows_error(::GetLastError());
   return reinterpret_cast<void *>(p);
 }
 #else
-void *open_libcurl(std::string &why) {
-  void *handle = ::dlopen(NAT_ART_LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+void *open_named(const char *name, std::string &why) {
+  void *handle = ::dlopen(name, RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     const char *text = ::dlerror();
     why = text ? text : "dlopen failed";
   }
   return handle;
 }
+
+void *open_libcurl(std::string &why) { return open_named(NAT_ART_LIBCURL_SONAME, why); }
+
+// Exactly the file `path`: it has a '/', so dlopen does not search.
+void *open_libcurl_file(const std::string &path, std::string &why) { return open_named(path.c_str(), why); }
 
 void *find_symbol(void *handle, const char *name, std::string &why) {
   ::dlerror();
@@ -163,13 +190,13 @@ void *find_symbol(void *handle, const char *name, std::string &why) {
 #endif
 
 template <typename F>
-bool resolve(void *handle, const char *name, F &slot, std::string &error) {
+bool resolve(void *handle, const char *name, F &slot, const std::string &library, std::string &error) {
   std::string why;
   void *symbol = find_symbol(handle, name, why);
   if (symbol == nullptr) {
     const char *text = why.empty() ? nullptr : why.c_str();
-    error = not_loaded(std::string("it has no ") + name +
-                       (text ? std::string(" (") + text + ")" : std::string()));
+    error = not_loaded(
+        library, std::string("it has no ") + name + (text ? std::string(" (") + text + ")" : std::string()));
     return false;
   }
   slot = reinterpret_cast<F>(symbol);
@@ -177,42 +204,49 @@ bool resolve(void *handle, const char *name, F &slot, std::string &error) {
 }
 
 void load(Library &lib) {
+  std::string path;
+  {
+    std::lock_guard<std::mutex> lock(lib.choice_mutex);
+    lib.load_started = true;
+    path = lib.chosen_path;
+  }
+  const std::string name = library_name(path);
   std::string why;
-  void *handle = open_libcurl(why);
+  void *handle = path.empty() ? open_libcurl(why) : open_libcurl_file(path, why);
   if (handle == nullptr) {
-    lib.error = not_loaded(why);
+    lib.error = not_loaded(name, why);
     return;
   }
   // The handle is never closed: libcurl and OpenSSL register process-exit
   // handlers and keep global state for the rest of the process.
   Functions f;
-  if (!resolve(handle, "curl_global_init", f.global_init, lib.error) ||
-      !resolve(handle, "curl_version_info", f.version_info, lib.error) ||
-      !resolve(handle, "curl_easy_init", f.easy_init, lib.error) ||
-      !resolve(handle, "curl_easy_setopt", f.easy_setopt, lib.error) ||
-      !resolve(handle, "curl_easy_perform", f.easy_perform, lib.error) ||
-      !resolve(handle, "curl_easy_getinfo", f.easy_getinfo, lib.error) ||
-      !resolve(handle, "curl_easy_cleanup", f.easy_cleanup, lib.error) ||
-      !resolve(handle, "curl_easy_strerror", f.easy_strerror, lib.error) ||
-      !resolve(handle, "curl_slist_append", f.slist_append, lib.error) ||
-      !resolve(handle, "curl_slist_free_all", f.slist_free_all, lib.error) ||
-      !resolve(handle, "curl_url", f.url, lib.error) ||
-      !resolve(handle, "curl_url_cleanup", f.url_cleanup, lib.error) ||
-      !resolve(handle, "curl_url_set", f.url_set, lib.error) ||
-      !resolve(handle, "curl_url_get", f.url_get, lib.error) ||
-      !resolve(handle, "curl_free", f.free_memory, lib.error)) {
+  if (!resolve(handle, "curl_global_init", f.global_init, name, lib.error) ||
+      !resolve(handle, "curl_version_info", f.version_info, name, lib.error) ||
+      !resolve(handle, "curl_easy_init", f.easy_init, name, lib.error) ||
+      !resolve(handle, "curl_easy_setopt", f.easy_setopt, name, lib.error) ||
+      !resolve(handle, "curl_easy_perform", f.easy_perform, name, lib.error) ||
+      !resolve(handle, "curl_easy_getinfo", f.easy_getinfo, name, lib.error) ||
+      !resolve(handle, "curl_easy_cleanup", f.easy_cleanup, name, lib.error) ||
+      !resolve(handle, "curl_easy_strerror", f.easy_strerror, name, lib.error) ||
+      !resolve(handle, "curl_slist_append", f.slist_append, name, lib.error) ||
+      !resolve(handle, "curl_slist_free_all", f.slist_free_all, name, lib.error) ||
+      !resolve(handle, "curl_url", f.url, name, lib.error) ||
+      !resolve(handle, "curl_url_cleanup", f.url_cleanup, name, lib.error) ||
+      !resolve(handle, "curl_url_set", f.url_set, name, lib.error) ||
+      !resolve(handle, "curl_url_get", f.url_get, name, lib.error) ||
+      !resolve(handle, "curl_free", f.free_memory, name, lib.error)) {
     return;
   }
   const curl_version_info_data *version = f.version_info(CURLVERSION_NOW);
   if (version == nullptr || version->version_num < kMinimumVersion) {
-    lib.error =
-        not_loaded(std::string("it is version ") + (version && version->version ? version->version : "?") +
-                   "; " + kMinimumVersionText + " or newer is needed");
+    lib.error = not_loaded(name, std::string("it is version ") +
+                                     (version && version->version ? version->version : "?") + "; " +
+                                     kMinimumVersionText + " or newer is needed");
     return;
   }
   CURLcode rc = f.global_init(lib.global_flags.load());
   if (rc != CURLE_OK) {
-    lib.error = not_loaded(std::string("curl_global_init failed: ") + f.easy_strerror(rc));
+    lib.error = not_loaded(name, std::string("curl_global_init failed: ") + f.easy_strerror(rc));
     return;
   }
   lib.fn = f;
@@ -248,6 +282,26 @@ bool load_libcurl(std::string *why) {
 bool libcurl_loaded() {
   const Library &lib = library();
   return lib.tried.load(std::memory_order_acquire) && lib.usable;
+}
+
+bool choose_libcurl(const std::string &path, std::string *why) {
+  Library &lib = library();
+  std::lock_guard<std::mutex> lock(lib.choice_mutex);
+  if (lib.chosen_path == path) return true;
+  std::string reason;
+  if (lib.load_started) {
+    reason = "libcurl is already loaded in this process from " +
+             (lib.chosen_path.empty() ? "the search for " + std::string(NAT_ART_LIBCURL_SONAME)
+                                      : lib.chosen_path) +
+             "; a process loads one libcurl";
+  } else if (lib.chosen_path.empty()) {
+    lib.chosen_path = path;
+    return true;
+  } else {
+    reason = "another adapter in this process chose " + lib.chosen_path + "; a process loads one libcurl";
+  }
+  if (why != nullptr) *why = "native.libcurl_path " + path + " cannot be used: " + reason;
+  return false;
 }
 
 namespace url_api {

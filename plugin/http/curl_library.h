@@ -23,6 +23,7 @@
 #include <curl/curl.h>
 
 #include <string>
+#include <string_view>
 
 #ifndef NAT_ART_LIBCURL_SONAME
 #define NAT_ART_LIBCURL_SONAME "libcurl.so.4"
@@ -38,6 +39,35 @@ bool load_libcurl(std::string *why = nullptr);
 
 // Whether libcurl has been loaded successfully by this plugin (does not try).
 bool libcurl_loaded();
+
+// An adapter's native.libcurl_path: the libcurl file to load instead of the
+// search above, exactly that file (no search, no fallback). A plugin loads one
+// libcurl for the whole process, so the first adapter that names a path
+// fixes it (adapters that name none use it too); naming the same path again
+// succeeds; naming another one, or any path once libcurl was loaded by the
+// search, fails, and `why` names both. The file is loaded at the first
+// request, as without the option. Thread-safe.
+bool choose_libcurl(const std::string &path, std::string *why);
+
+// What is wrong with `path` as native.libcurl_path, or "" when nothing is: it
+// must name a file, with a directory (a bare name would be searched for), and
+// hold no control characters.
+inline std::string libcurl_path_problem(std::string_view path) {
+  if (path.empty()) return "must not be empty";
+  for (unsigned char c : path) {
+    if (c < 0x20 || c == 0x7f) return "contains a control character";
+  }
+#ifdef _WIN32
+  const bool has_directory = path.find_first_of("/\\") != std::string_view::npos;
+#else
+  const bool has_directory = path.find('/') != std::string_view::npos;
+#endif
+  if (!has_directory) {
+    return "must be a path with a directory (e.g. /usr/lib/x86_64-linux-gnu/libcurl.so.4 or "
+           "C:\\curl\\bin\\libcurl-x64.dll), not a library name to search for";
+  }
+  return "";
+}
 
 // libcurl's URL API (curl_url, curl_url_set, curl_url_get, curl_url_cleanup,
 // curl_free) from the same loaded library, under names of our own (the

@@ -123,10 +123,13 @@ def listed(result):
     return rows, refused, search
 
 
-def art_config(folder, port):
+def art_config(folder, port, libcurl_path=None):
     with open(os.path.join(QUICKSTART, "config.yml")) as f:
         text = f.read().replace("port: 7623", f"port: {port}")
     assert f"port: {port}" in text
+    if libcurl_path is not None:
+        text = text.replace("    training:\n", f"    native: {{libcurl_path: '{libcurl_path}'}}\n    training:\n")
+        assert "libcurl_path" in text
     path = os.path.join(folder, "config.yml")
     with open(path, "w") as f:
         f.write(text)
@@ -255,12 +258,12 @@ class WineNatTrainer(unittest.TestCase):
 
     # --- Training through the Windows libcurl -----------------------------------------
 
-    def run_against_art(self, python, dialect):
+    def run_against_art(self, python, dialect, libcurl_path=None):
         server = subprocess.Popen([python, ARGS.art_server, "--dialect", dialect, "--port", "0"],
                                   stdout=subprocess.PIPE, text=True)
         try:
             port = json.loads(server.stdout.readline())["control_port"]
-            config = art_config(self.tmp, port)
+            config = art_config(self.tmp, port, libcurl_path)
             r = nat_trainer(self.exe, "run", "--config", windows_path(config), "--trajectories",
                             windows_path(TRAJECTORIES), "--wait", "--timeout", "120", cwd=self.tmp)
         finally:
@@ -280,6 +283,23 @@ class WineNatTrainer(unittest.TestCase):
 
     def test_run_wait_dialect_05(self):
         self.run_against_art(ARGS.art_python_05, "0.5")
+
+    def test_libcurl_path_names_a_dll_elsewhere(self):
+        # No libcurl beside the plugins: native.libcurl_path names it in its
+        # own folder (with the DLLs it imports).
+        shutil.rmtree(self.installed)
+        plugin_folder(os.path.join(self.prefix, "lib", "nat-trainer-adapter"), libcurl=False)
+        curl = os.path.join(self.tmp, "curl", "bin")
+        os.makedirs(curl)
+        copy_libcurl(curl)
+        self.run_against_art(ARGS.art_python_04, "0.4", windows_path(os.path.join(curl, "libcurl-x64.dll")))
+        # A path where there is none: the error names it.
+        wrong = windows_path(os.path.join(self.tmp, "nowhere", "libcurl-x64.dll"))
+        config = art_config(self.tmp, 9, wrong)
+        r = nat_trainer(self.exe, "run", "--config", windows_path(config), "--trajectories",
+                        windows_path(TRAJECTORIES), cwd=self.tmp)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn(wrong + " could not be loaded", r.stderr)
 
     def test_missing_libcurl_is_a_clear_error(self):
         shutil.rmtree(self.installed)
