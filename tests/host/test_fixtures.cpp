@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 
@@ -21,11 +22,22 @@ std::filesystem::path from_environment(const char *variable) {
 }  // namespace
 
 TemporaryDirectory::TemporaryDirectory() {
+#ifdef _WIN32
+  // No mkdtemp: a random name, created only if it is new.
+  std::random_device random;
+  for (int attempt = 0; attempt < 100 && path_.empty(); ++attempt) {
+    const auto candidate =
+        std::filesystem::temp_directory_path() / ("nat-host-test-" + std::to_string(random()));
+    if (std::filesystem::create_directory(candidate)) path_ = candidate;
+  }
+  if (path_.empty()) throw std::runtime_error("cannot create a temporary directory");
+#else
   std::string pattern = (std::filesystem::temp_directory_path() / "nat-host-test-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) {
     throw std::runtime_error("mkdtemp failed");
   }
   path_ = pattern;
+#endif
 }
 
 TemporaryDirectory::~TemporaryDirectory() {
@@ -36,7 +48,11 @@ TemporaryDirectory::~TemporaryDirectory() {
 std::filesystem::path TemporaryDirectory::make_directory(const std::string &name, unsigned mode) const {
   std::filesystem::path directory = path_ / name;
   std::filesystem::create_directories(directory);
+#ifndef _WIN32
   ::chmod(directory.c_str(), mode);
+#else
+  (void)mode;
+#endif
   return directory;
 }
 
@@ -50,7 +66,11 @@ std::filesystem::path copy_fixture(const std::string &name, const std::filesyste
   const std::filesystem::path target =
       directory / (file_name.empty() ? source.filename().string() : file_name);
   std::filesystem::copy_file(source, target, std::filesystem::copy_options::overwrite_existing);
+#ifndef _WIN32
   ::chmod(target.c_str(), mode);
+#else
+  (void)mode;
+#endif
   return target;
 }
 
