@@ -1,20 +1,29 @@
 // libcurl loaded on first use (http/curl_library.h): the built plugin has no
 // DT_NEEDED on libcurl, loading it and creating an adapter leaves libcurl
 // unmapped, the first request maps it; and the forwarding functions pass
-// every argument type through to the real libcurl.
+// every argument type through to the real libcurl. On Windows (the MinGW-w64
+// build, run under Wine) the same with LoadLibrary, the loaded modules and a
+// new process instead of a forked one.
 #include "http/curl_library.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <gtest/gtest.h>
+#include <nat/trainer_adapter.h>
+#ifdef _WIN32
+#include <winsock2.h>
+#include <ws2tcpip.h>
+// After winsock2.h.
+#include <windows.h>
+#else
+#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <elf.h>
-#include <gtest/gtest.h>
 #include <link.h>
-#include <nat/trainer_adapter.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <cstdlib>
@@ -31,6 +40,54 @@ std::string plugin_path() {
   return path ? path : "";
 }
 
+#ifdef _WIN32
+// dlopen and dlsym as load_create_then_request calls them.
+constexpr int RTLD_NOW = 0, RTLD_LOCAL = 0;
+void *dlopen(const char *path, int) { return reinterpret_cast<void *>(::LoadLibraryA(path)); }
+void *dlsym(void *handle, const char *name) {
+  return reinterpret_cast<void *>(::GetProcAddress(reinterpret_cast<HMODULE>(handle), name));
+}
+
+// The names http/curl_library.cpp loads.
+bool libcurl_mapped() {
+  for (const wchar_t *name : {L"libcurl-x64.dll", L"libcurl.dll", L"libcurl-4.dll"}) {
+    if (::GetModuleHandleW(name) != nullptr) return true;
+  }
+  return false;
+}
+
+// Runs `body` in a new process (one without libcurl, whatever the other tests
+// did): this program again, running only the current test, with
+// NAT_TEST_CHILD set; the child's exit code is its verdict: 0 or the number
+// of the failed step.
+int in_child(int (*body)()) {
+  if (std::getenv("NAT_TEST_CHILD") != nullptr) std::_Exit(body());
+  char program[MAX_PATH];
+  const DWORD n = ::GetModuleFileNameA(nullptr, program, MAX_PATH);
+  if (n == 0 || n >= MAX_PATH) return 200;
+  const ::testing::TestInfo *test = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string command =
+      std::string("\"") + program + "\" --gtest_filter=" + test->test_suite_name() + "." + test->name();
+  STARTUPINFOA startup{};
+  startup.cb = sizeof startup;
+  PROCESS_INFORMATION process{};
+  ::SetEnvironmentVariableA("NAT_TEST_CHILD", "1");
+  const BOOL started = ::CreateProcessA(program, command.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr,
+                                        &startup, &process);
+  ::SetEnvironmentVariableA("NAT_TEST_CHILD", nullptr);
+  if (!started) return 201;
+  ::WaitForSingleObject(process.hProcess, INFINITE);
+  DWORD code = 202;
+  ::GetExitCodeProcess(process.hProcess, &code);
+  ::CloseHandle(process.hThread);
+  ::CloseHandle(process.hProcess);
+  return static_cast<int>(code);
+}
+
+using Socket = SOCKET;
+void close_socket(Socket s) { ::closesocket(s); }
+constexpr int kSendFlags = 0;
+#else
 // DT_NEEDED entries of a 64-bit ELF file, from its SHT_DYNAMIC section.
 std::vector<std::string> needed_libraries(const std::string &file) {
   std::ifstream in(file, std::ios::binary | std::ios::ate);
@@ -86,7 +143,16 @@ int in_child(int (*body)()) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
 }
 
+using Socket = int;
+void close_socket(Socket s) { ::close(s); }
+constexpr int kSendFlags = MSG_NOSIGNAL;
+#endif
+
 TEST(ArtPluginLibcurl, HasNoDtNeededOnLibcurl) {
+#ifdef _WIN32
+  GTEST_SKIP() << "ELF's DT_NEEDED; on Windows LoadedAtTheFirstRequestNotAtLoadOrCreate shows that "
+                  "loading the DLL loads no libcurl";
+#else
   const std::string plugin = plugin_path();
   if (plugin.empty()) GTEST_SKIP() << "NAT_ART_PLUGIN is not set";
   const std::vector<std::string> needed = needed_libraries(plugin);
@@ -94,6 +160,7 @@ TEST(ArtPluginLibcurl, HasNoDtNeededOnLibcurl) {
   std::string all;
   for (const auto &name : needed) all += name + " ";
   for (const auto &name : needed) EXPECT_EQ(name.find("libcurl"), std::string::npos) << all;
+#endif
 }
 
 // dlopen + create leave libcurl unmapped; the first request (is_healthy, to a
@@ -158,6 +225,10 @@ TEST(CurlLibrary, GlobalInitIsDeferredToTheFirstHandle) { EXPECT_EQ(in_child(glo
 class OneShotServer {
  public:
   OneShotServer() {
+#ifdef _WIN32
+    WSADATA data;
+    if (::WSAStartup(MAKEWORD(2, 2), &data) != 0) ADD_FAILURE() << "WSAStartup failed";
+#endif
     listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -174,7 +245,7 @@ class OneShotServer {
   }
   ~OneShotServer() {
     if (thread_.joinable()) thread_.join();
-    ::close(listener_);
+    close_socket(listener_);
   }
   int port() const { return port_; }
   // The request as received (headers and body); valid after the transfer.
@@ -185,12 +256,12 @@ class OneShotServer {
 
  private:
   void serve() {
-    int connection = ::accept(listener_, nullptr, nullptr);
-    if (connection < 0) return;
+    Socket connection = ::accept(listener_, nullptr, nullptr);
+    if (connection == static_cast<Socket>(-1)) return;
     char buffer[4096];
     size_t expected = std::string::npos;
     while (expected == std::string::npos || request_.size() < expected) {
-      ssize_t n = ::recv(connection, buffer, sizeof buffer, 0);
+      const auto n = ::recv(connection, buffer, sizeof buffer, 0);
       if (n <= 0) break;
       request_.append(buffer, static_cast<size_t>(n));
       size_t end = request_.find("\r\n\r\n");
@@ -202,11 +273,11 @@ class OneShotServer {
       }
     }
     const std::string answer = "HTTP/1.1 201 Created\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
-    (void)::send(connection, answer.data(), answer.size(), MSG_NOSIGNAL);
-    ::close(connection);
+    (void)::send(connection, answer.data(), static_cast<int>(answer.size()), kSendFlags);
+    close_socket(connection);
   }
 
-  int listener_ = -1;
+  Socket listener_ = static_cast<Socket>(-1);
   int port_ = 0;
   std::thread thread_;
   std::string request_;
