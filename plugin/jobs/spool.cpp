@@ -77,6 +77,46 @@ bool process_exists(long pid) {
 #endif
 }
 
+// Paths are UTF-8 strings (config values, the paths this file returns): on
+// Windows converted to and from the wide-character paths of the file API.
+fs::path native_path(const std::string &utf8) {
+#ifdef _WIN32
+  return fs::u8path(utf8);
+#else
+  return fs::path(utf8);
+#endif
+}
+
+std::string utf8_path(const fs::path &path) {
+#ifdef _WIN32
+  return path.u8string();
+#else
+  return path.string();
+#endif
+}
+
+#ifdef _WIN32
+using FileStatus = struct _stat64;  // 64-bit sizes and times
+#else
+using FileStatus = struct stat;
+#endif
+
+int open_file(const std::string &path, int flags) {
+#ifdef _WIN32
+  return win32::open(native_path(path), flags);
+#else
+  return ::open(path.c_str(), flags, 0600);
+#endif
+}
+
+void remove_file(const std::string &path) {
+#ifdef _WIN32
+  ::_wunlink(native_path(path).c_str());
+#else
+  ::unlink(path.c_str());
+#endif
+}
+
 [[noreturn]] void fail_io(const std::string &what, const std::string &path, int err) {
   throw Error(ErrorCode::Unavailable, "spool: cannot " + what + " " + path + ": " + std::strerror(err));
 }
@@ -180,19 +220,19 @@ SpoolSync::Result SpoolSync::wait() {
 SpoolFile Spool::write_unsynced(std::string_view run_id, std::string_view bytes) const {
   static std::atomic<uint64_t> counter{0};
   std::error_code ec;
-  fs::create_directories(dir_, ec);
+  fs::create_directories(native_path(dir_), ec);
   if (ec) throw Error(ErrorCode::Unavailable, "spool: cannot create " + dir_ + ": " + ec.message());
   auto now = std::chrono::system_clock::now().time_since_epoch();
   std::string name = file_part(run_id) + "." +
                      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now).count()) +
                      "." + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1)) + ".json";
-  std::string path = (fs::path(dir_) / name).string();
+  std::string path = utf8_path(native_path(dir_) / name);
   // Written under a temporary name, renamed once complete: a file under its
   // final name is always a whole collection (a crash mid-write leaves only
   // the .partial, which resubmit --list shows as incomplete).
   std::string tmp = path + ".partial";
   // Owner-only: a collection can hold private conversations.
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  int fd = open_file(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC);
   if (fd < 0) fail_io("create", tmp, errno);
   const char *p = bytes.data();
   size_t left = bytes.size();
@@ -206,7 +246,7 @@ SpoolFile Spool::write_unsynced(std::string_view run_id, std::string_view bytes)
       if (errno == EINTR) continue;
       int err = errno;
       ::close(fd);
-      ::unlink(tmp.c_str());
+      remove_file(tmp);
       fail_io("write", tmp, err);
     }
     p += n;
@@ -219,18 +259,18 @@ SpoolFile Spool::write_unsynced(std::string_view run_id, std::string_view bytes)
   // Windows renames no file open without FILE_SHARE_DELETE: closed for the
   // rename, opened again for the sync.
   ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (::_wrename(native_path(tmp).c_str(), native_path(path).c_str()) != 0) {
     int err = errno;
-    ::unlink(tmp.c_str());
+    remove_file(tmp);
     fail_io("rename", tmp, err);
   }
-  fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  fd = open_file(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) fail_io("open", path, errno);
 #else
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::close(fd);
-    ::unlink(tmp.c_str());
+    remove_file(tmp);
     fail_io("rename", tmp, err);
   }
 #endif
@@ -241,14 +281,14 @@ std::string Spool::write(std::string_view run_id, std::string_view bytes) const 
   SpoolFile file = write_unsynced(run_id, bytes);
   std::string error = file.sync();
   if (!error.empty()) {
-    ::unlink(file.path().c_str());
+    remove_file(file.path());
     throw Error(ErrorCode::Unavailable, error);
   }
   return file.path();
 }
 
 std::string Spool::read(const std::string &path, size_t max_bytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = open_file(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
     throw Error(err == ENOENT ? ErrorCode::NotFound : ErrorCode::InvalidArgument,
@@ -282,8 +322,17 @@ std::string Spool::read(const std::string &path, size_t max_bytes) {
 
 std::string Spool::owned_file(const std::string &path) const {
   if (path.empty() || path.find('\0') != std::string::npos) return {};
+#ifdef _WIN32
+  // Not UTF-8 (u8path refuses it): no file of this spool.
+  try {
+    (void)native_path(path);
+    (void)native_path(dir_);
+  } catch (const std::exception &) {
+    return {};
+  }
+#endif
   std::error_code ec;
-  fs::path file(path);
+  fs::path file = native_path(path);
   // The file itself must not be a symlink (its target may be anywhere), and
   // its name must not be "." or "..".
   fs::path name = file.filename();
@@ -294,35 +343,35 @@ std::string Spool::owned_file(const std::string &path) const {
   if (parent.empty()) parent = ".";
   fs::path real_parent = fs::canonical(parent, ec);
   if (ec) return {};
-  fs::path real_dir = fs::canonical(dir_, ec);
+  fs::path real_dir = fs::canonical(native_path(dir_), ec);
   if (ec || real_parent != real_dir) return {};
-  return (real_dir / name).string();
+  return utf8_path(real_dir / name);
 }
 
 std::vector<SpooledCollection> Spool::list() const {
   std::vector<SpooledCollection> entries;
   std::error_code ec;
-  fs::directory_iterator it(dir_, ec);
+  fs::directory_iterator it(native_path(dir_), ec);
   if (ec) {
     if (ec == std::errc::no_such_file_or_directory) return entries;
     throw Error(ErrorCode::Unavailable, "spool: cannot list " + dir_ + ": " + ec.message());
   }
   for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    const std::string name = it->path().filename().string();
+    const std::string name = utf8_path(it->path().filename());
     SpooledCollection entry;
     entry.partial = ends_with(name, kPartialSuffix);
     if (!entry.partial && !ends_with(name, kSuffix)) continue;
     // Not followed: owned_file refuses a symlink, which resubmit would
     // submit as a copy and never remove.
-    struct stat st {};
+    FileStatus st{};
 #ifdef _WIN32
-    if (it->is_symlink(ec) || ::stat(it->path().string().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (it->is_symlink(ec) || ::_wstat64(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     entry.modified_unix_ns = static_cast<int64_t>(st.st_mtime) * 1000000000;
 #else
     if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     entry.modified_unix_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
 #endif
-    entry.path = it->path().string();
+    entry.path = utf8_path(it->path());
     entry.bytes = static_cast<uint64_t>(st.st_size);
     const std::string_view stem(name.data(), name.size() - (entry.partial ? kPartialSuffix : kSuffix).size());
     read_name(stem, entry);
@@ -341,7 +390,7 @@ std::string Spool::list_json(bool spooling, std::string_view source) const {
   if (dir_.find('\0') != std::string::npos)
     throw Error(ErrorCode::InvalidArgument, "spool_dir holds a NUL byte");
   std::error_code ec;
-  const bool exists = fs::is_directory(dir_, ec);
+  const bool exists = fs::is_directory(native_path(dir_), ec);
   nlohmann::json collections = nlohmann::json::array();
   for (const SpooledCollection &entry : list()) {
     nlohmann::json item = {{"path", entry.path},
@@ -366,7 +415,7 @@ std::string Spool::list_json(bool spooling, std::string_view source) const {
 }
 
 void Spool::remove(const std::string &path) {
-  if (!path.empty()) ::unlink(path.c_str());
+  if (!path.empty()) remove_file(path);
 }
 
 }  // namespace nat

@@ -218,3 +218,20 @@ TEST_F(SpoolOwnership, ListsNothingOfAMissingDirectoryAndRefusesBadNames) {
     EXPECT_EQ(e.code(), nat::ErrorCode::Unavailable);
   }
 }
+
+// Config strings are UTF-8: a spool directory named in any language.
+TEST_F(SpoolOwnership, WritesListsAndOwnsInADirectoryOfAnyName) {
+  const fs::path dir = root_ / fs::u8path("sp\xc3\xb6ol \xe2\x9c\x93");
+  nat::Spool spool(dir.u8string());
+  const std::string written = spool.write("run", "{}");
+  EXPECT_TRUE(fs::is_regular_file(fs::u8path(written))) << written;
+  EXPECT_EQ(fs::u8path(written).parent_path(), dir);
+  EXPECT_EQ(spool.owned_file(written), written);
+  EXPECT_EQ(nat::Spool::read(written, 100), "{}");
+  const std::vector<nat::SpooledCollection> list = spool.list();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].path, written);
+  EXPECT_EQ(list[0].run_id, "run");
+  nat::Spool::remove(written);
+  EXPECT_FALSE(fs::exists(fs::u8path(written)));
+}
