@@ -74,6 +74,14 @@ std::filesystem::path copy_fixture(const std::string &name, const std::filesyste
   return target;
 }
 
+std::vector<std::string> search_path_lines(const SearchPath &search_path) {
+  std::vector<std::string> lines;
+  for (const auto &directory : search_path.directories) {
+    lines.push_back(directory.path.string() + " [" + origin_label(directory.origin) + "]");
+  }
+  return lines;
+}
+
 std::filesystem::path test_data(const std::string &name) {
   return from_environment("NAT_HOST_TEST_DATA_DIR") / name;
 }

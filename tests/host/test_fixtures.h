@@ -3,6 +3,9 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
+
+#include "discovery/search_path.h"
 
 namespace nat::host::testing {
 
@@ -29,6 +32,9 @@ std::filesystem::path fixture_library(const std::string &name);
 // the same name) with `mode`; returns the copy.
 std::filesystem::path copy_fixture(const std::string &name, const std::filesystem::path &directory,
                                    const std::string &file_name = "", unsigned mode = 0755);
+
+// "path [origin]" of each directory of a search path, in order.
+std::vector<std::string> search_path_lines(const SearchPath &search_path);
 
 // A file of tests/host/data.
 std::filesystem::path test_data(const std::string &name);

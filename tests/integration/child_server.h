@@ -10,9 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 extern char **environ;
@@ -58,11 +60,20 @@ class ChildServer {
   ChildServer(const ChildServer &) = delete;
   ChildServer &operator=(const ChildServer &) = delete;
 
+  // SIGTERM, then SIGKILL when it has not ended within 5 s.
   void stop() {
     if (stdin_ >= 0) ::close(stdin_);
     stdin_ = -1;
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
+    for (int i = 0; i < 100; ++i) {
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }

@@ -3,10 +3,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -17,7 +14,7 @@
 #include <stdexcept>
 #include <thread>
 
-extern char **environ;
+#include "child_server.h"
 
 namespace nat::testing {
 
@@ -107,8 +104,6 @@ bool ReferenceServer::available(std::string *why) const {
 }
 
 void ReferenceServer::start(const nlohmann::json &faults) {
-  int out[2];
-  if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
   std::string cport = control_port_ ? std::to_string(control_port_) : "0";
   std::string iport = inference_port_ ? std::to_string(inference_port_) : "0";
   std::vector<std::string> args = {python_,      script_,   "--dialect",        dialect_,
@@ -118,57 +113,17 @@ void ReferenceServer::start(const nlohmann::json &faults) {
     args.push_back("--faults");
     args.push_back(faults.dump());
   }
-  std::vector<char *> argv;
-  for (auto &a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_addclose(&fa, out[0]);
-  int rc = posix_spawn(&pid_, python_.c_str(), &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  ::close(out[1]);
-  if (rc != 0) {
-    ::close(out[0]);
-    throw std::runtime_error("cannot start the reference server");
-  }
-  std::string line;
-  char ch;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    ssize_t n = ::read(out[0], &ch, 1);
-    if (n <= 0) break;
-    if (ch == '\n') break;
-    line.push_back(ch);
-  }
-  ::close(out[0]);
-  nlohmann::json ready;
   try {
-    ready = nlohmann::json::parse(line);
-  } catch (...) {
-    stop();
-    throw std::runtime_error("reference server did not report its ports (got: '" + line + "'); see " +
-                             data_dir_ + "/server.log");
+    child_ = std::make_unique<ChildServer>(std::move(args));
+  } catch (const std::exception &e) {
+    throw std::runtime_error(std::string("the reference server: ") + e.what() + "; see " + data_dir_ +
+                             "/server.log");
   }
-  control_port_ = ready.at("control_port").get<int>();
-  inference_port_ = ready.at("inference_port").get<int>();
+  control_port_ = child_->ready().at("control_port").get<int>();
+  inference_port_ = child_->ready().at("inference_port").get<int>();
 }
 
-void ReferenceServer::stop() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
-  for (int i = 0; i < 100; ++i) {
-    int status;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, nullptr, 0);
-  pid_ = -1;
-}
+void ReferenceServer::stop() { child_.reset(); }
 
 void ReferenceServer::restart() {
   stop();

@@ -2,12 +2,14 @@
 // process on free ports and talks to its test-only routes.
 #pragma once
 
-#include <sys/types.h>
-
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace nat::testing {
+
+class ChildServer;
 
 struct HttpReply {
   long status = 0;
@@ -47,7 +49,7 @@ class ReferenceServer {
   std::string python_;
   std::string script_;
   std::string data_dir_;
-  pid_t pid_ = -1;
+  std::unique_ptr<ChildServer> child_;
   int control_port_ = 0;
   int inference_port_ = 0;
 };

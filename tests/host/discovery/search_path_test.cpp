@@ -10,13 +10,7 @@
 namespace nat::host {
 namespace {
 
-std::vector<std::string> paths_of(const SearchPath &search_path) {
-  std::vector<std::string> paths;
-  for (const auto &directory : search_path.directories) {
-    paths.push_back(directory.path.string() + " [" + origin_label(directory.origin) + "]");
-  }
-  return paths;
-}
+using testing::search_path_lines;
 
 SearchPathInputs all_inputs() {
   SearchPathInputs inputs;
@@ -28,7 +22,7 @@ SearchPathInputs all_inputs() {
 }
 
 TEST(SearchPath, OrderIsCommandLineEnvironmentInstalledBuildTree) {
-  EXPECT_EQ(paths_of(build_search_path(all_inputs())),
+  EXPECT_EQ(search_path_lines(build_search_path(all_inputs())),
             (std::vector<std::string>{
                 "/opt/first [--plugin-dir]", "/opt/second [--plugin-dir]",
                 "/env/one [NAT_TRAINER_ADAPTER_PATH]", "/env/two [NAT_TRAINER_ADAPTER_PATH]",
@@ -38,7 +32,7 @@ TEST(SearchPath, OrderIsCommandLineEnvironmentInstalledBuildTree) {
 TEST(SearchPath, EmptyEnvironmentEntriesAreSkipped) {
   SearchPathInputs inputs;
   inputs.environment_value = "::/env/one::/env/two:";
-  EXPECT_EQ(paths_of(build_search_path(inputs)),
+  EXPECT_EQ(search_path_lines(build_search_path(inputs)),
             (std::vector<std::string>{"/env/one [NAT_TRAINER_ADAPTER_PATH]",
                                       "/env/two [NAT_TRAINER_ADAPTER_PATH]"}));
   inputs.environment_value = "";

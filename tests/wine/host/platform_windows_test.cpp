@@ -18,18 +18,12 @@
 namespace nat::host {
 namespace {
 
-std::vector<std::string> paths_of(const SearchPath &search_path) {
-  std::vector<std::string> paths;
-  for (const auto &directory : search_path.directories) {
-    paths.push_back(directory.path.string() + " [" + origin_label(directory.origin) + "]");
-  }
-  return paths;
-}
+using testing::search_path_lines;
 
 TEST(WindowsSearchPath, EnvironmentIsASemicolonListAndDrivesAreNotSeparators) {
   SearchPathInputs inputs;
   inputs.environment_value = ";C:\\one;;D:\\two\\plugins;";
-  EXPECT_EQ(paths_of(build_search_path(inputs)),
+  EXPECT_EQ(search_path_lines(build_search_path(inputs)),
             (std::vector<std::string>{"C:\\one [NAT_TRAINER_ADAPTER_PATH]",
                                       "D:\\two\\plugins [NAT_TRAINER_ADAPTER_PATH]"}));
 }
@@ -40,7 +34,7 @@ TEST(WindowsSearchPath, OrderIsCommandLineEnvironmentBesideInstalled) {
   inputs.environment_value = "C:\\env";
   inputs.beside_executable_dir = std::filesystem::path("C:\\nat\\bin\\plugins");
   inputs.installed_dir = "C:\\nat\\bin\\..\\lib\\nat-trainer-adapter\\plugins";
-  EXPECT_EQ(paths_of(build_search_path(inputs)),
+  EXPECT_EQ(search_path_lines(build_search_path(inputs)),
             (std::vector<std::string>{"C:\\cli [--plugin-dir]", "C:\\env [NAT_TRAINER_ADAPTER_PATH]",
                                       "C:\\nat\\bin\\plugins [beside nat-trainer.exe]",
                                       "C:\\nat\\lib\\nat-trainer-adapter\\plugins [installed]"}));
