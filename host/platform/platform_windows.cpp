@@ -73,7 +73,15 @@ std::optional<std::string> writers_of(const std::filesystem::path &path) {
   if (dacl == nullptr) {
     writers = "writable by everyone (it has no access control list)";
   } else {
-    std::string names;
+    // The groups' SIDs, made once; which of them an allow entry lets write.
+    constexpr std::size_t kGroups = sizeof kEveryoneGroups / sizeof kEveryoneGroups[0];
+    BYTE sids[kGroups][SECURITY_MAX_SID_SIZE];
+    bool made[kGroups] = {};
+    bool writes[kGroups] = {};
+    for (std::size_t g = 0; g < kGroups; ++g) {
+      DWORD size = SECURITY_MAX_SID_SIZE;
+      made[g] = ::CreateWellKnownSid(kEveryoneGroups[g].type, nullptr, sids[g], &size) != FALSE;
+    }
     for (DWORD i = 0; i < dacl->AceCount; ++i) {
       void *entry = nullptr;
       if (!::GetAce(dacl, i, &entry)) continue;
@@ -82,14 +90,13 @@ std::optional<std::string> writers_of(const std::filesystem::path &path) {
       const auto *allowed = static_cast<const ACCESS_ALLOWED_ACE *>(entry);
       if ((allowed->Mask & kWriteRights) == 0) continue;
       PSID sid = const_cast<DWORD *>(&allowed->SidStart);
-      for (const auto &group : kEveryoneGroups) {
-        BYTE buffer[SECURITY_MAX_SID_SIZE];
-        DWORD size = sizeof buffer;
-        if (::CreateWellKnownSid(group.type, nullptr, buffer, &size) && ::EqualSid(sid, buffer)) {
-          if (names.find(group.name) == std::string::npos)
-            names += (names.empty() ? "" : ", ") + std::string(group.name);
-        }
+      for (std::size_t g = 0; g < kGroups; ++g) {
+        if (made[g] && ::EqualSid(sid, sids[g])) writes[g] = true;
       }
+    }
+    std::string names;
+    for (std::size_t g = 0; g < kGroups; ++g) {
+      if (writes[g]) names += (names.empty() ? "" : ", ") + std::string(kEveryoneGroups[g].name);
     }
     if (!names.empty()) writers = "writable by " + names + " (its access control list)";
   }
